@@ -1,0 +1,65 @@
+# The two commands of the README: `make run` and `make test`. Everything else is set-up they share,
+# safe to run again: a target is redone only when what it is made from changed.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+JARS   := build/jars
+MVN    := mvn -q -B
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test setup jars lint format clean stop constraints
+
+run: setup
+	$(BIN)/tunestream kafka start
+	$(BIN)/tunestream topics create
+	@echo "Kafka is up with the tunestream topics. Not built yet: the producer (issue 4),"
+	@echo "the Spark job (issue 5) and the dashboard (issue 6). Stop the broker with: make stop"
+
+stop:
+	$(BIN)/tunestream kafka stop
+
+test: setup
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+setup: $(STAMP) jars .tunestream
+
+# Python: a virtualenv with the package (editable) and its dependencies pinned by constraints.txt.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $@
+
+# JVM: the Kafka broker's runtime classpath, resolved by Maven into build/jars/kafka.
+jars: $(JARS)/kafka/.resolved
+
+$(JARS)/kafka/.resolved: jvm/kafka/pom.xml
+	rm -rf $(JARS)/kafka
+	$(MVN) -f jvm/kafka/pom.xml dependency:copy-dependencies \
+		-DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(JARS)/kafka
+	touch $@
+
+# Local state: the embedded broker's data (kafka.data_dir in tunestream.yaml).
+.tunestream:
+	mkdir -p $@
+
+# Re-pin after changing dependencies in pyproject.toml.
+constraints: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable > constraints.txt
+
+lint: setup
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+
+format: setup
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+clean:
+	-$(BIN)/tunestream kafka stop
+	rm -rf $(VENV) build .tunestream

@@ -1,0 +1,3 @@
+from tunestream.cli import main
+
+main()

@@ -1,0 +1,77 @@
+"""The ``tunestream`` command line: where settings are loaded and errors become one line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tunestream import __version__
+from tunestream.cli import config_cmd, kafka_cmd, topics_cmd
+from tunestream.cli._context import Globals
+from tunestream.errors import TunestreamError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="tunestream",
+    help="Poll web APIs on a schedule and stream what they return into Apache Kafka, exactly once.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(kafka_cmd.app, name="kafka")
+app.add_typer(topics_cmd.app, name="topics")
+
+_globals = Globals()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tunestream {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="YAML config file (default: $TUNESTREAM_CONFIG, else ./tunestream.yaml).",
+            dir_okay=False,
+        ),
+    ] = None,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks and debug logs.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    _globals.config_file = config
+    _globals.debug = debug
+    ctx.obj = _globals
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def main() -> None:
+    """Console-script entry point: a TunestreamError is one line on stderr and its exit code."""
+    try:
+        app()
+    except TunestreamError as exc:
+        if _globals.debug:
+            raise
+        typer.echo(f"tunestream: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("tunestream: interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,285 @@
+"""Typed settings, loaded and validated once at the edge (the CLI).
+
+Sources, highest priority first: environment variables (``TUNESTREAM_`` prefix, ``__`` between
+nested keys, e.g. ``TUNESTREAM_KAFKA__BOOTSTRAP_SERVERS``), then the YAML file
+(``--config``, else ``$TUNESTREAM_CONFIG``, else ``./tunestream.yaml`` when present), then the
+defaults below. ``tunestream.example.yaml`` documents every key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from tunestream.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_CONFIG_FILE",
+    "KafkaSettings",
+    "LocalBrokerSettings",
+    "Settings",
+    "TopicSettings",
+    "load_settings",
+    "redacted",
+]
+
+DEFAULT_CONFIG_FILE = Path("tunestream.yaml")
+ENV_PREFIX = "TUNESTREAM_"
+# Where the repository keeps Maven-resolved jars (`make jars`); the package sits in <repo>/src.
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+TopicName = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,249}$")]
+
+
+def _jvm_size(value: str) -> str:
+    if not re.fullmatch(r"[1-9][0-9]*[mMgG]", value):
+        raise ValueError("a JVM memory size such as 512m or 2g is expected")
+    return value
+
+
+JvmSize = Annotated[str, AfterValidator(_jvm_size)]
+_SECRET_WORDS = ("password", "secret", "token", "key.pem", "credentials")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LocalBrokerSettings(_Model):
+    """The embedded single-node KRaft broker, used when no ``bootstrap_servers`` is set."""
+
+    port: Port = 9092
+    controller_port: Port = 9093
+    heap: JvmSize = "1g"
+    start_timeout_s: Annotated[float, Field(gt=0)] = 120.0
+    stop_grace_s: Annotated[float, Field(gt=0)] = 30.0
+    jars_dir: Path = _REPO_ROOT / "build" / "jars" / "kafka"
+
+    @model_validator(mode="after")
+    def _distinct_ports(self) -> LocalBrokerSettings:
+        if self.port == self.controller_port:
+            raise ValueError("port and controller_port must differ")
+        return self
+
+
+class TopicSettings(_Model):
+    """One topic as tunestream creates it; ``None`` leaves a setting to the broker's default."""
+
+    name: TopicName
+    partitions: Annotated[int, Field(ge=1)] = 1
+    replication_factor: Annotated[int, Field(ge=1)] = 1
+    retention_ms: Annotated[int, Field(ge=-1)] | None = None
+    cleanup_policy: Literal["delete", "compact", "compact,delete"] = "delete"
+    max_message_bytes: Annotated[int, Field(ge=1024)] | None = None
+    compression_type: (
+        Literal["producer", "zstd", "lz4", "snappy", "gzip", "uncompressed"] | None
+    ) = None
+    configs: dict[str, str] = Field(default_factory=dict)
+
+    def topic_configs(self) -> dict[str, str]:
+        """The topic-level Kafka configs this entry asks for, by their Kafka names."""
+        named = {
+            "retention.ms": self.retention_ms,
+            "cleanup.policy": self.cleanup_policy,
+            "max.message.bytes": self.max_message_bytes,
+            "compression.type": self.compression_type,
+        }
+        out = {k: str(v) for k, v in named.items() if v is not None}
+        out.update(self.configs)
+        return out
+
+
+_WEEK_MS = 7 * 24 * 3600 * 1000
+# Audio analysis documents pass 1 MB for long tracks; 16 MiB leaves room for the longest.
+_LARGE_MESSAGE_BYTES = 16 * 1024 * 1024
+
+DEFAULT_TOPICS: dict[str, dict[str, Any]] = {
+    "albums": {"name": "spotify.albums", "partitions": 4, "retention_ms": _WEEK_MS},
+    "tracks": {"name": "spotify.tracks", "partitions": 4, "retention_ms": _WEEK_MS},
+    "audio_features": {
+        "name": "spotify.audio_features",
+        "partitions": 4,
+        "retention_ms": _WEEK_MS,
+    },
+    "audio_analysis": {
+        "name": "spotify.audio_analysis",
+        "partitions": 4,
+        "retention_ms": _WEEK_MS,
+        "max_message_bytes": _LARGE_MESSAGE_BYTES,
+        "compression_type": "zstd",
+    },
+    "artists": {"name": "spotify.artists", "partitions": 4, "retention_ms": _WEEK_MS},
+    "dead_letter": {
+        "name": "tunestream.dead_letter",
+        "partitions": 1,
+        "retention_ms": 4 * _WEEK_MS,
+        "max_message_bytes": _LARGE_MESSAGE_BYTES,
+    },
+    "source_state": {
+        "name": "tunestream.source_state",
+        "partitions": 1,
+        "cleanup_policy": "compact",
+    },
+}
+
+
+class KafkaSettings(_Model):
+    """Which cluster to use, how to reach it, and the topics tunestream manages on it."""
+
+    bootstrap_servers: Annotated[str, Field(min_length=1)] | None = None
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: (
+        Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI"] | None
+    ) = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_ca_location: Path | None = None
+    ssl_certificate_location: Path | None = None
+    ssl_key_location: Path | None = None
+    ssl_key_password: SecretStr | None = None
+    client_properties: dict[str, str] = Field(default_factory=dict)
+    """Any other librdkafka property, passed to every client unchanged."""
+    local: LocalBrokerSettings = LocalBrokerSettings()
+    topics: dict[str, TopicSettings] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_default_topics(cls, data: Any) -> Any:
+        """A topic named in the file changes only the keys it gives; the defaults stay."""
+        if not isinstance(data, Mapping):
+            return data
+        given = data.get("topics") or {}
+        if not isinstance(given, Mapping):
+            return data
+        merged: dict[str, Any] = {k: dict(v) for k, v in DEFAULT_TOPICS.items()}
+        for key, value in given.items():
+            base = merged.get(key, {})
+            merged[key] = {**base, **value} if isinstance(value, Mapping) else value
+        return {**data, "topics": merged}
+
+    @model_validator(mode="after")
+    def _security_is_consistent(self) -> KafkaSettings:
+        if self.bootstrap_servers is None and self.security_protocol != "PLAINTEXT":
+            raise ValueError(
+                "the local broker speaks PLAINTEXT only; set bootstrap_servers to use "
+                f"{self.security_protocol}"
+            )
+        if self.security_protocol.startswith("SASL") and self.sasl_mechanism is None:
+            raise ValueError(f"security_protocol {self.security_protocol} needs sasl_mechanism")
+        return self
+
+    @property
+    def uses_local_broker(self) -> bool:
+        return self.bootstrap_servers is None
+
+    @property
+    def bootstrap(self) -> str:
+        """The bootstrap address clients use: the configured cluster or the local broker."""
+        return self.bootstrap_servers or f"127.0.0.1:{self.local.port}"
+
+
+class Settings(BaseSettings):
+    """Everything tunestream can be configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path = Path(".tunestream")
+    """Where local state lives: the embedded broker's log directories, pid and log files."""
+    kafka: KafkaSettings = KafkaSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The YAML file's content arrives as init arguments; environment variables override it.
+        return env_settings, init_settings
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: cannot read it ({exc.strerror})") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise ConfigError(f"config file {path}{where}: {problem}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path}: the top level must be a mapping of keys")
+    return data
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    """All validation problems on one line: ``key.path: what is allowed (got X)``."""
+    parts = []
+    for item in error.errors():
+        path = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        message = item["msg"]
+        if message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        got = item.get("input")
+        shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+        parts.append(f"{path}: {message}{shown}")
+    return f"invalid configuration ({source}): " + "; ".join(parts)
+
+
+def load_settings(config_file: Path | None = None) -> Settings:
+    """Load settings from the file, the environment and the defaults; raise ConfigError."""
+    path = config_file
+    if path is None and os.environ.get(f"{ENV_PREFIX}CONFIG"):
+        path = Path(os.environ[f"{ENV_PREFIX}CONFIG"])
+    if path is None and DEFAULT_CONFIG_FILE.is_file():
+        path = DEFAULT_CONFIG_FILE
+    data = _read_yaml(path) if path is not None else {}
+    source = f"{path} and environment" if path is not None else "environment and defaults"
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from None
+
+
+def redacted(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain data, with every secret replaced by ``********``."""
+    data: dict[str, Any] = _redact(settings.model_dump(mode="json"))
+    return data
+
+
+def _redact(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        return {k: _redact(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v, key) for v in value]
+    if value is not None and any(word in key.lower() for word in _SECRET_WORDS):
+        return "********"
+    return value

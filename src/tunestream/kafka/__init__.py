@@ -1,0 +1,1 @@
+"""Kafka: the local broker's lifecycle, client settings and topic administration."""
