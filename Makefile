@@ -13,8 +13,8 @@ STAMP  := $(VENV)/.installed-stamp
 run: setup
 	$(BIN)/tunestream kafka start
 	$(BIN)/tunestream topics create
-	@echo "Kafka is up with the tunestream topics. Not built yet: the producer (issue 4),"
-	@echo "the Spark job (issue 5) and the dashboard (issue 6). Stop the broker with: make stop"
+	@echo "Kafka is up with the tunestream topics. Not built yet: the producer, the Spark job"
+	@echo "and the dashboard. Stop the broker with: make stop"
 
 stop:
 	$(BIN)/tunestream kafka stop

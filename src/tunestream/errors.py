@@ -6,11 +6,21 @@ OS errors) are translated at the boundary where they occur, never passed up raw.
 
     TunestreamError
     ├── ConfigError              bad configuration file, environment variable or value  (exit 2)
+    ├── FetchError               an HTTP source failed for good (after retries)         (exit 1)
+    │   ├── AuthError            credentials refused, or no token could be had
+    │   ├── RateLimited          429 with a Retry-After beyond the configured ceiling
+    │   │   └── QuotaExceeded    429 QUOTA_EXCEEDED (development-mode quota)
+    │   ├── HttpStatusError      a non-retryable status (400, 404 …) or retries exhausted
+    │   │   └── Forbidden        403: the credentials may not use this endpoint
+    │   └── MalformedBody        the body stayed unparseable after retries
     └── KafkaError               anything on the Kafka side                             (exit 1)
         ├── BrokerError          the local broker could not be prepared, started or stopped
         │   ├── JarsMissingError the Maven-resolved broker jars are not there
         │   └── PortInUseError   a port the local broker needs is taken
         ├── ClusterUnreachable   no broker answered the metadata call in time
+        ├── SinkError            records could not be written
+        │   ├── TransactionAborted   the open transaction was aborted; the unit can be redone
+        │   └── ProducerFenced   a newer producer with the same transactional.id took over
         └── TopicError           topic administration failed
             └── TopicConflict    a topic exists with settings other than the configured ones
 """
@@ -18,14 +28,24 @@ OS errors) are translated at the boundary where they occur, never passed up raw.
 from __future__ import annotations
 
 __all__ = [
+    "AuthError",
     "BrokerError",
     "ClusterUnreachable",
     "ConfigError",
+    "FetchError",
+    "Forbidden",
+    "HttpStatusError",
     "JarsMissingError",
     "KafkaError",
+    "MalformedBody",
     "PortInUseError",
+    "ProducerFenced",
+    "QuotaExceeded",
+    "RateLimited",
+    "SinkError",
     "TopicConflict",
     "TopicError",
+    "TransactionAborted",
     "TunestreamError",
 ]
 
@@ -40,6 +60,51 @@ class ConfigError(TunestreamError):
     """The configuration is invalid; the message names the key and what is allowed."""
 
     exit_code = 2
+
+
+class FetchError(TunestreamError):
+    """An HTTP source failed for good; ``url`` is the request that failed (secrets left out)."""
+
+    def __init__(self, message: str, *, url: str = "") -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class AuthError(FetchError):
+    """The credentials were refused, or no access token could be obtained."""
+
+
+class RateLimited(FetchError):
+    """The API asked us to wait longer than the configured ceiling."""
+
+    def __init__(self, message: str, *, url: str = "", retry_after_s: float) -> None:
+        super().__init__(message, url=url)
+        self.retry_after_s = retry_after_s
+
+
+class QuotaExceeded(RateLimited):
+    """A quota (not the rolling rate window) is used up; waiting is measured in hours."""
+
+
+class HttpStatusError(FetchError):
+    """The API answered with a status that retrying will not change."""
+
+    def __init__(self, message: str, *, url: str = "", status: int, body: str = "") -> None:
+        super().__init__(message, url=url)
+        self.status = status
+        self.body = body
+
+
+class Forbidden(HttpStatusError):
+    """403: these credentials may not use the endpoint (closed for the app's access mode)."""
+
+
+class MalformedBody(FetchError):
+    """The body could not be parsed as the expected JSON, even after retrying."""
+
+    def __init__(self, message: str, *, url: str = "", body: bytes = b"") -> None:
+        super().__init__(message, url=url)
+        self.body = body
 
 
 class KafkaError(TunestreamError):
@@ -60,6 +125,18 @@ class PortInUseError(BrokerError):
 
 class ClusterUnreachable(KafkaError):
     """No broker answered within the timeout."""
+
+
+class SinkError(KafkaError):
+    """Records could not be written to Kafka."""
+
+
+class TransactionAborted(SinkError):
+    """The transaction was aborted: nothing of it is visible, so the same unit can be redone."""
+
+
+class ProducerFenced(SinkError):
+    """Another producer with our transactional.id started: this one must stop."""
 
 
 class TopicError(KafkaError):

@@ -1,0 +1,19 @@
+"""The one type that crosses from fetching to the Kafka sink."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Headers", "Record"]
+
+Headers = tuple[tuple[str, bytes], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A message for one topic; ``value`` None is a tombstone (it deletes ``key`` on compaction)."""
+
+    topic: str
+    key: bytes
+    value: bytes | None
+    headers: Headers = ()
