@@ -27,13 +27,17 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tunestream.errors import ConfigError
+from tunestream.http.models import RateLimitConfig
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
     "KafkaSettings",
     "LocalBrokerSettings",
     "Settings",
+    "SourceSettings",
+    "SparkSettings",
     "TopicSettings",
+    "describe_validation_error",
     "load_settings",
     "redacted",
 ]
@@ -194,6 +198,57 @@ class KafkaSettings(_Model):
         return self.bootstrap_servers or f"127.0.0.1:{self.local.port}"
 
 
+class SourceSettings(_Model):
+    """Which source spec the producer runs, and how often."""
+
+    spec: Annotated[str, Field(min_length=1)] = "spotify"
+    """A built-in spec (``spotify``) or the path of a spec YAML file."""
+    mode: str | None = None
+    """One of the spec's modes (spotify: ``new-releases`` or ``full``); default: its first."""
+    variables: dict[str, list[str] | str] = Field(default_factory=dict)
+    """Overrides of the spec's variables, e.g. ``{markets: [US, GB]}``."""
+    skip: list[str] = Field(default_factory=list)
+    """Resources switched off, e.g. ``[audio_analysis]``."""
+    interval_s: Annotated[float, Field(gt=0)] = 3600.0
+    jitter_s: Annotated[float, Field(ge=0)] = 60.0
+    transactional_id: str | None = None
+    """Stable per source (default ``tunestream-<spec name>``): a restart fences its old self."""
+    rate_limit: RateLimitConfig | None = None
+    """Replaces the spec's request budget (one per API app), e.g. ``{requests_per_second: 5}``."""
+    commit_max_records: Annotated[int, Field(ge=1)] = 500
+    commit_max_delay_s: Annotated[float, Field(gt=0)] = 1.0
+    metrics_port: Port | None = 9464
+    """Prometheus metrics on 127.0.0.1:<port>/metrics; null: off."""
+
+
+class SparkSettings(_Model):
+    """The Structured Streaming job that turns the Spotify topics into tables."""
+
+    master: Annotated[str, Field(min_length=1)] = "local[*]"
+    """``local[*]`` on a laptop, ``spark://host:7077`` for a standalone cluster: nothing else
+    changes."""
+    jars_dir: Path = _REPO_ROOT / "build" / "jars" / "spark"
+    tables_dir: Path | None = None
+    """Where the tables live; None: ``<data_dir>/tables``."""
+    checkpoint_dir: Path | None = None
+    """Where each query keeps its checkpoint; None: ``<data_dir>/checkpoints``."""
+    trigger_interval_s: Annotated[float, Field(gt=0)] = 10.0
+    max_offsets_per_trigger: Annotated[int, Field(ge=1)] | None = None
+    features_timeout_s: Annotated[float, Field(ge=0)] = 900.0
+    """A track waits this long (event time) for its audio features and analysis, then appears
+    in tracks_enriched with nulls in their place."""
+    shuffle_partitions: Annotated[int, Field(ge=1)] = 8
+    driver_memory: JvmSize = "2g"
+    conf: dict[str, str] = Field(default_factory=dict)
+    """Any other Spark property, passed unchanged (e.g. spark.executor.memory)."""
+
+    def tables_path(self, data_dir: Path) -> Path:
+        return (self.tables_dir or data_dir / "tables").absolute()
+
+    def checkpoints_path(self, data_dir: Path) -> Path:
+        return (self.checkpoint_dir or data_dir / "checkpoints").absolute()
+
+
 class Settings(BaseSettings):
     """Everything tunestream can be configured with."""
 
@@ -207,6 +262,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".tunestream")
     """Where local state lives: the embedded broker's log directories, pid and log files."""
     kafka: KafkaSettings = KafkaSettings()
+    source: SourceSettings = SourceSettings()
+    spark: SparkSettings = SparkSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -240,18 +297,16 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _describe(error: ValidationError, source: str) -> str:
+def describe_validation_error(error: ValidationError) -> str:
     """All validation problems on one line: ``key.path: what is allowed (got X)``."""
     parts = []
     for item in error.errors():
         path = ".".join(str(p) for p in item["loc"]) or "(top level)"
-        message = item["msg"]
-        if message.startswith("Value error, "):
-            message = message[len("Value error, ") :]
+        message = item["msg"].removeprefix("Value error, ")
         got = item.get("input")
         shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
         parts.append(f"{path}: {message}{shown}")
-    return f"invalid configuration ({source}): " + "; ".join(parts)
+    return "; ".join(parts)
 
 
 def load_settings(config_file: Path | None = None) -> Settings:
@@ -266,7 +321,9 @@ def load_settings(config_file: Path | None = None) -> Settings:
     try:
         return Settings(**data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, source)) from None
+        raise ConfigError(
+            f"invalid configuration ({source}): {describe_validation_error(exc)}"
+        ) from None
 
 
 def redacted(settings: Settings) -> dict[str, Any]:

@@ -10,7 +10,14 @@ from typing import Annotated
 import typer
 
 from tunestream import __version__
-from tunestream.cli import config_cmd, kafka_cmd, topics_cmd
+from tunestream.cli import (
+    bench_cmd,
+    config_cmd,
+    emulator_cmd,
+    kafka_cmd,
+    produce_cmd,
+    topics_cmd,
+)
 from tunestream.cli._context import Globals
 from tunestream.errors import TunestreamError
 
@@ -26,6 +33,9 @@ app = typer.Typer(
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(kafka_cmd.app, name="kafka")
 app.add_typer(topics_cmd.app, name="topics")
+app.command("produce")(produce_cmd.produce)
+app.command("emulator")(emulator_cmd.emulator)
+app.add_typer(bench_cmd.app, name="bench")
 
 _globals = Globals()
 
@@ -61,6 +71,8 @@ def root(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # httpx logs every request URL at INFO; an API key sent as a query parameter would show.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def main() -> None:

@@ -1,0 +1,202 @@
+"""``tunestream emulator``: serve the Spotify emulator (see docs/EMULATOR.md).
+
+Flags map one to one onto ``tunestream_emulator.EmulatorSettings``; ``--settings FILE`` reads a
+YAML file of the same fields first, flags override it. The emulator package is imported only
+when the command runs: production code never depends on it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+import yaml
+
+from tunestream.errors import ConfigError
+
+if TYPE_CHECKING:
+    from tunestream_emulator import EmulatorSettings
+
+__all__ = ["emulator", "settings_from_flags"]
+
+
+def _client(spec: str) -> dict[str, str]:
+    parts = spec.split(":")
+    if len(parts) not in (2, 3) or not all(parts):
+        raise ConfigError(f"--client {spec!r}: expected ID:SECRET or ID:SECRET:PROFILE")
+    return dict(zip(("client_id", "client_secret", "profile"), parts, strict=False))
+
+
+def settings_from_flags(file: Path | None, flags: dict[str, Any]) -> EmulatorSettings:
+    """Merge a settings file and the flags that were given (None: not given)."""
+    from pydantic import ValidationError
+
+    from tunestream_emulator import EmulatorSettings
+
+    values: dict[str, Any] = {}
+    if file is not None:
+        try:
+            loaded = yaml.safe_load(file.read_text()) or {}
+        except (OSError, yaml.YAMLError) as error:
+            raise ConfigError(f"--settings {file}: {error}") from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"--settings {file}: expected a mapping of emulator settings")
+        values.update(loaded)
+    faults = dict(values.get("faults") or {})
+    for key, value in flags.items():
+        if value is None:
+            continue
+        if key.startswith("faults."):
+            faults[key.removeprefix("faults.")] = value
+        else:
+            values[key] = value
+    if faults:
+        values["faults"] = faults
+    if values.get("rate_limit_per_30s") == 0:
+        values["rate_limit_per_30s"] = None
+    try:
+        return EmulatorSettings.model_validate(values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"emulator setting {key}: {first['msg']}") from None
+
+
+def emulator(
+    settings_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--settings", help="YAML file of emulator settings (flags override it).", dir_okay=False
+        ),
+    ] = None,
+    host: Annotated[str | None, typer.Option(help="Address to bind (default: 127.0.0.1).")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to bind (0: any free) (default: 8765).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Catalog seed (default: 1).")] = None,
+    tracks_per_day: Annotated[
+        float | None, typer.Option(help="Release rate (default: 100000).")
+    ] = None,
+    history_days: Annotated[
+        float | None, typer.Option(help="Backlog before the start (default: 14).")
+    ] = None,
+    clock_start: Annotated[
+        datetime | None,
+        typer.Option(
+            help="Release clock at start, UTC (default: now).",
+            formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"],
+        ),
+    ] = None,
+    speed: Annotated[
+        float | None, typer.Option(help="Release-clock seconds per real second (default: 1).")
+    ] = None,
+    markets: Annotated[
+        str | None, typer.Option(help="Comma-separated markets (default: 46 markets).")
+    ] = None,
+    artists: Annotated[int | None, typer.Option(help="Artist pool size (default: 200000).")] = None,
+    new_releases_size: Annotated[
+        int | None, typer.Option(help="Editorial selection per market (default: ~120).")
+    ] = None,
+    client: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="ID:SECRET[:PROFILE] (extended|development), repeatable (default: two demo apps)."
+        ),
+    ] = None,
+    token_lifetime: Annotated[
+        int | None, typer.Option(help="Token lifetime in seconds (default: 3600).")
+    ] = None,
+    rate_limit: Annotated[
+        int | None,
+        typer.Option(help="Requests per client per rolling 30 s; 0: unlimited (default: 3000)."),
+    ] = None,
+    dev_quota: Annotated[
+        int | None, typer.Option(help="Development-app requests per quota period (default: off).")
+    ] = None,
+    dev_quota_period: Annotated[
+        int | None, typer.Option(help="Quota period in seconds (default: 86400).")
+    ] = None,
+    error_rate: Annotated[
+        float | None, typer.Option(help="Share of /v1 requests answered 5xx (default: 0).")
+    ] = None,
+    error_statuses: Annotated[
+        str | None, typer.Option(help="Comma-separated 5xx to draw from (default: 500,502,503).")
+    ] = None,
+    reset_rate: Annotated[
+        float | None, typer.Option(help="Share of connections reset (default: 0).")
+    ] = None,
+    timeout_rate: Annotated[
+        float | None, typer.Option(help="Share of requests that hang (default: 0).")
+    ] = None,
+    truncate_rate: Annotated[
+        float | None, typer.Option(help="Share of bodies cut short (default: 0).")
+    ] = None,
+    malformed_rate: Annotated[
+        float | None, typer.Option(help="Share of 200s with broken JSON (default: 0).")
+    ] = None,
+    latency_ms: Annotated[
+        float | None, typer.Option(help="Latency added to every /v1 request (default: 0).")
+    ] = None,
+    timeout_s: Annotated[
+        float | None, typer.Option(help="How long a 'timeout' fault hangs (default: 30).")
+    ] = None,
+    fault_script: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated faults for the next requests, e.g. 503,ok,reset."),
+    ] = None,
+    fault_seed: Annotated[
+        int | None, typer.Option(help="Seed of the fault draws (default: 0).")
+    ] = None,
+    public_base_url: Annotated[
+        str | None, typer.Option(help="Base URL written into links (default: the bound address).")
+    ] = None,
+) -> None:
+    """Serve a local stand-in for api.spotify.com and accounts.spotify.com until interrupted."""
+    from tunestream_emulator import serve
+
+    def listed(text: str | None) -> list[str] | None:
+        return None if text is None else [part.strip() for part in text.split(",") if part.strip()]
+
+    settings = settings_from_flags(
+        settings_file,
+        {
+            "host": host,
+            "port": port,
+            "seed": seed,
+            "tracks_per_day": tracks_per_day,
+            "history_days": history_days,
+            "clock_start": clock_start,
+            "speed": speed,
+            "markets": listed(markets),
+            "artists": artists,
+            "new_releases_size": new_releases_size,
+            "clients": [_client(c) for c in client] if client else None,
+            "token_lifetime_s": token_lifetime,
+            "rate_limit_per_30s": rate_limit,
+            "dev_quota": dev_quota,
+            "dev_quota_period_s": dev_quota_period,
+            "faults.error_rate": error_rate,
+            "faults.error_statuses": listed(error_statuses),
+            "faults.reset_rate": reset_rate,
+            "faults.timeout_rate": timeout_rate,
+            "faults.truncate_rate": truncate_rate,
+            "faults.malformed_rate": malformed_rate,
+            "faults.latency_ms": latency_ms,
+            "faults.timeout_s": timeout_s,
+            "faults.script": listed(fault_script),
+            "faults.seed": fault_seed,
+            "public_base_url": public_base_url,
+        },
+    )
+
+    def announce(base: str) -> None:
+        typer.echo(
+            f"Spotify emulator on {base} (token {base}/api/token, API {base}/v1, "
+            f"admin {base}/_admin); {settings.tracks_per_day:g} tracks/day at speed "
+            f"{settings.speed:g}; Ctrl-C stops it",
+            err=True,
+        )
+
+    serve(settings, announce)

@@ -1,0 +1,361 @@
+"""The REST client: GET JSON with auth, a shared rate budget, retries and pagination.
+
+Each attempt of a request goes through, in order::
+
+    auth.apply                  credentials on the request (may fetch a token, single flight)
+    limiter.slot                wait out any pause, the pacing and the concurrency cap
+    send                        one HTTP exchange, timed, reported to the observer
+    401 → auth.on_unauthorized  at most once per request: renew the credentials, send again
+    interpret                   success → value; transient → Transient; else a FetchError
+
+and :meth:`RetryPolicy.run <tunestream.http.retry.RetryPolicy.run>` repeats attempts that ended
+in :class:`~tunestream.http.retry.Transient`. It knows no Kafka and no particular API.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+
+from tunestream.errors import AuthError, FetchError, MalformedBody, QuotaExceeded, RateLimited
+from tunestream.http.auth import Auth, NoAuth, build_auth
+from tunestream.http.clock import Clock, LoopClock
+from tunestream.http.exchange import Attempt, Exchange, Observer
+from tunestream.http.jsonpath import lookup, select_records
+from tunestream.http.models import PaginatorConfigBase, RestClientConfig
+from tunestream.http.paginators import PageRequest, Paginator, ParamValue, build_paginator
+from tunestream.http.ratelimit import Permit, RateLimiter
+from tunestream.http.retry import (
+    RetryPolicy,
+    Transient,
+    describe_status,
+    error_for_status,
+    parse_retry_after,
+)
+
+__all__ = ["Page", "RestClient"]
+
+log = logging.getLogger("tunestream.http")
+
+_DISPLAY_URL = "tunestream.display_url"  # request extension: the URL before auth touched it
+QUOTA_REASON = "QUOTA_EXCEEDED"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a paginated endpoint: its records, the request it came from, the body."""
+
+    records: list[Any]
+    request: PageRequest
+    body: Any
+    number: int
+    """0 for the first page."""
+
+
+class RestClient:
+    """A JSON-over-HTTP client for one API app; use as ``async with RestClient(...) as api``.
+
+    ``limiter`` is the app's one shared budget: give every client of the same app the same
+    limiter. ``observer`` is called once per HTTP attempt (token requests included). ``transport``
+    replaces the network (``httpx.MockTransport`` in tests).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: Auth | None = None,
+        limiter: RateLimiter | None = None,
+        retry_policy: RetryPolicy | None = None,
+        timeout: float = 10.0,
+        observer: Observer | None = None,
+        headers: Mapping[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self._clock: Clock = clock or LoopClock()
+        self._name = urlsplit(base_url).hostname or base_url
+        self._auth = auth or NoAuth()
+        self._limiter = limiter or RateLimiter(clock=self._clock, name=self._name)
+        self._retry = retry_policy or RetryPolicy(clock=self._clock)
+        self._timeout = timeout
+        self._observer = observer
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            headers=dict(headers or {}),
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=True,
+        )
+
+    @classmethod
+    def from_config(
+        cls,
+        config: RestClientConfig,
+        *,
+        limiter: RateLimiter | None = None,
+        observer: Observer | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+    ) -> RestClient:
+        """A client built from its config; pass ``limiter`` to share one app's budget."""
+        name = urlsplit(config.base_url).hostname or config.base_url
+        return cls(
+            config.base_url,
+            auth=build_auth(config.auth, clock=clock),
+            limiter=limiter or RateLimiter(config.rate_limit, clock=clock, name=name),
+            retry_policy=RetryPolicy(config.retry, clock=clock),
+            timeout=config.timeout_s,
+            observer=observer,
+            headers=config.headers,
+            transport=transport,
+            clock=clock,
+        )
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self._limiter
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> RestClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # ------------------------------------------------------------------------------ public API
+
+    async def get_json(
+        self,
+        path_or_url: str,
+        params: Mapping[str, ParamValue] | None = None,
+        *,
+        endpoint: str | None = None,
+    ) -> Any:
+        """GET a JSON body. ``endpoint`` names the call for the observer (a template such as
+        ``"albums/{id}"`` keeps metric labels few); it defaults to the path as given."""
+        exchange = await self._get(path_or_url, params or {}, endpoint or _endpoint(path_or_url))
+        return exchange.body
+
+    async def paginate(
+        self,
+        path: str,
+        params: Mapping[str, ParamValue] | None = None,
+        *,
+        paginator: PaginatorConfigBase | Paginator | None = None,
+        records_path: str | None = None,
+        endpoint: str | None = None,
+        max_pages: int | None = None,
+        resume_from: PageRequest | None = None,
+    ) -> AsyncIterator[Page]:
+        """Yield the pages of an endpoint.
+
+        ``paginator`` is a config (a fresh paginator is built) or a paginator instance (used
+        once); None means a single page. ``records_path`` is the dotted path of the records list
+        (``albums.items``); None takes a list body as the records and any other body as one.
+        A body without a list at ``records_path`` raises MalformedBody. ``resume_from`` (a
+        ``Page.request`` saved at a checkpoint) continues a walk there instead of at ``path``.
+        """
+        pager = paginator if isinstance(paginator, Paginator) else build_paginator(paginator)
+        name = endpoint or _endpoint(path)
+        if resume_from is not None:
+            pager.resume(resume_from)
+            request = resume_from
+        else:
+            request = pager.init_request(PageRequest(path, dict(params or {})))
+        number = 0
+        while True:
+            exchange = await self._get(request.url, request.params, name)
+            records = select_records(exchange.body, records_path)
+            if records is None:
+                url = _display_url(exchange.request)
+                raise MalformedBody(
+                    f"GET {url}: the body has no list at {records_path!r}",
+                    url=url,
+                    body=exchange.response.content,
+                )
+            pager.update_state(exchange.body, records)
+            yield Page(records=records, request=request, body=exchange.body, number=number)
+            number += 1
+            if not pager.has_next_page or (max_pages is not None and number >= max_pages):
+                return
+            request = pager.update_request(request)
+
+    # ------------------------------------------------------------------------------- internals
+
+    async def _get(self, url: str, params: Mapping[str, ParamValue], endpoint: str) -> Exchange:
+        display = str(self._build(url, params).url)
+        renewed = False
+
+        async def attempt() -> Exchange:
+            nonlocal renewed
+            while True:
+                request = self._build(url, params)
+                request.extensions[_DISPLAY_URL] = display
+                await self._auth.apply(request, self._send)
+                async with self._limiter.slot(url=display) as permit:
+                    exchange = await self._send(request, endpoint=endpoint)
+                if (
+                    exchange.status == 401
+                    and not renewed
+                    and await self._auth.on_unauthorized(request)
+                ):
+                    renewed = True
+                    continue
+                return self._interpret(exchange, permit, display)
+
+        return await self._retry.run(attempt, what=f"GET {display}")
+
+    def _build(self, url: str, params: Mapping[str, ParamValue]) -> httpx.Request:
+        """A GET request; ``params`` are added to any query ``url`` already has."""
+        request = self._http.build_request("GET", url)
+        if params:
+            request.url = request.url.copy_merge_params(dict(params))
+        return request
+
+    async def _send(self, request: httpx.Request, *, endpoint: str) -> Exchange:
+        """One exchange, timed and observed; transport failures become Transient."""
+        url = _display_url(request)
+        what = f"{request.method} {url}"
+        started = self._clock.now()
+        try:
+            response = await self._http.send(request)
+        except httpx.TimeoutException as exc:
+            self._observe(endpoint, "timeout", None, started)
+            raise Transient(
+                "timeout",
+                FetchError(f"{what}: no response within {self._timeout:g} s", url=url),
+            ) from exc
+        except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as exc:
+            self._observe(endpoint, "connection", None, started)
+            kind = type(exc).__name__
+            raise Transient(
+                f"connection error ({kind})",
+                FetchError(f"{what}: connection failed ({kind})", url=url),
+            ) from exc
+        except httpx.DecodingError as exc:  # e.g. a truncated gzip stream
+            self._observe(endpoint, "malformed_body", None, started)
+            raise Transient(
+                "undecodable body",
+                MalformedBody(f"{what}: the body could not be decoded ({exc})", url=url),
+            ) from exc
+        except httpx.RequestError as exc:  # not worth retrying: bad scheme, redirect loop …
+            self._observe(endpoint, "error", None, started)
+            raise FetchError(f"{what}: {type(exc).__name__}: {exc}", url=url) from exc
+        body, parsed = _parse_json(response)
+        status = response.status_code
+        malformed = 200 <= status < 300 and not parsed
+        self._observe(endpoint, "malformed_body" if malformed else str(status), status, started)
+        log.debug("%s → %d%s", what, status, " (malformed body)" if malformed else "")
+        return Exchange(request=request, response=response, body=body, parsed=parsed)
+
+    def _observe(self, endpoint: str, outcome: str, status: int | None, started: float) -> None:
+        if self._observer is None:
+            return
+        attempt = Attempt(endpoint, outcome, status, max(0.0, self._clock.now() - started))
+        try:
+            self._observer(attempt)
+        except Exception:
+            log.exception("the HTTP observer failed on %s", attempt)
+
+    def _interpret(self, exchange: Exchange, permit: Permit, url: str) -> Exchange:
+        status = exchange.status
+        if 200 <= status < 300:
+            if not exchange.parsed:
+                size = len(exchange.response.content)
+                raise Transient(
+                    "malformed body",
+                    MalformedBody(
+                        f"GET {url}: the body ({size} bytes) was not valid JSON "
+                        f"in {self._retry.attempts} attempts",
+                        url=url,
+                        body=exchange.response.content,
+                    ),
+                )
+            self._limiter.on_success(permit)
+            return exchange
+        if status == 429:
+            self._rate_limited(exchange, permit, url)
+        if status == 401:
+            raise AuthError(
+                f"GET {url}: {self._auth.describe()} refused the credentials "
+                f"({describe_status(exchange)}); check them",
+                url=url,
+            )
+        if self._retry.is_retryable_status(status):
+            wait = parse_retry_after(exchange.response.headers.get("Retry-After"))
+            raise Transient(
+                f"HTTP {status}",
+                error_for_status(exchange, method="GET", url=url, attempts=self._retry.attempts),
+                delay_s=wait if wait is not None and wait <= self._limiter.ceiling_s else None,
+            )
+        raise error_for_status(exchange, method="GET", url=url)
+
+    def _rate_limited(self, exchange: Exchange, permit: Permit, url: str) -> NoReturn:
+        wait = parse_retry_after(exchange.response.headers.get("Retry-After"))
+        ceiling = self._limiter.ceiling_s
+        if _quota_reason(exchange.body) == QUOTA_REASON:
+            if wait is not None:
+                self._limiter.pause(wait)
+            after = f"; the API says retry after {wait:.0f} s" if wait is not None else ""
+            raise QuotaExceeded(
+                f"GET {url}: the API quota is used up (429 {QUOTA_REASON}){after}",
+                url=url,
+                retry_after_s=wait if wait is not None else ceiling,
+            )
+        self._limiter.on_rate_limited(permit, wait)
+        if wait is not None and wait > ceiling:
+            raise RateLimited(
+                f"GET {url}: the API asked to wait {wait:.0f} s (Retry-After), more than "
+                f"retry_after_ceiling_s={ceiling:g}; ending this cycle early to retry later",
+                url=url,
+                retry_after_s=wait,
+            )
+        final = RateLimited(
+            f"GET {url}: still rate limited (429) after {self._retry.attempts} attempts",
+            url=url,
+            retry_after_s=wait if wait is not None else ceiling,
+        )
+        if wait is None:
+            raise Transient("HTTP 429 without Retry-After", final)
+        raise Transient(f"HTTP 429, Retry-After {wait:g} s", final, delay_s=0.0)
+
+
+def _endpoint(path_or_url: str) -> str:
+    return urlsplit(path_or_url).path or path_or_url
+
+
+def _display_url(request: httpx.Request) -> str:
+    shown = request.extensions.get(_DISPLAY_URL)
+    if isinstance(shown, str):
+        return shown
+    return str(request.url.copy_with(query=None))
+
+
+def _parse_json(response: httpx.Response) -> tuple[Any, bool]:
+    content = response.content
+    if not content.strip():
+        return None, response.status_code in (204, 205) or not 200 <= response.status_code < 300
+    try:
+        return orjson.loads(content), True
+    except ValueError:
+        return None, False
+
+
+def _quota_reason(body: Any) -> Any:
+    reason = lookup(body, "error.reason")
+    return reason if isinstance(reason, str) else lookup(body, "reason")

@@ -1,0 +1,248 @@
+"""Config models of the REST client: auth, rate limit, retry, paginators, the client itself.
+
+They are embedded in declarative YAML source specs, so every model is frozen, forbids unknown
+keys, and names its fields for the person writing the YAML. Auth and paginator kinds are
+discriminated unions on ``type``: a wrong ``type`` is reported with the allowed values.
+
+    base_url: https://api.spotify.com/v1
+    auth:
+      type: oauth2_client_credentials
+      token_url: https://accounts.spotify.com/api/token
+      client_id: abc
+      client_secret: xyz            # SecretStr: never logged, never in an error message
+      provider: Spotify             # named in error messages
+    rate_limit: {requests_per_second: 5, max_concurrency: 4, retry_after_ceiling_s: 60}
+    retry: {attempts: 5, backoff_base_s: 0.5, backoff_max_s: 30}
+    timeout_s: 10
+
+A paginator is chosen per endpoint, e.g. ``{type: offset, limit: 50, max_offset: 1000}``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+__all__ = [
+    "ApiKeyAuthConfig",
+    "AuthConfig",
+    "AuthConfigBase",
+    "BearerAuthConfig",
+    "CursorPaginatorConfig",
+    "JsonPath",
+    "NextUrlPaginatorConfig",
+    "NoAuthConfig",
+    "OAuth2ClientCredentialsConfig",
+    "OffsetPaginatorConfig",
+    "PageNumberPaginatorConfig",
+    "PaginatorConfig",
+    "PaginatorConfigBase",
+    "RateLimitConfig",
+    "RestClientConfig",
+    "RetryConfig",
+    "SinglePagePaginatorConfig",
+]
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("an absolute http(s) URL such as https://api.example.com/v1 is expected")
+    return value
+
+
+def _json_path(value: str) -> str:
+    if not value or any(not part for part in value.split(".")):
+        raise ValueError("a dotted JSON path such as 'albums.items' is expected")
+    return value
+
+
+HttpUrlStr = Annotated[str, AfterValidator(_http_url)]
+JsonPath = Annotated[str, AfterValidator(_json_path)]
+"""A dotted path into a JSON body: ``albums.items``; a number picks a list element (``items.0``)."""
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+ParamName = Annotated[str, Field(min_length=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------------------------------- auth
+
+
+class AuthConfigBase(_Model):
+    """Base of every auth kind; ``type`` names the kind in the auth registry."""
+
+    type: str
+
+
+class NoAuthConfig(AuthConfigBase):
+    """No credentials (public APIs such as Deezer, MusicBrainz)."""
+
+    type: Literal["none"] = "none"
+
+
+class BearerAuthConfig(AuthConfigBase):
+    """A static token sent as ``Authorization: Bearer <token>``."""
+
+    type: Literal["bearer"] = "bearer"
+    token: SecretStr
+
+
+class ApiKeyAuthConfig(AuthConfigBase):
+    """A static key sent in a header or a query parameter named ``name``."""
+
+    type: Literal["api_key"] = "api_key"
+    name: ParamName = "X-API-Key"
+    value: SecretStr
+    location: Literal["header", "query"] = "header"
+
+
+class OAuth2ClientCredentialsConfig(AuthConfigBase):
+    """OAuth 2 client-credentials grant (RFC 6749 §4.4), credentials in a Basic header."""
+
+    type: Literal["oauth2_client_credentials"] = "oauth2_client_credentials"
+    token_url: HttpUrlStr
+    client_id: Annotated[str, Field(min_length=1)]
+    client_secret: SecretStr
+    scope: str | None = None
+    refresh_skew_s: Annotated[float, Field(ge=0)] = 60.0
+    """Fetch a new token this long before the current one expires."""
+    default_expires_in_s: PositiveFloat = 3600.0
+    """Lifetime assumed when the token response carries no ``expires_in``."""
+    provider: str | None = None
+    """Who is named in error messages ("Spotify rejected …"); the token URL's host if unset."""
+
+
+AuthConfig = Annotated[
+    NoAuthConfig | BearerAuthConfig | ApiKeyAuthConfig | OAuth2ClientCredentialsConfig,
+    Field(discriminator="type"),
+]
+"""Any built-in auth kind, chosen by ``type``."""
+
+
+# ------------------------------------------------------------------------ rate limit and retry
+
+
+class RateLimitConfig(_Model):
+    """One shared budget per API app: a paced request rate, AIMD-adapted, and a concurrency cap."""
+
+    requests_per_second: PositiveFloat = 5.0
+    """Target (and maximum) rate; the limiter never goes faster."""
+    max_concurrency: Annotated[int, Field(ge=1)] = 4
+    retry_after_ceiling_s: Annotated[float, Field(ge=0)] = 60.0
+    """Longest Retry-After that is waited out; a longer one raises RateLimited instead."""
+    min_requests_per_second: PositiveFloat = 0.1
+    """Floor of the multiplicative decrease."""
+    decrease_factor: Annotated[float, Field(gt=0, lt=1)] = 0.5
+    """On a 429 the rate is multiplied by this."""
+    increase_step: Annotated[float, Field(ge=0)] = 0.1
+    """On each success the rate grows by this many requests/s, up to requests_per_second."""
+
+    @model_validator(mode="after")
+    def _floor_below_target(self) -> RateLimitConfig:
+        if self.min_requests_per_second > self.requests_per_second:
+            raise ValueError("min_requests_per_second must not exceed requests_per_second")
+        return self
+
+
+class RetryConfig(_Model):
+    """Retries of transient failures: capped exponential backoff with full jitter."""
+
+    attempts: Annotated[int, Field(ge=1)] = 5
+    """Attempts in all, the first included (1 = no retry)."""
+    backoff_base_s: PositiveFloat = 0.5
+    backoff_max_s: PositiveFloat = 30.0
+    retry_statuses: frozenset[int] = frozenset({500, 502, 503, 504})
+
+
+# ---------------------------------------------------------------------------------- paginators
+
+
+class PaginatorConfigBase(_Model):
+    """Base of every paginator kind; ``type`` names the kind in the paginator registry."""
+
+    type: str
+
+
+class SinglePagePaginatorConfig(PaginatorConfigBase):
+    """No paging: one request."""
+
+    type: Literal["single"] = "single"
+
+
+class OffsetPaginatorConfig(PaginatorConfigBase):
+    """``offset``/``limit`` parameters. Stops on a null ``next``, a short page, ``total`` reached
+    or an offset beyond ``max_offset`` (Spotify search: 1000). A path absent from the body is not
+    used as a stop signal."""
+
+    type: Literal["offset"] = "offset"
+    limit: Annotated[int, Field(ge=1)] = 50
+    limit_param: ParamName = "limit"
+    offset_param: ParamName = "offset"
+    start_offset: Annotated[int, Field(ge=0)] = 0
+    max_offset: Annotated[int, Field(ge=0)] | None = None
+    """The largest offset ever requested."""
+    total_path: JsonPath | None = "total"
+    next_path: JsonPath | None = "next"
+
+    @model_validator(mode="after")
+    def _start_within_cap(self) -> OffsetPaginatorConfig:
+        if self.max_offset is not None and self.start_offset > self.max_offset:
+            raise ValueError("start_offset must not exceed max_offset")
+        return self
+
+
+class NextUrlPaginatorConfig(PaginatorConfigBase):
+    """The body carries the (absolute or relative) URL of the next page; null or absent stops."""
+
+    type: Literal["next_url"] = "next_url"
+    next_path: JsonPath = "next"
+
+
+class CursorPaginatorConfig(PaginatorConfigBase):
+    """The body carries a cursor that is sent back as a parameter; null, "" or absent stops."""
+
+    type: Literal["cursor"] = "cursor"
+    cursor_path: JsonPath = "cursors.after"
+    cursor_param: ParamName = "after"
+
+
+class PageNumberPaginatorConfig(PaginatorConfigBase):
+    """A page-number parameter. Stops on an empty page, or when ``total_pages`` is reached."""
+
+    type: Literal["page_number"] = "page_number"
+    page_param: ParamName = "page"
+    start_page: Annotated[int, Field(ge=0)] = 1
+    total_pages_path: JsonPath | None = None
+    max_pages: Annotated[int, Field(ge=1)] | None = None
+
+
+PaginatorConfig = Annotated[
+    SinglePagePaginatorConfig
+    | OffsetPaginatorConfig
+    | NextUrlPaginatorConfig
+    | CursorPaginatorConfig
+    | PageNumberPaginatorConfig,
+    Field(discriminator="type"),
+]
+"""Any built-in paginator kind, chosen by ``type``."""
+
+
+# -------------------------------------------------------------------------------------- client
+
+
+class RestClientConfig(_Model):
+    """Everything a :class:`~tunestream.http.client.RestClient` needs for one API app."""
+
+    base_url: HttpUrlStr
+    auth: AuthConfig = NoAuthConfig()
+    rate_limit: RateLimitConfig = RateLimitConfig()
+    retry: RetryConfig = RetryConfig()
+    timeout_s: PositiveFloat = 10.0
+    headers: dict[str, str] = Field(default_factory=dict)
+    """Sent with every request (e.g. the User-Agent MusicBrainz requires)."""

@@ -1,0 +1,238 @@
+"""Paginators: one small interface, kinds named in a registry (after dlt's rest_client).
+
+The client drives a paginator like this::
+
+    request = paginator.init_request(first)          # e.g. add offset=0&limit=50
+                                                     # (or paginator.resume(saved): carry on)
+    while True:
+        body = GET request
+        paginator.update_state(body, records)          # read next/total/cursor, count records
+        yield the page
+        if not paginator.has_next_page: break
+        request = paginator.update_request(request)    # e.g. offset += limit
+
+A paginator holds the state of one walk through the pages: build a new one per walk
+(:func:`build_paginator`). A new kind is a class taking its config, decorated with
+``@PAGINATOR_KINDS.register("name")``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tunestream.http.jsonpath import MISSING, lookup
+from tunestream.http.models import (
+    CursorPaginatorConfig,
+    NextUrlPaginatorConfig,
+    OffsetPaginatorConfig,
+    PageNumberPaginatorConfig,
+    PaginatorConfigBase,
+    SinglePagePaginatorConfig,
+)
+from tunestream.http.registry import Registry
+
+__all__ = [
+    "PAGINATOR_KINDS",
+    "CursorPaginator",
+    "NextUrlPaginator",
+    "OffsetPaginator",
+    "PageNumberPaginator",
+    "PageRequest",
+    "Paginator",
+    "ParamValue",
+    "SinglePagePaginator",
+    "build_paginator",
+]
+
+ParamValue = str | int | float
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """A GET to send: a path (relative to the base URL) or an absolute URL, and parameters."""
+
+    url: str
+    params: Mapping[str, ParamValue] = field(default_factory=dict)
+
+    def with_params(self, **params: ParamValue) -> PageRequest:
+        return PageRequest(self.url, {**self.params, **params})
+
+
+class Paginator(ABC):
+    """The state of one walk through the pages of an endpoint."""
+
+    def __init__(self) -> None:
+        self.has_next_page = True
+
+    def init_request(self, request: PageRequest) -> PageRequest:
+        """The first request, from the caller's one."""
+        return request
+
+    def resume(self, request: PageRequest) -> None:
+        """Continue a walk at ``request``, one this kind made (saved at a checkpoint) — instead
+        of :meth:`init_request`. Restores the state that :meth:`update_state` builds on; kinds
+        whose state comes from each body (next_url, cursor, single) need nothing."""
+        return None
+
+    @abstractmethod
+    def update_state(self, body: Any, records: list[Any]) -> None:
+        """Learn from a page's body and records; clear ``has_next_page`` at the end."""
+
+    @abstractmethod
+    def update_request(self, request: PageRequest) -> PageRequest:
+        """The request for the next page, from the previous one."""
+
+
+PAGINATOR_KINDS: Registry[Paginator] = Registry("paginator")
+
+
+def build_paginator(config: PaginatorConfigBase | None) -> Paginator:
+    """A fresh paginator of the kind named by ``config.type`` (``single`` when None)."""
+    return PAGINATOR_KINDS.build(config or SinglePagePaginatorConfig())
+
+
+def _present(value: Any) -> bool:
+    return value is not MISSING
+
+
+def _int_param(request: PageRequest, name: str) -> int:
+    value = request.params.get(name)
+    try:
+        return int(str(value))
+    except ValueError:
+        raise ValueError(f"cannot resume from {request}: no integer parameter {name!r}") from None
+
+
+@PAGINATOR_KINDS.register("single")
+class SinglePagePaginator(Paginator):
+    """One request, no paging."""
+
+    def __init__(self, config: SinglePagePaginatorConfig | None = None) -> None:
+        super().__init__()
+
+    def update_state(self, body: Any, records: list[Any]) -> None:
+        self.has_next_page = False
+
+    def update_request(self, request: PageRequest) -> PageRequest:
+        return request
+
+
+@PAGINATOR_KINDS.register("offset")
+class OffsetPaginator(Paginator):
+    """``offset``/``limit`` paging with every stop signal the body offers."""
+
+    def __init__(self, config: OffsetPaginatorConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.offset = config.start_offset
+
+    def init_request(self, request: PageRequest) -> PageRequest:
+        return request.with_params(
+            **{self.config.offset_param: self.offset, self.config.limit_param: self.config.limit}
+        )
+
+    def resume(self, request: PageRequest) -> None:
+        self.offset = _int_param(request, self.config.offset_param)
+
+    def update_state(self, body: Any, records: list[Any]) -> None:
+        config = self.config
+        self.offset += config.limit
+        if len(records) < config.limit:
+            self.has_next_page = False
+        if config.next_path is not None:
+            following = lookup(body, config.next_path)
+            if _present(following) and following is None:
+                self.has_next_page = False
+        if config.total_path is not None:
+            total = lookup(body, config.total_path)
+            if isinstance(total, int) and not isinstance(total, bool) and self.offset >= total:
+                self.has_next_page = False
+        if config.max_offset is not None and self.offset > config.max_offset:
+            self.has_next_page = False
+
+    def update_request(self, request: PageRequest) -> PageRequest:
+        return request.with_params(**{self.config.offset_param: self.offset})
+
+
+@PAGINATOR_KINDS.register("next_url")
+class NextUrlPaginator(Paginator):
+    """Follows the URL of the next page found in the body (relative URLs resolved by httpx)."""
+
+    def __init__(self, config: NextUrlPaginatorConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.next_url: str | None = None
+
+    def update_state(self, body: Any, records: list[Any]) -> None:
+        following = lookup(body, self.config.next_path)
+        self.next_url = following if isinstance(following, str) and following else None
+        self.has_next_page = self.next_url is not None
+
+    def update_request(self, request: PageRequest) -> PageRequest:
+        if self.next_url is None:
+            raise RuntimeError("update_request called after the last page")
+        return PageRequest(self.next_url, {})  # the next URL carries its own query
+
+
+@PAGINATOR_KINDS.register("cursor")
+class CursorPaginator(Paginator):
+    """Sends back the cursor found in the body as a parameter."""
+
+    def __init__(self, config: CursorPaginatorConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.cursor: str | None = None
+
+    def update_state(self, body: Any, records: list[Any]) -> None:
+        cursor = lookup(body, self.config.cursor_path)
+        if isinstance(cursor, int | float) and not isinstance(cursor, bool):
+            cursor = str(cursor)
+        self.cursor = cursor if isinstance(cursor, str) and cursor else None
+        self.has_next_page = self.cursor is not None
+
+    def update_request(self, request: PageRequest) -> PageRequest:
+        if self.cursor is None:
+            raise RuntimeError("update_request called after the last page")
+        return request.with_params(**{self.config.cursor_param: self.cursor})
+
+
+@PAGINATOR_KINDS.register("page_number")
+class PageNumberPaginator(Paginator):
+    """A page-number parameter; stops on an empty page, ``total_pages`` or ``max_pages``."""
+
+    def __init__(self, config: PageNumberPaginatorConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.page = config.start_page
+        self.pages_seen = 0
+
+    def init_request(self, request: PageRequest) -> PageRequest:
+        return request.with_params(**{self.config.page_param: self.page})
+
+    def resume(self, request: PageRequest) -> None:
+        self.page = _int_param(request, self.config.page_param)
+        self.pages_seen = self.page - self.config.start_page
+
+    def update_state(self, body: Any, records: list[Any]) -> None:
+        config = self.config
+        self.pages_seen += 1
+        self.page += 1
+        if not records:
+            self.has_next_page = False
+        if config.total_pages_path is not None:
+            total_pages = lookup(body, config.total_pages_path)
+            last_page = (
+                config.start_page + total_pages - 1
+                if isinstance(total_pages, int) and not isinstance(total_pages, bool)
+                else None
+            )
+            if last_page is not None and self.page > last_page:
+                self.has_next_page = False
+        if config.max_pages is not None and self.pages_seen >= config.max_pages:
+            self.has_next_page = False
+
+    def update_request(self, request: PageRequest) -> PageRequest:
+        return request.with_params(**{self.config.page_param: self.page})

@@ -1,0 +1,138 @@
+"""One shared request budget per API app: paced rate, AIMD, concurrency cap, global pauses.
+
+Every request of the app takes a slot from the same :class:`RateLimiter`:
+
+- **Pacing** — slots are handed out at most ``rate`` per second (a reservation per request, so
+  concurrent callers queue up evenly and never burst).
+- **Concurrency** — at most ``max_concurrency`` slots are held at once.
+- **AIMD** — a 429 multiplies the rate by ``decrease_factor`` (not below
+  ``min_requests_per_second``); each success adds ``increase_step`` (not above
+  ``requests_per_second``). Only responses to requests sent after the last decrease count, so a
+  burst of 429s from one overloaded window halves the rate once, not once per request.
+- **Pause** — a 429 with ``Retry-After`` pauses *every* request of the app until then. A pause
+  longer than ``retry_after_ceiling_s`` is not slept: acquiring a slot raises
+  :class:`~tunestream.errors.RateLimited` so the caller ends its cycle and reschedules.
+
+Time comes from an injectable :class:`~tunestream.http.clock.Clock`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from tunestream.errors import RateLimited
+from tunestream.http.clock import Clock, LoopClock
+from tunestream.http.models import RateLimitConfig
+
+__all__ = ["Permit", "RateLimiter"]
+
+log = logging.getLogger("tunestream.http")
+
+
+@dataclass(frozen=True)
+class Permit:
+    """A granted slot; ``issued_at`` tells the limiter how fresh the feedback about it is."""
+
+    issued_at: float
+
+
+class RateLimiter:
+    """The budget of one API app, shared by all of its concurrent requests."""
+
+    def __init__(
+        self,
+        config: RateLimitConfig | None = None,
+        *,
+        clock: Clock | None = None,
+        name: str = "api",
+    ) -> None:
+        self.config = config or RateLimitConfig()
+        self.name = name
+        self._clock: Clock = clock or LoopClock()
+        self._rate = self.config.requests_per_second
+        self._next_at = -float("inf")
+        self._paused_until = -float("inf")
+        self._last_decrease_at = -float("inf")
+        self._semaphore = asyncio.Semaphore(self.config.max_concurrency)
+
+    @property
+    def rate(self) -> float:
+        """The current rate in requests/s."""
+        return self._rate
+
+    @property
+    def ceiling_s(self) -> float:
+        return self.config.retry_after_ceiling_s
+
+    def pause_remaining_s(self) -> float:
+        """Seconds until the current pause ends (0 when not paused)."""
+        return max(0.0, self._paused_until - self._clock.now())
+
+    @asynccontextmanager
+    async def slot(self, *, url: str = "") -> AsyncIterator[Permit]:
+        """Wait for a slot (pause, pacing, concurrency) and hold it for one HTTP exchange.
+
+        Raises RateLimited at once when the app is paused for longer than the ceiling.
+        """
+        self._check_pause(url)
+        async with self._semaphore:
+            permit = await self._acquire(url)
+            yield permit
+
+    def on_success(self, permit: Permit) -> None:
+        """Additive increase, for a request sent after the last decrease."""
+        if permit.issued_at < self._last_decrease_at:
+            return
+        self._rate = min(self.config.requests_per_second, self._rate + self.config.increase_step)
+
+    def on_rate_limited(self, permit: Permit, retry_after_s: float | None) -> None:
+        """Multiplicative decrease (once per window), and a pause for all when told how long."""
+        now = self._clock.now()
+        if permit.issued_at >= self._last_decrease_at:
+            before = self._rate
+            self._rate = max(
+                self.config.min_requests_per_second, self._rate * self.config.decrease_factor
+            )
+            self._last_decrease_at = now
+            log.info("%s: 429, rate %.3g → %.3g requests/s", self.name, before, self._rate)
+        if retry_after_s is not None:
+            self.pause(retry_after_s)
+
+    def pause(self, seconds: float) -> None:
+        """Hold every request of the app for ``seconds`` from now (a longer pause stays)."""
+        until = self._clock.now() + max(0.0, seconds)
+        if until > self._paused_until:
+            self._paused_until = until
+            log.info("%s: all requests paused for %.1f s (Retry-After)", self.name, seconds)
+
+    def _check_pause(self, url: str) -> None:
+        remaining = self.pause_remaining_s()
+        if remaining > self.config.retry_after_ceiling_s:
+            raise RateLimited(
+                f"{self.name} asked to wait {remaining:.0f} s (Retry-After), more than "
+                f"retry_after_ceiling_s={self.config.retry_after_ceiling_s:g}; "
+                "ending this cycle early to retry later",
+                url=url,
+                retry_after_s=remaining,
+            )
+
+    async def _acquire(self, url: str) -> Permit:
+        while True:
+            self._check_pause(url)
+            remaining = self.pause_remaining_s()
+            if remaining > 0:
+                log.debug("%s: paused, waiting %.2f s", self.name, remaining)
+                await self._clock.sleep(remaining)
+                continue
+            now = self._clock.now()
+            at = max(now, self._next_at)
+            self._next_at = at + 1.0 / self._rate
+            if at > now:
+                await self._clock.sleep(at - now)
+                if self.pause_remaining_s() > 0:
+                    continue  # a 429 arrived while this request waited for its turn
+            return Permit(issued_at=self._clock.now())

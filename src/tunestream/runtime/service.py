@@ -1,0 +1,190 @@
+"""The producer: a source spec run on a schedule into Kafka, exactly once.
+
+Start-up, in this order (the order is what makes restarts safe):
+
+1. check the spec against the settings (mode, skipped resources, topics);
+2. register the transactional producer: this fences any older process with the same
+   ``transactional.id`` and aborts the transaction it left open;
+3. read the source state from the state topic — now nothing uncommitted can hide in it;
+4. run cycles: resume the cycle the state says is running, else start one; between cycles,
+   sleep until the next is due (``interval_s`` ± ``jitter_s``), or as long as the API asked.
+
+SIGINT/SIGTERM stop taking new requests, let the ones in flight finish, commit what they
+fetched, and return.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+
+import httpx
+
+from tunestream.config import Settings
+from tunestream.errors import ConfigError
+from tunestream.http.client import RestClient
+from tunestream.http.models import RateLimitConfig
+from tunestream.kafka.client import client_config
+from tunestream.runtime.committer import Committer
+from tunestream.runtime.cycle import DEAD_LETTER_TOPIC, CycleReport, CycleRunner
+from tunestream.runtime.metrics import Metrics
+from tunestream.runtime.plan import Plan
+from tunestream.sink.transactional import TransactionalSink, producer_config
+from tunestream.spec.loader import load_spec
+from tunestream.spec.models import ListResource, LookupResource, SourceSpec
+from tunestream.state.store import KafkaStateStore
+from tunestream.state.work import WorkState
+
+__all__ = ["Producer", "check_spec"]
+
+log = logging.getLogger(__name__)
+
+STATE_TOPIC = "source_state"
+_RETRY_INTERRUPTED_S = 60.0
+
+
+def check_spec(spec: SourceSpec, settings: Settings) -> tuple[str, frozenset[str], dict[str, str]]:
+    """The mode, the skipped resources and the topic names; ConfigError if they do not fit."""
+    source = settings.source
+    mode = source.mode or next(iter(spec.modes))
+    if mode not in spec.modes:
+        raise ConfigError(
+            f"source.mode: {mode!r} is not a mode of spec {spec.name} "
+            f"(modes: {', '.join(spec.modes)})"
+        )
+    unknown = sorted(set(source.skip) - set(spec.resources))
+    if unknown:
+        raise ConfigError(
+            f"source.skip: {', '.join(unknown)} not in spec {spec.name} "
+            f"(resources: {', '.join(spec.resources)})"
+        )
+    wanted = {STATE_TOPIC, DEAD_LETTER_TOPIC}
+    for resource in spec.resources.values():
+        if isinstance(resource, ListResource | LookupResource) and resource.emit:
+            wanted.add(resource.emit)
+    configured = settings.kafka.topics
+    missing = sorted(wanted - set(configured))
+    if missing:
+        raise ConfigError(
+            f"kafka.topics: spec {spec.name} writes to {', '.join(missing)}, which the "
+            "configuration does not name; add them under kafka.topics"
+        )
+    return mode, frozenset(source.skip), {key: configured[key].name for key in wanted}
+
+
+def _with_budget(spec: SourceSpec, budget: RateLimitConfig | None) -> SourceSpec:
+    if budget is None:
+        return spec
+    return spec.model_copy(update={"client": spec.client.model_copy(update={"rate_limit": budget})})
+
+
+class Producer:
+    """Runs one source spec into Kafka; build it, then ``await run(...)``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        spec: SourceSpec | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.spec = _with_budget(
+            spec or load_spec(settings.source.spec, variables=settings.source.variables),
+            settings.source.rate_limit,
+        )
+        self.mode, self.skip, self.topics = check_spec(self.spec, settings)
+        self.metrics = Metrics(self.spec.name)
+        self._transport = transport
+        self._stop = asyncio.Event()
+        self._runner: CycleRunner | None = None
+
+    def stop(self) -> None:
+        """Finish the requests in flight, commit their records, and return from ``run``."""
+        self._stop.set()
+        if self._runner is not None:
+            self._runner.stop()
+
+    async def run(self, *, once: bool = False) -> CycleReport | None:
+        """Run cycles until stopped (or one, with ``once``); return the last cycle's report."""
+        source = self.settings.source
+        transactional_id = source.transactional_id or f"tunestream-{self.spec.name}"
+        base = client_config(self.settings.kafka)
+        sink = TransactionalSink(producer_config(base, transactional_id))
+        await asyncio.to_thread(sink.start)
+        prefix = f"{self.spec.name}/"
+        store = KafkaStateStore(base, self.topics[STATE_TOPIC], prefix)
+        state = WorkState(await asyncio.to_thread(store.load))
+        plan = Plan.initial(self.spec, self.mode, self.skip)
+        committer = Committer(
+            sink,
+            state,
+            state_topic=self.topics[STATE_TOPIC],
+            prefix=prefix,
+            max_records=source.commit_max_records,
+            max_delay_s=source.commit_max_delay_s,
+            on_commit=self.metrics.observe_commit,
+        )
+        report: CycleReport | None = None
+        async with RestClient.from_config(
+            self.spec.client, observer=self.metrics.observe_attempt, transport=self._transport
+        ) as client:
+            while not self._stop.is_set():
+                self._runner = CycleRunner(
+                    self.spec,
+                    client,
+                    state,
+                    committer,
+                    plan,
+                    self.topics,
+                    concurrency=self.spec.client.rate_limit.max_concurrency,
+                )
+                if self._stop.is_set():
+                    break
+                report = await self._runner.run(self.mode)
+                self._record(report, plan)
+                if once or self._stop.is_set():
+                    break
+                await self._sleep(self._delay(report, state))
+        await asyncio.to_thread(sink.close)
+        return report
+
+    def _record(self, report: CycleReport, plan: Plan) -> None:
+        skipped = [name for name in self.spec.resources if not plan.is_open(name)]
+        self.metrics.observe_cycle(report, skipped, time.time())
+        emitted = ", ".join(
+            f"{name} {stats.emitted}" for name, stats in report.stats.items() if stats.emitted
+        )
+        coverage = "".join(
+            f"; coverage of {root}: {found}/{total}"
+            for root, (found, total) in report.coverage.items()
+        )
+        outcome = "completed" if report.completed else f"interrupted ({report.interrupted})"
+        log.info(
+            "cycle %s %s in %.1f s: %s%s",
+            report.cycle_id,
+            outcome,
+            report.duration_s,
+            emitted or "nothing new",
+            coverage,
+        )
+        for name in skipped:
+            log.info("cycle %s: %s skipped: %s", report.cycle_id, name, plan.reasons.get(name))
+
+    def _delay(self, report: CycleReport, state: WorkState) -> float:
+        source = self.settings.source
+        if not report.completed:
+            wait = report.retry_after_s or _RETRY_INTERRUPTED_S
+            log.warning("cycle %s resumes in %.0f s", report.cycle_id, wait)
+            return wait
+        cycle = state.cycle
+        started = cycle.started_at if cycle is not None else time.time()
+        due = started + source.interval_s + random.uniform(-source.jitter_s, source.jitter_s)
+        return max(0.0, due - time.time())
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), timeout=seconds)

@@ -1,0 +1,1 @@
+"""The source specs shipped with tunestream (one YAML file each)."""

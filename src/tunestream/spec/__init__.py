@@ -1,0 +1,1 @@
+"""Declarative source specs: the models, and loading one from YAML."""

@@ -1,0 +1,95 @@
+"""Load a source spec: a built-in name or a YAML file, environment references filled in, validated.
+
+``${NAME}`` and ``${NAME:-default}`` in the YAML text are replaced from the environment before
+parsing (credentials and base URLs); a reference to an unset variable without a default is an
+error naming it. Values in ``variables`` can be overridden from the settings.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from tunestream.config import describe_validation_error
+from tunestream.errors import ConfigError
+from tunestream.spec.models import SourceSpec
+
+__all__ = ["builtin_specs", "load_spec"]
+
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def builtin_specs() -> list[str]:
+    """Names of the specs shipped in ``tunestream/sources``."""
+    folder = resources.files("tunestream.sources")
+    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def load_spec(
+    name_or_path: str,
+    *,
+    variables: Mapping[str, list[str] | str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> SourceSpec:
+    """The validated spec; raise ConfigError with one line naming what is wrong."""
+    label, text = _read(name_or_path)
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"source spec {label}: not valid YAML ({exc})") from exc
+    if not isinstance(parsed, dict):
+        raise ConfigError(f"source spec {label}: the top level must be a mapping")
+    data: dict[str, Any] = _fill(parsed, os.environ if environ is None else environ, label)
+    if variables:
+        unknown = sorted(set(variables) - set(data.get("variables") or {}))
+        if unknown:
+            raise ConfigError(
+                f"source spec {label}: no variable {', '.join(unknown)} to override; "
+                f"it has: {', '.join(sorted(data.get('variables') or {})) or 'none'}"
+            )
+        data["variables"] = {**data["variables"], **variables}
+    try:
+        return SourceSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"source spec {label}: {describe_validation_error(exc)}") from None
+
+
+def _read(name_or_path: str) -> tuple[str, str]:
+    if name_or_path in builtin_specs():
+        source = resources.files("tunestream.sources") / f"{name_or_path}.yaml"
+        return name_or_path, source.read_text(encoding="utf-8")
+    path = Path(name_or_path)
+    if path.suffix not in (".yaml", ".yml") and not path.exists():
+        known = ", ".join(builtin_specs())
+        raise ConfigError(f"no source spec {name_or_path!r}: built-in ones are {known}, or a path")
+    try:
+        return str(path), path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"source spec {path}: cannot read it ({exc.strerror})") from exc
+
+
+def _fill(value: Any, environ: Mapping[str, str], label: str) -> Any:
+    """``value`` with every ``${NAME}`` in its strings replaced (after parsing: values from the
+    environment are data, never YAML)."""
+    if isinstance(value, dict):
+        return {k: _fill(v, environ, label) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, environ, label) for v in value]
+    if not isinstance(value, str):
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        found = environ.get(name) or default
+        if found is None:
+            raise ConfigError(f"source spec {label}: environment variable {name} is not set")
+        return found
+
+    return _REFERENCE.sub(replace, value)

@@ -1,0 +1,296 @@
+"""The declarative source spec: which endpoints to call, how they chain, where records go.
+
+A spec is a graph of resources. *List* resources page through an endpoint (the roots: what is
+new); *lookup* resources fetch items by id, taking the ids from their parents' records, in
+batches where the API allows (``ids=a,b,c``) and one by one where it does not; *pages* resources
+follow a paged list embedded in a parent record (an album's tracks). A resource with ``emit``
+writes its records to that topic; the others only feed their children.
+
+    name: spotify
+    client: {base_url: …, auth: {type: oauth2_client_credentials, …}}
+    variables: {markets: [US, GB]}
+    modes: {new-releases: [new_releases], full: [new_albums]}
+    resources:
+      new_releases:
+        kind: list
+        request: {path: /browse/new-releases, params: {country: "{market}"}}
+        for_each: {market: markets}
+        paginator: {type: offset, limit: 50}
+        records: albums.items
+      albums:
+        kind: lookup
+        from: [{resource: new_releases, select: id}]
+        batch: {path: /albums, param: ids, max: 20, records: albums}
+        single: {path: "/albums/{id}"}
+        emit: albums
+        dedupe: {remember_days: 30}
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tunestream.http.models import (
+    JsonPath,
+    NextUrlPaginatorConfig,
+    PaginatorConfig,
+    RestClientConfig,
+)
+
+__all__ = [
+    "BatchRequest",
+    "Dedupe",
+    "Edge",
+    "ListResource",
+    "LookupResource",
+    "PagesResource",
+    "Request",
+    "Resource",
+    "SingleRequest",
+    "SourceSpec",
+    "Split",
+    "select_ids",
+]
+
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+Selector = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]+(\.([A-Za-z0-9_]+|\*))*$")]
+"""A dotted path that may fan out with ``*``: ``id``, ``artists.*.id``."""
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Request(_Model):
+    """A request relative to the client's base URL; ``{name}`` fills in from ``for_each``."""
+
+    path: Annotated[str, Field(min_length=1)]
+    params: dict[str, str | int | bool] = Field(default_factory=dict)
+
+
+class Dedupe(_Model):
+    """Emit an item once across cycles: remember emitted ids this long."""
+
+    remember_days: Annotated[float, Field(gt=0)] = 30.0
+
+
+class Edge(_Model):
+    """Where a resource's input comes from: the ids its parent's records hold."""
+
+    resource: Name
+    select: Selector = "id"
+
+
+class Split(_Model):
+    """Split a query whose results pass what the API lets a client page through.
+
+    Search APIs such as Spotify's match a whole word (``album:love``) or, with a trailing ``*``,
+    a word prefix (``album:lo*``). A query reporting more than ``cap`` results is replaced by
+    narrower ones that together hold all of its results: first the query with the first
+    ``refine`` term for each character of ``alphabet`` (``album:a*`` … ``album:9*``); a prefix
+    ``p*`` then splits into the whole word ``p`` plus ``pa*`` … ``p9*``; a whole word, or a
+    prefix ``max_prefix`` long, gets the next ``refine`` term. Ids that overlapping queries
+    repeat are de-duplicated.
+    """
+
+    param: Annotated[str, Field(min_length=1)]
+    cap: Annotated[int, Field(ge=1)]
+    refine: Annotated[list[str], Field(min_length=1)]
+    """Terms with a ``{word}`` placeholder, e.g. ``album:{word}``."""
+    alphabet: Annotated[str, Field(min_length=2)] = "abcdefghijklmnopqrstuvwxyz0123456789"
+    max_prefix: Annotated[int, Field(ge=1)] = 6
+
+    @model_validator(mode="after")
+    def _terms_have_word(self) -> Split:
+        for term in self.refine:
+            if "{word}" not in term:
+                raise ValueError(f"refine term {term!r} must contain {{word}}")
+        return self
+
+    def narrower(self, terms: list[list[str]]) -> list[list[list[str]]]:
+        """The term lists that together cover ``terms`` (pairs of refine term and word)."""
+        if terms and terms[-1][1].endswith("*") and len(terms[-1][1]) <= self.max_prefix:
+            term, prefix = terms[-1][0], terms[-1][1][:-1]
+            return [[*terms[:-1], [term, prefix]]] + [
+                [*terms[:-1], [term, f"{prefix}{c}*"]] for c in self.alphabet
+            ]
+        used = {term for term, _ in terms}
+        unused = [term for term in self.refine if term not in used]
+        if not unused:
+            return []
+        return [[*terms, [unused[0], f"{c}*"]] for c in self.alphabet]
+
+    @staticmethod
+    def render(terms: list[list[str]]) -> str:
+        return " ".join(term.format(word=word) for term, word in terms)
+
+
+class _Emitting(_Model):
+    emit: Name | None = None
+    """The topic (a key of kafka.topics) the records go to; none: they only feed children."""
+    schema_id: Annotated[str | None, Field(alias="schema")] = None
+    """Names the JSON Schema of the records (sent as a header), e.g. ``spotify.album.v1``."""
+    dedupe: Dedupe | None = None
+
+
+class ListResource(_Emitting):
+    """A paged list: a root of the graph, read from the start each cycle."""
+
+    kind: Literal["list"]
+    request: Request
+    for_each: dict[str, Name] = Field(default_factory=dict)
+    """Placeholder → variable holding a list: one paged list per value (e.g. per market)."""
+    paginator: PaginatorConfig
+    records: JsonPath | None = None
+    key: JsonPath = "id"
+    split: Split | None = None
+    smaller_limits: list[Annotated[int, Field(ge=1)]] = Field(default_factory=list)
+    """Page sizes to step down to, in order, when the API answers 400 to the page size."""
+    fallback: Name | None = None
+    """A list resource to read instead when the API forbids this one to the credentials."""
+
+    @model_validator(mode="after")
+    def _placeholders_known(self) -> ListResource:
+        used = set(_PLACEHOLDER.findall(self.request.path))
+        for value in self.request.params.values():
+            used |= set(_PLACEHOLDER.findall(str(value)))
+        missing = used - set(self.for_each)
+        if missing:
+            raise ValueError(f"placeholders {sorted(missing)} are not bound by for_each")
+        return self
+
+
+class BatchRequest(_Model):
+    """Many ids in one request: ``path?<param>=a,b,c``; the answer lists them in order."""
+
+    path: Annotated[str, Field(min_length=1)]
+    param: Annotated[str, Field(min_length=1)] = "ids"
+    max: Annotated[int, Field(ge=1)]
+    records: JsonPath | None = None
+    params: dict[str, str | int | bool] = Field(default_factory=dict)
+
+
+class SingleRequest(_Model):
+    """One id per request: ``path`` holds ``{id}``; the body (or ``records``) is the record."""
+
+    path: Annotated[str, Field(pattern=r"\{id\}")]
+    records: JsonPath | None = None
+    params: dict[str, str | int | bool] = Field(default_factory=dict)
+
+
+class LookupResource(_Emitting):
+    """Items fetched by id; ids come from the parents' records. Records are keyed by id."""
+
+    kind: Literal["lookup"]
+    from_: Annotated[list[Edge], Field(alias="from", min_length=1)]
+    batch: BatchRequest | None = None
+    single: SingleRequest | None = None
+
+    @model_validator(mode="after")
+    def _has_a_request(self) -> LookupResource:
+        if self.batch is None and self.single is None:
+            raise ValueError("a lookup needs a batch request, a single request, or both")
+        return self
+
+
+class PagesResource(_Model):
+    """A paged list inside each parent record (``embedded``), followed by its next URLs."""
+
+    kind: Literal["pages"]
+    from_: Annotated[Name, Field(alias="from")]
+    embedded: JsonPath
+    records: JsonPath = "items"
+    paginator: NextUrlPaginatorConfig = NextUrlPaginatorConfig()
+
+
+Resource = Annotated[ListResource | LookupResource | PagesResource, Field(discriminator="kind")]
+
+
+class SourceSpec(_Model):
+    """One API as tunestream reads it."""
+
+    name: Name
+    description: str = ""
+    client: RestClientConfig
+    variables: dict[str, list[str] | str] = Field(default_factory=dict)
+    modes: Annotated[dict[str, list[Name]], Field(min_length=1)]
+    """Mode name → the list resources it reads; the first mode is the default."""
+    resources: Annotated[dict[Name, Resource], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _graph_is_sound(self) -> SourceSpec:
+        names = set(self.resources)
+        for mode, roots in self.modes.items():
+            for root in roots:
+                if not isinstance(self.resources.get(root), ListResource):
+                    raise ValueError(f"mode {mode!r}: {root!r} is not a list resource")
+        for name, resource in self.resources.items():
+            parents = _parents(resource)
+            for parent in parents:
+                if parent not in names:
+                    raise ValueError(f"resource {name!r}: unknown parent {parent!r}")
+            if isinstance(resource, ListResource):
+                for var in resource.for_each.values():
+                    if not isinstance(self.variables.get(var), list):
+                        raise ValueError(f"resource {name!r}: variable {var!r} is not a list")
+                if resource.fallback and not isinstance(
+                    self.resources.get(resource.fallback), ListResource
+                ):
+                    raise ValueError(f"resource {name!r}: fallback must be a list resource")
+        _topological(self.resources)  # raises on a cycle
+        return self
+
+    def order(self) -> list[str]:
+        """Resource names, parents before children."""
+        return _topological(self.resources)
+
+    def children(self, name: str) -> list[str]:
+        return [n for n, r in self.resources.items() if name in _parents(r)]
+
+
+def select_ids(record: Any, selector: str) -> list[str]:
+    """The ids a selector picks from a record: ``id``, or ``artists.*.id`` over a list."""
+    found: list[Any] = [record]
+    for step in selector.split("."):
+        following: list[Any] = []
+        for value in found:
+            if step == "*" and isinstance(value, list):
+                following.extend(value)
+            elif isinstance(value, dict) and step in value:
+                following.append(value[step])
+        found = following
+    return [str(v) for v in found if isinstance(v, str | int) and not isinstance(v, bool)]
+
+
+def _parents(resource: ListResource | LookupResource | PagesResource) -> list[str]:
+    if isinstance(resource, LookupResource):
+        return [edge.resource for edge in resource.from_]
+    if isinstance(resource, PagesResource):
+        return [resource.from_]
+    return []
+
+
+def _topological(
+    resources: dict[str, ListResource | LookupResource | PagesResource],
+) -> list[str]:
+    order: list[str] = []
+    state: dict[str, int] = {}  # 1: visiting, 2: done
+
+    def visit(name: str) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            raise ValueError(f"resources form a cycle through {name!r}")
+        state[name] = 1
+        for parent in _parents(resources[name]):
+            visit(parent)
+        state[name] = 2
+        order.append(name)
+
+    for name in resources:
+        visit(name)
+    return order

@@ -1,0 +1,142 @@
+"""A source's progress, in memory: the cycle, the work still to do, what was already emitted.
+
+Every change is also kept as a pending state-topic write (``take_changes``), so the runtime can
+put it in the same transaction as the records it describes. Keys in the state topic (below the
+source's prefix):
+
+    cycle                       the current cycle: id, mode, start, status
+    todo/<resource>/<id>        an item still to fetch for <resource>, with its context
+    seen/<resource>/<id>        an item emitted in an earlier cycle (for de-duplication), with when
+    cursor/<resource>/<part>    where paging a list stands (the next request), or that it is done
+
+A ``todo`` entry is removed in the transaction that writes the records fetched for it, so an item
+is either still to do or its records are in Kafka — never both, never neither.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Cycle", "WorkState"]
+
+Context = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Cycle:
+    id: str
+    mode: str
+    started_at: float
+    finished_at: float | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.finished_at is None
+
+
+class WorkState:
+    """The state of one source, loaded from the state topic and changed as work is done."""
+
+    def __init__(self, loaded: Mapping[str, bytes] | None = None) -> None:
+        self.cycle: Cycle | None = None
+        self._todo: dict[str, dict[str, Context]] = {}
+        self._seen: dict[str, dict[str, float]] = {}
+        self._cursors: dict[str, dict[str, Any]] = {}
+        self._changes: dict[str, bytes | None] = {}
+        for key, raw in (loaded or {}).items():
+            self._load(key, json.loads(raw))
+
+    def _load(self, key: str, value: Any) -> None:
+        kind, _, rest = key.partition("/")
+        if kind == "cycle":
+            self.cycle = Cycle(**value)
+            return
+        resource, _, item = rest.partition("/")
+        if kind == "todo":
+            self._todo.setdefault(resource, {})[item] = value
+        elif kind == "seen":
+            self._seen.setdefault(resource, {})[item] = float(value)
+        elif kind == "cursor":
+            self._cursors[rest] = value
+
+    # -- cycle -------------------------------------------------------------------------------
+
+    def start_cycle(self, cycle_id: str, mode: str, now: float) -> Cycle:
+        self.cycle = Cycle(cycle_id, mode, now)
+        self._put("cycle", self.cycle.__dict__)
+        return self.cycle
+
+    def finish_cycle(self, now: float) -> None:
+        assert self.cycle is not None, "no cycle to finish"
+        self.cycle = Cycle(self.cycle.id, self.cycle.mode, self.cycle.started_at, now)
+        self._put("cycle", self.cycle.__dict__)
+        for key in list(self._cursors):
+            self._delete(f"cursor/{key}")
+        self._cursors.clear()
+
+    # -- work to do --------------------------------------------------------------------------
+
+    def add_todo(self, resource: str, item: str, context: Context, *, dedupe: bool) -> bool:
+        """Queue an item unless it is queued already or (when ``dedupe``) was emitted before."""
+        queue = self._todo.setdefault(resource, {})
+        if item in queue or (dedupe and item in self._seen.get(resource, {})):
+            return False
+        queue[item] = context
+        self._put(f"todo/{resource}/{item}", context)
+        return True
+
+    def todo(self, resource: str) -> dict[str, Context]:
+        """The items still to do for the resource, oldest first, with their contexts."""
+        return self._todo.get(resource, {})
+
+    def done(self, resource: str, items: Iterable[str], *, remember_at: float | None) -> None:
+        """The items' records are being written: drop them from the queue, remember if asked."""
+        queue = self._todo.get(resource, {})
+        for item in items:
+            if queue.pop(item, None) is not None:
+                self._delete(f"todo/{resource}/{item}")
+            if remember_at is not None:
+                self._seen.setdefault(resource, {})[item] = remember_at
+                self._put(f"seen/{resource}/{item}", remember_at)
+
+    def seen_count(self, resource: str) -> int:
+        return len(self._seen.get(resource, {}))
+
+    def forget_before(self, resource: str, cutoff: float) -> int:
+        """Drop de-duplication memories older than ``cutoff``; return how many."""
+        memory = self._seen.get(resource, {})
+        old = [item for item, at in memory.items() if at < cutoff]
+        for item in old:
+            del memory[item]
+            self._delete(f"seen/{resource}/{item}")
+        return len(old)
+
+    # -- list paging -------------------------------------------------------------------------
+
+    def cursor(self, resource: str, part: str) -> dict[str, Any] | None:
+        return self._cursors.get(f"{resource}/{part}")
+
+    def cursors(self, resource: str) -> dict[str, dict[str, Any]]:
+        """Every part of the resource's list with its cursor."""
+        prefix = f"{resource}/"
+        return {k[len(prefix) :]: v for k, v in self._cursors.items() if k.startswith(prefix)}
+
+    def set_cursor(self, resource: str, part: str, value: dict[str, Any]) -> None:
+        self._cursors[f"{resource}/{part}"] = value
+        self._put(f"cursor/{resource}/{part}", value)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def take_changes(self) -> dict[str, bytes | None]:
+        """The state-topic writes accumulated since the last call (None deletes a key)."""
+        changes, self._changes = self._changes, {}
+        return changes
+
+    def _put(self, key: str, value: Any) -> None:
+        self._changes[key] = json.dumps(value, separators=(",", ":")).encode()
+
+    def _delete(self, key: str) -> None:
+        self._changes[key] = None

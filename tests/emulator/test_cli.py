@@ -1,0 +1,66 @@
+"""``tunestream emulator`` flags map onto the emulator's settings; the bench report writer."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from tunestream.bench.report import write_section
+from tunestream.cli import app
+from tunestream.cli.emulator_cmd import settings_from_flags
+from tunestream.errors import ConfigError
+
+
+@pytest.mark.unit
+def test_flags_override_the_settings_file(tmp_path):
+    file = tmp_path / "emulator.yaml"
+    file.write_text("seed: 5\ntracks_per_day: 2000\nfaults:\n  latency_ms: 50\n")
+    settings = settings_from_flags(
+        file,
+        {
+            "seed": 9,
+            "speed": 60.0,
+            "markets": ["us", "se"],
+            "rate_limit_per_30s": 0,
+            "clients": [{"client_id": "a", "client_secret": "b", "profile": "development"}],
+            "faults.error_rate": 0.1,
+            "faults.script": ["503", "reset"],
+            "history_days": None,
+        },
+    )
+    assert settings.seed == 9 and settings.tracks_per_day == 2000 and settings.speed == 60
+    assert settings.markets == ["US", "SE"]
+    assert settings.rate_limit_per_30s is None  # 0 means unlimited
+    assert settings.clients[0].profile == "development"
+    assert settings.faults.latency_ms == 50 and settings.faults.error_rate == 0.1
+    assert settings.faults.script == ["503", "reset"]
+    assert settings.history_days == 14  # not given: the default
+
+
+@pytest.mark.unit
+def test_bad_values_are_one_line_config_errors():
+    with pytest.raises(ConfigError, match=r"emulator setting faults\.error_rate"):
+        settings_from_flags(None, {"faults.error_rate": 3.0})
+    with pytest.raises(ConfigError, match="speed"):
+        settings_from_flags(None, {"speed": -1.0})
+
+
+@pytest.mark.unit
+def test_cli_rejects_a_malformed_client():
+    result = CliRunner().invoke(app, ["emulator", "--client", "only-an-id"])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, ConfigError)
+
+
+@pytest.mark.unit
+def test_write_section_replaces_only_its_own_section(tmp_path):
+    report = tmp_path / "BENCHMARKS.md"
+    write_section(report, "emulator", "first")
+    write_section(report, "pipeline", "other")
+    write_section(report, "emulator", "second\nrun")
+    text = report.read_text()
+    assert text.startswith("# Benchmarks")
+    assert "<!-- bench:emulator -->\nsecond\nrun\n<!-- /bench:emulator -->" in text
+    assert "first" not in text
+    assert "<!-- bench:pipeline -->\nother\n<!-- /bench:pipeline -->" in text
+    assert text.index("bench:emulator") < text.index("bench:pipeline")

@@ -1,0 +1,82 @@
+"""One producer cycle against the emulator and the real broker."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+
+from tests.integration.producer.conftest import MARKETS
+from tests.integration.producer.support import (
+    emulator_spec,
+    keys_once,
+    new_releases_truth,
+    producer_settings,
+    read_topic,
+    unthrottled,
+)
+from tunestream.config import KafkaSettings
+from tunestream.runtime.service import Producer
+from tunestream_emulator import EmulatorHandle
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_cycle_writes_every_entity_once_with_the_fewest_requests(
+    kafka_settings: KafkaSettings, start_emulator: Callable[..., EmulatorHandle]
+) -> None:
+    emulator = start_emulator()
+    settings = producer_settings(kafka_settings.bootstrap)
+    spec = unthrottled(emulator_spec(emulator, markets=MARKETS))
+    truth = new_releases_truth(emulator, MARKETS)
+
+    report = asyncio.run(Producer(settings, spec=spec).run(once=True))
+    assert report is not None and report.completed, report
+
+    topic = {key: t.name for key, t in settings.kafka.topics.items()}
+    bootstrap = kafka_settings.bootstrap
+    albums = read_topic(bootstrap, topic["albums"])
+    assert keys_once(albums) == truth.albums
+    assert keys_once(read_topic(bootstrap, topic["tracks"])) == truth.tracks
+    assert keys_once(read_topic(bootstrap, topic["audio_features"])) == truth.tracks
+    assert keys_once(read_topic(bootstrap, topic["audio_analysis"])) == truth.tracks
+    assert keys_once(read_topic(bootstrap, topic["artists"])) == truth.artists
+    assert read_topic(bootstrap, topic["dead_letter"]) == []
+
+    sample = albums[0]
+    assert sample.value["id"] == sample.key
+    assert sample.headers["tunestream.source"] == "spotify"
+    assert sample.headers["tunestream.market"] in MARKETS
+    assert sample.headers["tunestream.schema"] == "spotify.album.v1"
+    assert sample.headers["tunestream.cycle"] == report.cycle_id
+
+    counted = Counter(
+        {
+            endpoint: sum(outcomes.values())
+            for endpoint, outcomes in emulator.requests()["endpoints"].items()
+        }
+    )
+    expected = +truth.minimum_requests()  # drops endpoints with no request
+    assert counted == expected
+
+
+def test_a_second_cycle_writes_only_what_is_new(
+    kafka_settings: KafkaSettings, start_emulator: Callable[..., EmulatorHandle]
+) -> None:
+    emulator = start_emulator()
+    settings = producer_settings(kafka_settings.bootstrap, skip=["audio_analysis"])
+    spec = unthrottled(emulator_spec(emulator, markets=MARKETS))
+    first = new_releases_truth(emulator, MARKETS)
+    asyncio.run(Producer(settings, spec=spec).run(once=True))
+
+    emulator.advance(6 * 3600)
+    second = new_releases_truth(emulator, MARKETS)
+    assert second.albums - first.albums, "the clock moved but nothing new was selected"
+    report = asyncio.run(Producer(settings, spec=spec).run(once=True))
+    assert report is not None and report.completed
+
+    albums = keys_once(read_topic(kafka_settings.bootstrap, settings.kafka.topics["albums"].name))
+    assert albums == first.albums | second.albums
+    assert report.stats["albums"].emitted == len(second.albums - first.albums)

@@ -1,0 +1,85 @@
+"""Full discovery (search tag:new, split past its cap) and the development access profile."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+
+from tests.integration.producer.support import (
+    emulator_spec,
+    full_truth,
+    keys_once,
+    producer_settings,
+    read_topic,
+    unthrottled,
+)
+from tunestream.config import KafkaSettings
+from tunestream.runtime.service import Producer
+from tunestream_emulator import EmulatorHandle
+
+pytestmark = pytest.mark.integration
+
+
+def test_full_mode_finds_every_release_of_the_period_past_the_search_cap(
+    kafka_settings: KafkaSettings, start_emulator: Callable[..., EmulatorHandle]
+) -> None:
+    emulator = start_emulator(tracks_per_day=900, history_days=14)
+    truth = full_truth(emulator)
+    assert len(truth.albums) > 2_000, "the catalog must pass the 1,000-result cap"
+    settings = producer_settings(
+        kafka_settings.bootstrap, mode="full", skip=["audio_analysis", "audio_features"]
+    )
+    spec = unthrottled(emulator_spec(emulator))
+
+    report = asyncio.run(Producer(settings, spec=spec).run(once=True))
+    assert report is not None and report.completed, report.interrupted
+
+    found, total = report.coverage["new_albums"]
+    assert total == len(truth.albums)
+    assert found == total  # 100 % coverage
+    albums = read_topic(kafka_settings.bootstrap, settings.kafka.topics["albums"].name)
+    assert keys_once(albums) == truth.albums
+    tracks = read_topic(kafka_settings.bootstrap, settings.kafka.topics["tracks"].name)
+    assert keys_once(tracks) == truth.tracks
+    searches = emulator.requests()["endpoints"]["GET /v1/search"]["200"]
+    assert searches > len(truth.albums) / 50, "the search was not split"
+
+
+def test_development_profile_adapts_the_plan_and_reports_what_it_skips(
+    kafka_settings: KafkaSettings, start_emulator: Callable[..., EmulatorHandle]
+) -> None:
+    emulator = start_emulator(tracks_per_day=60, history_days=2, artists=300)
+    truth = full_truth(emulator)
+    settings = producer_settings(kafka_settings.bootstrap)
+    spec = unthrottled(emulator_spec(emulator, profile="development"))
+
+    producer = Producer(settings, spec=spec)
+    report = asyncio.run(producer.run(once=True))
+    assert report is not None and report.completed, report.interrupted
+
+    topic = {key: t.name for key, t in settings.kafka.topics.items()}
+    bootstrap = kafka_settings.bootstrap
+    albums = read_topic(bootstrap, topic["albums"])
+    assert keys_once(albums) == truth.albums
+    assert all("popularity" not in a.value and "label" not in a.value for a in albums)
+    assert keys_once(read_topic(bootstrap, topic["tracks"])) == truth.tracks
+    assert keys_once(read_topic(bootstrap, topic["artists"])) == truth.artists
+    assert read_topic(bootstrap, topic["audio_features"]) == []
+    assert read_topic(bootstrap, topic["audio_analysis"]) == []
+    assert report.stats["audio_features"].skipped == len(truth.tracks)
+
+    requests = emulator.requests()["endpoints"]
+    # each closed endpoint cost one 403, and the plan stepped down
+    assert requests["GET /v1/browse/new-releases"] == {"403": 1}
+    assert requests["GET /v1/albums"] == {"403": 1}
+    assert requests["GET /v1/audio-features"] == {"403": 1}
+    assert requests["GET /v1/audio-analysis/{id}"] == {"403": 1}
+    assert requests["GET /v1/search"].get("400") == 1  # 50 a page refused, then 10
+    assert requests["GET /v1/albums/{id}"] == {"200": len(truth.albums)}
+    assert requests["GET /v1/tracks/{id}"] == {"200": len(truth.tracks)}
+    skipped = producer.metrics.registry.get_sample_value(
+        "tunestream_resource_skipped", {"source": "spotify", "resource": "audio_features"}
+    )
+    assert skipped == 1.0

@@ -1,0 +1,101 @@
+"""The producer against a misbehaving API: errors, resets, broken bodies, 429s, expiring tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from tests.integration.producer.conftest import MARKETS
+from tests.integration.producer.support import (
+    emulator_spec,
+    keys_once,
+    new_releases_truth,
+    producer_settings,
+    read_topic,
+    unthrottled,
+)
+from tunestream.config import KafkaSettings
+from tunestream.runtime.service import Producer
+from tunestream_emulator import EmulatorHandle
+
+pytestmark = pytest.mark.integration
+
+
+def test_the_cycle_completes_through_faults_429s_and_token_expiry(
+    kafka_settings: KafkaSettings, start_emulator: Callable[..., EmulatorHandle]
+) -> None:
+    emulator = start_emulator(rate_limit_per_30s=15, token_lifetime_s=2)
+    emulator.set_faults(
+        script=["reset", "500", "truncate", "502", "malformed", "503"],
+        error_rate=0.10,
+        reset_rate=0.02,
+        truncate_rate=0.03,
+        malformed_rate=0.03,
+        seed=5,
+    )
+    truth = new_releases_truth(emulator, MARKETS)
+    settings = producer_settings(kafka_settings.bootstrap, skip=["audio_analysis"])
+    spec = unthrottled(emulator_spec(emulator, markets=MARKETS))
+
+    producer = Producer(settings, spec=spec)
+    report = asyncio.run(producer.run(once=True))
+    assert report is not None and report.completed, report.interrupted
+
+    outcomes = {
+        endpoint: outcomes
+        for endpoint, outcomes in emulator.requests()["endpoints"].items()
+        if endpoint != "POST /api/token"
+    }
+    seen = {outcome for by_outcome in outcomes.values() for outcome in by_outcome}
+    assert {"429", "malformed", "truncate", "reset"} <= seen, seen
+    assert seen & {"500", "502", "503"}, seen
+    assert emulator.requests()["endpoints"]["POST /api/token"]["200"] > 1, "no token renewal"
+
+    topic = {key: t.name for key, t in settings.kafka.topics.items()}
+    bootstrap = kafka_settings.bootstrap
+    assert keys_once(read_topic(bootstrap, topic["albums"])) == truth.albums
+    assert keys_once(read_topic(bootstrap, topic["tracks"])) == truth.tracks
+    assert keys_once(read_topic(bootstrap, topic["audio_features"])) == truth.tracks
+    assert keys_once(read_topic(bootstrap, topic["artists"])) == truth.artists
+    assert read_topic(bootstrap, topic["dead_letter"]) == []
+
+
+def test_a_body_malformed_for_good_goes_to_the_dead_letter_topic(
+    kafka_settings: KafkaSettings, start_emulator: Callable[..., EmulatorHandle]
+) -> None:
+    """The one analysis the API always garbles is dead-lettered; everything else arrives."""
+    emulator = start_emulator(new_releases_size=5)
+    truth = new_releases_truth(emulator, MARKETS)
+    broken = sorted(truth.tracks)[0]
+    upstream = httpx.AsyncHTTPTransport()
+
+    class Garbling(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await upstream.handle_async_request(request)
+            if request.url.path.endswith(f"/audio-analysis/{broken}"):
+                await response.aread()
+                return httpx.Response(200, content=b'{"meta": {"analyzer_version": "4.0.0", ')
+            return response
+
+    settings = producer_settings(kafka_settings.bootstrap)
+    spec = unthrottled(emulator_spec(emulator, markets=MARKETS))
+    quick = spec.client.retry.model_copy(update={"attempts": 3, "backoff_base_s": 0.05})
+    spec = spec.model_copy(update={"client": spec.client.model_copy(update={"retry": quick})})
+    report = asyncio.run(Producer(settings, spec=spec, transport=Garbling()).run(once=True))
+    assert report is not None and report.completed, report.interrupted
+
+    topic = {key: t.name for key, t in settings.kafka.topics.items()}
+    bootstrap = kafka_settings.bootstrap
+    assert keys_once(read_topic(bootstrap, topic["audio_analysis"])) == truth.tracks - {broken}
+    assert keys_once(read_topic(bootstrap, topic["tracks"])) == truth.tracks
+    [letter] = read_topic(bootstrap, topic["dead_letter"])
+    assert letter.value["resource"] == "audio_analysis"
+    assert letter.value["items"] == [broken]
+    assert letter.value["url"].endswith(f"/audio-analysis/{broken}")
+    assert letter.value["body"].startswith('{"meta"')
+    assert "not valid JSON" in letter.value["error"]
+    assert json.dumps(letter.value)  # a plain JSON document

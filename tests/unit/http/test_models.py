@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from tests.unit.http.helpers import make_client
+from tunestream.errors import ConfigError
+from tunestream.http.auth import AUTH_KINDS, build_auth
+from tunestream.http.models import (
+    NoAuthConfig,
+    OffsetPaginatorConfig,
+    PaginatorConfig,
+    PaginatorConfigBase,
+    RateLimitConfig,
+    RestClientConfig,
+)
+from tunestream.http.paginators import PAGINATOR_KINDS, PageRequest, Paginator, build_paginator
+from tunestream.http.registry import Registry
+from tunestream.http.testing import run_in_virtual_time as run
+
+pytestmark = [pytest.mark.unit, pytest.mark.timeout(10)]
+
+
+def test_the_registries_know_the_built_in_kinds() -> None:
+    assert AUTH_KINDS.names() == ["api_key", "bearer", "none", "oauth2_client_credentials"]
+    assert PAGINATOR_KINDS.names() == ["cursor", "next_url", "offset", "page_number", "single"]
+
+
+def test_an_unknown_kind_is_a_config_error_listing_the_known_ones() -> None:
+    class Strange(PaginatorConfigBase):
+        type: str = "zigzag"
+
+    with pytest.raises(ConfigError) as caught:
+        build_paginator(Strange())
+    assert str(caught.value) == (
+        "unknown paginator type 'zigzag'; known: cursor, next_url, offset, page_number, single"
+    )
+    with pytest.raises(
+        ConfigError, match="known: api_key, bearer, none, oauth2_client_credentials"
+    ):
+        build_auth(NoAuthConfig.model_construct(type="kerberos"))
+
+
+def test_a_wrong_type_in_yaml_names_the_allowed_values() -> None:
+    with pytest.raises(ValidationError) as caught:
+        RestClientConfig.model_validate({"base_url": "https://x.test", "auth": {"type": "oauth"}})
+    text = str(caught.value)
+    for name in ("'none'", "'bearer'", "'api_key'", "'oauth2_client_credentials'"):
+        assert name in text
+    with pytest.raises(ValidationError, match="'offset', 'next_url', 'cursor', 'page_number'"):
+        TypeAdapter(PaginatorConfig).validate_python({"type": "ofset"})
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"base_url": "https://x.test", "retry": {"attemps": 3}},  # typo: unknown key
+        {"base_url": "x.test"},  # not an absolute URL
+        {"base_url": "https://x.test", "rate_limit": {"requests_per_second": 0}},
+        {
+            "base_url": "https://x.test",
+            "rate_limit": {"requests_per_second": 1, "min_requests_per_second": 2},
+        },
+    ],
+)
+def test_invalid_configs_are_refused(data: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        RestClientConfig.model_validate(data)
+
+
+def test_configs_are_frozen_and_paths_checked() -> None:
+    config = RateLimitConfig()
+    with pytest.raises(ValidationError):
+        config.requests_per_second = 1
+    with pytest.raises(ValidationError):
+        OffsetPaginatorConfig(total_path="albums..total")
+    with pytest.raises(ValidationError):
+        OffsetPaginatorConfig(start_offset=2000, max_offset=1000)
+
+
+class EveryOtherConfig(PaginatorConfigBase):
+    type: str = "every_other"
+    pages: int = 3
+
+
+class EveryOther(Paginator):
+    """A kind defined outside the package: page=1, 3, 5 …"""
+
+    def __init__(self, config: EveryOtherConfig) -> None:
+        super().__init__()
+        self.left = config.pages
+        self.page = 1
+
+    def init_request(self, request: PageRequest) -> PageRequest:
+        return request.with_params(page=self.page)
+
+    def update_state(self, body: Any, records: list[Any]) -> None:
+        self.left -= 1
+        self.page += 2
+        self.has_next_page = self.left > 0
+
+    def update_request(self, request: PageRequest) -> PageRequest:
+        return request.with_params(page=self.page)
+
+
+def test_a_new_kind_is_a_class_and_a_decorator() -> None:
+    PAGINATOR_KINDS.register("every_other")(EveryOther)
+    try:
+        pages_asked: list[str] = []
+
+        async def handler(request: httpx.Request) -> httpx.Response:
+            pages_asked.append(request.url.params["page"])
+            return httpx.Response(200, json=[1])
+
+        async def scenario() -> int:
+            async with make_client(handler) as api:
+                return len([p async for p in api.paginate("x", paginator=EveryOtherConfig())])
+
+        assert run(scenario()) == 3
+        assert pages_asked == ["1", "3", "5"]
+    finally:
+        PAGINATOR_KINDS.unregister("every_other")
+    assert "every_other" not in PAGINATOR_KINDS
+
+
+def test_a_name_cannot_be_taken_twice() -> None:
+    registry: Registry[object] = Registry("thing")
+    registry.register("a")(int)
+    registry.register("a")(int)  # the same class again is harmless
+    with pytest.raises(ValueError, match="already registered"):
+        registry.register("a")(str)

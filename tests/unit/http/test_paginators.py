@@ -1,0 +1,252 @@
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.unit.http.helpers import API, Seen, make_client
+from tunestream.errors import MalformedBody
+from tunestream.http.client import Page
+from tunestream.http.models import (
+    CursorPaginatorConfig,
+    NextUrlPaginatorConfig,
+    OffsetPaginatorConfig,
+    PageNumberPaginatorConfig,
+    PaginatorConfigBase,
+    SinglePagePaginatorConfig,
+)
+from tunestream.http.paginators import PageRequest, build_paginator
+from tunestream.http.testing import run_in_virtual_time as run
+
+pytestmark = [pytest.mark.unit, pytest.mark.timeout(10)]
+
+
+def walk(
+    handler: Any,
+    paginator: PaginatorConfigBase | None,
+    records_path: str | None,
+    *,
+    path: str = "things",
+    max_pages: int | None = None,
+) -> list[Page]:
+    async def scenario() -> list[Page]:
+        async with make_client(handler) as api:
+            pages = api.paginate(
+                path,
+                {"q": "x"},
+                paginator=paginator,
+                records_path=records_path,
+                max_pages=max_pages,
+            )
+            return [page async for page in pages]
+
+    return run(scenario())
+
+
+def records(pages: list[Page]) -> list[Any]:
+    return [record for page in pages for record in page.records]
+
+
+class OffsetApi:
+    """A paging object like Spotify's; ``tell`` chooses which stop signals the body carries."""
+
+    def __init__(self, size: int, *, tell: set[str], wrap: str | None = None) -> None:
+        self.size = size
+        self.tell = tell
+        self.wrap = wrap
+        self.seen = Seen()
+
+    def offsets(self) -> list[int]:
+        return [int(r.url.params["offset"]) for _, r in self.seen.requests]
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.add(request)
+        offset, limit = int(request.url.params["offset"]), int(request.url.params["limit"])
+        assert request.url.params["q"] == "x"
+        body: dict[str, Any] = {"items": list(range(offset, min(offset + limit, self.size)))}
+        if "total" in self.tell:
+            body["total"] = self.size
+        if "next" in self.tell:
+            body["next"] = (
+                f"{API}/things?offset={offset + limit}" if offset + limit < self.size else None
+            )
+        return httpx.Response(200, json={self.wrap: body} if self.wrap else body)
+
+
+def test_offset_stops_on_a_null_next() -> None:
+    api = OffsetApi(100, tell={"next"})  # the second page is full, but next is null
+    pages = walk(api, OffsetPaginatorConfig(limit=50, total_path=None), "items")
+    assert api.offsets() == [0, 50]
+    assert records(pages) == list(range(100))
+    assert [dict(page.request.params) for page in pages] == [
+        {"q": "x", "offset": 0, "limit": 50},
+        {"q": "x", "offset": 50, "limit": 50},
+    ]
+
+
+def test_offset_stops_on_a_short_page() -> None:
+    api = OffsetApi(120, tell=set())
+    pages = walk(api, OffsetPaginatorConfig(limit=50), "items")
+    assert api.offsets() == [0, 50, 100]
+    assert records(pages) == list(range(120))
+
+
+def test_offset_stops_when_total_is_reached() -> None:
+    api = OffsetApi(100, tell={"total"})
+    pages = walk(api, OffsetPaginatorConfig(limit=50, next_path=None), "items")
+    assert api.offsets() == [0, 50]
+    assert len(records(pages)) == 100
+
+
+def test_offset_never_asks_beyond_max_offset() -> None:
+    # Spotify search: nested paging object, offset capped at 1000 whatever total says.
+    api = OffsetApi(5000, tell={"total", "next"}, wrap="albums")
+    config = OffsetPaginatorConfig(
+        limit=50, max_offset=1000, total_path="albums.total", next_path="albums.next"
+    )
+    pages = walk(api, config, "albums.items", path="search")
+    assert api.offsets() == list(range(0, 1001, 50))
+    assert len(pages) == 21
+    assert records(pages) == list(range(1050))
+
+
+def test_next_url_follows_absolute_links_until_null() -> None:
+    seen = Seen()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.add(request)
+        page = int(request.url.params.get("page_token", "0"))
+        following = f"{API}/things?page_token={page + 1}" if page < 2 else None
+        return httpx.Response(
+            200, json={"data": [page * 10, page * 10 + 1], "paging": {"next": following}}
+        )
+
+    pages = walk(handler, NextUrlPaginatorConfig(next_path="paging.next"), "data")
+    assert records(pages) == [0, 1, 10, 11, 20, 21]
+    assert [str(r.url) for _, r in seen.requests] == [
+        f"{API}/things?q=x",
+        f"{API}/things?page_token=1",
+        f"{API}/things?page_token=2",
+    ]
+    assert pages[2].request.url == f"{API}/things?page_token=2"
+
+
+def test_cursor_sends_the_cursor_back_until_there_is_none() -> None:
+    seen = Seen()
+    cursors = {None: "c1", "c1": "c2", "c2": None}
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.add(request)
+        after = request.url.params.get("after")
+        body = {"artists": {"items": [after or "start"], "cursors": {"after": cursors[after]}}}
+        return httpx.Response(200, json=body)
+
+    config = CursorPaginatorConfig(cursor_path="artists.cursors.after", cursor_param="after")
+    pages = walk(handler, config, "artists.items")
+    assert records(pages) == ["start", "c1", "c2"]
+    assert [r.url.params.get("after") for _, r in seen.requests] == [None, "c1", "c2"]
+    assert all(r.url.params["q"] == "x" for _, r in seen.requests)
+
+
+def test_page_number_stops_on_an_empty_page() -> None:
+    seen = Seen()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.add(request)
+        page = int(request.url.params["page"])
+        return httpx.Response(200, json={"data": [page] if page <= 3 else []})
+
+    pages = walk(handler, PageNumberPaginatorConfig(), "data")
+    assert records(pages) == [1, 2, 3]
+    assert [int(r.url.params["page"]) for _, r in seen.requests] == [1, 2, 3, 4]
+
+
+def test_page_number_stops_at_total_pages() -> None:
+    seen = Seen()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.add(request)
+        page = int(request.url.params["p"])
+        return httpx.Response(200, json={"data": [page], "meta": {"pages": 3}})
+
+    config = PageNumberPaginatorConfig(page_param="p", start_page=0, total_pages_path="meta.pages")
+    pages = walk(handler, config, "data")
+    assert records(pages) == [0, 1, 2]
+    assert len(seen.requests) == 3
+
+
+def test_single_makes_one_request_whatever_the_body_says() -> None:
+    seen = Seen()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.add(request)
+        return httpx.Response(200, json={"items": [1, 2], "next": f"{API}/things?offset=2"})
+
+    for config in (SinglePagePaginatorConfig(), None):
+        pages = walk(handler, config, "items")
+        assert records(pages) == [1, 2]
+    assert len(seen.requests) == 2
+
+
+def test_without_a_records_path_an_object_body_is_one_record() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"id": "a"})
+
+    assert records(walk(handler, None, None)) == [{"id": "a"}]
+
+
+def test_a_body_without_records_at_the_path_is_malformed() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"albums": {"items": None}})
+
+    with pytest.raises(MalformedBody, match=r"no list at 'albums\.items'") as caught:
+        walk(handler, None, "albums.items")
+    assert caught.value.body == b'{"albums":{"items":null}}'
+
+
+def test_max_pages_ends_the_walk() -> None:
+    api = OffsetApi(1000, tell={"total", "next"})
+    pages = walk(api, OffsetPaginatorConfig(limit=10), "items", max_pages=3)
+    assert api.offsets() == [0, 10, 20]
+    assert [page.number for page in pages] == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("config", "saved", "expected"),
+    [
+        (OffsetPaginatorConfig(limit=50), {"q": "x", "offset": 100, "limit": 50}, [100, 150]),
+        (PageNumberPaginatorConfig(max_pages=5), {"q": "x", "page": 4}, [4, 5]),
+    ],
+    ids=["offset", "page_number"],
+)
+def test_a_walk_resumes_from_a_saved_request(
+    config: PaginatorConfigBase, saved: dict[str, Any], expected: list[int]
+) -> None:
+    seen = Seen()
+    param = "offset" if isinstance(config, OffsetPaginatorConfig) else "page"
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.add(request)
+        return httpx.Response(200, json={"items": list(range(50))})  # never a short page
+
+    async def scenario() -> list[Page]:
+        async with make_client(handler) as api:
+            pages = api.paginate(
+                "things",
+                paginator=config,
+                records_path="items",
+                max_pages=2,
+                resume_from=PageRequest("things", saved),
+            )
+            return [page async for page in pages]
+
+    pages = run(scenario())
+    assert [int(r.url.params[param]) for _, r in seen.requests] == expected
+    assert pages[0].request == PageRequest("things", saved)
+
+
+def test_resuming_needs_the_parameter_the_paginator_made() -> None:
+    pager = build_paginator(OffsetPaginatorConfig())
+    with pytest.raises(ValueError, match="no integer parameter 'offset'"):
+        pager.resume(PageRequest("things", {"page": 2}))

@@ -1,0 +1,222 @@
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from tests.unit.http.helpers import API, Seen, api_error, fast_rate, make_client, now
+from tunestream.errors import QuotaExceeded, RateLimited
+from tunestream.http.models import RateLimitConfig, RetryConfig
+from tunestream.http.ratelimit import RateLimiter
+from tunestream.http.testing import run_in_virtual_time as run
+
+pytestmark = [pytest.mark.unit, pytest.mark.timeout(10)]
+
+
+def too_many(retry_after: str | None = None, **extra: object) -> httpx.Response:
+    response = api_error(429, "API rate limit exceeded", **extra)
+    if retry_after is not None:
+        response.headers["Retry-After"] = retry_after
+    return response
+
+
+def test_a_retry_after_pauses_every_concurrent_request() -> None:
+    seen = Seen()
+    limiter = RateLimiter(fast_rate(requests_per_second=100, max_concurrency=10))
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.add(request)
+        first = len(seen.requests) == 1
+        await asyncio.sleep(0.045)  # meanwhile others go out, or wait for their turn
+        if first:
+            return too_many("5")
+        return httpx.Response(200, json={"i": request.url.params["i"]})
+
+    async def scenario() -> list[object]:
+        async with make_client(handler, limiter=limiter) as api:
+            calls = (api.get_json("x", {"i": str(i)}) for i in range(10))
+            return list(await asyncio.gather(*calls))
+
+    assert run(scenario()) == [{"i": str(i)} for i in range(10)]
+    times = [round(t, 6) for t, _ in seen.requests]
+    # 0.00 gets the 429 at 0.045; 0.01 … 0.04 were already out; then nobody until 5.045
+    assert times[:5] == [0.0, 0.01, 0.02, 0.03, 0.04]
+    assert len(times) == 11
+    assert all(t >= 5.045 for t in times[5:]), times
+    assert limiter.rate < 100  # and the budget shrank
+
+
+def test_a_retry_after_beyond_the_ceiling_ends_the_cycle_instead_of_sleeping() -> None:
+    seen = Seen()
+    limiter = RateLimiter(fast_rate(retry_after_ceiling_s=60))
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.add(request)
+        return too_many("7200") if len(seen.requests) == 1 else httpx.Response(200, json={})
+
+    async def scenario() -> tuple[RateLimited, RateLimited, float]:
+        async with make_client(handler, limiter=limiter) as api:
+            with pytest.raises(RateLimited) as first:
+                await api.get_json("x")
+            with pytest.raises(RateLimited) as second:  # the whole app is paused
+                await api.get_json("y")
+            elapsed = now()
+            await asyncio.sleep(7200)
+            await api.get_json("z")  # after the pause all is well again
+            return first.value, second.value, elapsed
+
+    first, second, elapsed = run(scenario())
+    assert type(first) is RateLimited and first.retry_after_s == 7200
+    assert str(first) == (
+        f"GET {API}/x: the API asked to wait 7200 s (Retry-After), more than "
+        "retry_after_ceiling_s=60; ending this cycle early to retry later"
+    )
+    assert second.retry_after_s == pytest.approx(7200)
+    assert elapsed == 0.0
+    assert [r.url.path for _, r in seen.requests] == ["/v1/x", "/v1/z"]
+    assert "\n" not in str(first) and "7200 s" in str(first)
+
+
+def test_quota_exceeded_is_raised_at_once() -> None:
+    seen = Seen()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.add(request)
+        return too_many("10", reason="QUOTA_EXCEEDED")
+
+    async def scenario() -> None:
+        async with make_client(handler) as api:
+            await api.get_json("x")
+
+    with pytest.raises(QuotaExceeded) as caught:
+        run(scenario())
+    assert caught.value.retry_after_s == 10
+    assert len(seen.requests) == 1
+
+
+def test_a_429_without_retry_after_backs_off_and_slows_down() -> None:
+    seen = Seen()
+    limiter = RateLimiter(fast_rate(requests_per_second=100))
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.add(request)
+        return too_many() if len(seen.requests) == 1 else httpx.Response(200, json={"ok": 1})
+
+    async def scenario() -> object:
+        async with make_client(
+            handler, limiter=limiter, retry=RetryConfig(backoff_base_s=2)
+        ) as api:
+            return await api.get_json("x")
+
+    assert run(scenario()) == {"ok": 1}
+    assert [t for t, _ in seen.requests] == [0.0, 2.0]
+    assert limiter.rate == pytest.approx(50.1)  # halved, then one success added 0.1
+
+
+def test_429s_to_the_end_are_rate_limited() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return too_many("1")
+
+    async def scenario() -> None:
+        async with make_client(handler, retry=RetryConfig(attempts=3)) as api:
+            await api.get_json("x")
+
+    with pytest.raises(RateLimited, match="after 3 attempts") as caught:
+        run(scenario())
+    assert caught.value.retry_after_s == 1
+
+
+def test_aimd_halves_once_per_window_and_climbs_back_additively() -> None:
+    config = RateLimitConfig(
+        requests_per_second=8, min_requests_per_second=1, decrease_factor=0.5, increase_step=1
+    )
+
+    async def scenario() -> list[float]:
+        limiter = RateLimiter(config)
+        rates = []
+        async with limiter.slot() as old:
+            pass
+        await asyncio.sleep(1)
+        limiter.on_rate_limited(old, None)
+        rates.append(limiter.rate)  # 4
+        limiter.on_rate_limited(old, None)  # same window: no second cut
+        limiter.on_success(old)  # stale good news does not count either
+        rates.append(limiter.rate)  # 4
+        for _ in range(3):
+            async with limiter.slot() as fresh:
+                pass
+            limiter.on_rate_limited(fresh, None)
+            rates.append(limiter.rate)  # 2, 1, 1 (floor)
+        for _ in range(10):
+            async with limiter.slot() as fresh:
+                pass
+            limiter.on_success(fresh)
+            rates.append(limiter.rate)  # 2 … 8, then capped
+        return rates
+
+    assert run(scenario()) == [4, 4, 2, 1, 1, 2, 3, 4, 5, 6, 7, 8, 8, 8, 8]
+
+
+def test_requests_are_paced_at_the_current_rate() -> None:
+    seen = Seen()
+    limiter = RateLimiter(fast_rate(requests_per_second=5, increase_step=0))
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.add(request)
+        return too_many() if len(seen.requests) == 4 else httpx.Response(200, json={})
+
+    async def scenario() -> None:
+        async with make_client(
+            handler, limiter=limiter, retry=RetryConfig(backoff_base_s=0.1)
+        ) as api:
+            await asyncio.gather(*(api.get_json("x") for _ in range(4)))  # the 4th gets a 429
+            await asyncio.gather(*(api.get_json("x") for _ in range(3)))
+
+    run(scenario())
+    times = [round(t, 6) for t, _ in seen.requests]
+    # 0.2 s apart at 5/s; the 429 at 0.6 cuts the rate to 2.5/s: its retry takes the slot
+    # already reserved at 0.8, and from there on requests are 0.4 s apart
+    assert times == [0.0, 0.2, 0.4, 0.6, 0.8, 1.2, 1.6, 2.0]
+
+
+def test_concurrency_is_capped() -> None:
+    in_flight = 0
+    peak = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(1)
+        in_flight -= 1
+        return httpx.Response(200, json={})
+
+    async def scenario() -> float:
+        limiter = RateLimiter(fast_rate(max_concurrency=3))
+        async with make_client(handler, limiter=limiter) as api:
+            await asyncio.gather(*(api.get_json("x") for _ in range(9)))
+        return now()
+
+    elapsed = run(scenario())
+    assert peak == 3
+    assert elapsed == pytest.approx(3.0, abs=0.05)
+
+
+def test_one_limiter_is_the_budget_of_every_client_of_the_app() -> None:
+    seen = Seen()
+    limiter = RateLimiter(fast_rate(requests_per_second=10))
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.add(request)
+        return httpx.Response(200, json={})
+
+    async def scenario() -> None:
+        async with (
+            make_client(handler, limiter=limiter) as a,
+            make_client(handler, limiter=limiter) as b,
+        ):
+            await asyncio.gather(*(c.get_json("x") for c in (a, b, a, b)))
+
+    run(scenario())
+    assert [round(t, 6) for t, _ in seen.requests] == [0.0, 0.1, 0.2, 0.3]
