@@ -11,10 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 .PHONY: run test setup jars lint format clean stop constraints
 
 run: setup
-	$(BIN)/tunestream kafka start
-	$(BIN)/tunestream topics create
-	@echo "Kafka is up with the tunestream topics. Not built yet: the producer, the Spark job"
-	@echo "and the dashboard. Stop the broker with: make stop"
+	scripts/run.sh
 
 stop:
 	$(BIN)/tunestream kafka stop
@@ -34,13 +31,21 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
 	touch $@
 
-# JVM: the Kafka broker's runtime classpath, resolved by Maven into build/jars/kafka.
-jars: $(JARS)/kafka/.resolved
+# JVM: the Kafka broker's runtime classpath, resolved by Maven into build/jars/kafka, and the
+# jars the Spark job adds to PySpark's (Kafka source, Delta Lake) into build/jars/spark. Two
+# folders: the broker's kafka-clients 4.x must not meet Spark's 3.9.x.
+jars: $(JARS)/kafka/.resolved $(JARS)/spark/.resolved
 
 $(JARS)/kafka/.resolved: jvm/kafka/pom.xml
 	rm -rf $(JARS)/kafka
 	$(MVN) -f jvm/kafka/pom.xml dependency:copy-dependencies \
 		-DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(JARS)/kafka
+	touch $@
+
+$(JARS)/spark/.resolved: jvm/spark/pom.xml
+	rm -rf $(JARS)/spark
+	$(MVN) -f jvm/spark/pom.xml dependency:copy-dependencies \
+		-DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(JARS)/spark
 	touch $@
 
 # Local state: the embedded broker's data (kafka.data_dir in tunestream.yaml).

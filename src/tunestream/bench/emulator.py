@@ -13,9 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -30,9 +28,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tunestream.errors import TunestreamError
+from tunestream.bench.common import BenchError, cpu_model, free_port, spawn
 
-__all__ = ["BenchError", "BenchOptions", "Result", "hello_app", "report", "run"]
+__all__ = ["BenchOptions", "Result", "hello_app", "report", "run"]
 
 _CLIENT = ("bench-client", "bench-secret")
 _HELLO = orjson.dumps({"hello": "world"})
@@ -44,10 +42,6 @@ async def _hello(request: Request) -> Response:
 
 #: The baseline: the least a Starlette app on uvicorn can do per request.
 hello_app = Starlette(routes=[Route("/hello", _hello)])
-
-
-class BenchError(TunestreamError):
-    """A benchmark could not run (a server did not start, requests failed)."""
 
 
 @dataclass(frozen=True)
@@ -71,29 +65,6 @@ class Result:
     @property
     def rps(self) -> float:
         return self.requests / self.seconds
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _spawn(args: list[str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            _, stderr = process.communicate()
-            raise BenchError(f"{' '.join(args[:4])} exited: {stderr.decode()[-300:]}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise BenchError(f"{' '.join(args[:4])} did not listen on port {port} within 30 s")
 
 
 def _request(path: str, token: str | None = None) -> bytes:
@@ -190,7 +161,7 @@ def _emulator_requests(base: str) -> dict[str, list[bytes]]:
 
 def run(options: BenchOptions) -> list[Result]:
     """Start both servers, measure the baseline, the emulator's scenarios, the baseline again."""
-    baseline_port, emulator_port = _free_port(), _free_port()
+    baseline_port, emulator_port = free_port(), free_port()
     uvicorn_flags = [
         "--loop",
         "uvloop",
@@ -200,7 +171,7 @@ def run(options: BenchOptions) -> list[Result]:
         "--log-level",
         "warning",
     ]
-    baseline = _spawn(
+    baseline = spawn(
         [
             sys.executable,
             "-m",
@@ -213,7 +184,7 @@ def run(options: BenchOptions) -> list[Result]:
         baseline_port,
     )
     try:
-        emulator = _spawn(
+        emulator = spawn(
             [
                 sys.executable, "-m", "tunestream", "emulator", "--port", str(emulator_port),
                 "--rate-limit", "0", "--client", ":".join((*_CLIENT, "extended")),
@@ -238,16 +209,6 @@ def run(options: BenchOptions) -> list[Result]:
     return results
 
 
-def _cpu_model() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):  # noqa: SIM115
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def report(results: list[Result], options: BenchOptions, command: str) -> tuple[str, bool]:
     """The markdown section, and whether small requests reached ``options.min_rps``."""
     baselines = [r.rps for r in results if r.name.startswith("baseline")]
@@ -265,7 +226,7 @@ def report(results: list[Result], options: BenchOptions, command: str) -> tuple[
 
 Command: `{command}`
 
-Run {now} on {os.cpu_count()} CPUs ({_cpu_model()}), Python {platform.python_version()},
+Run {now} on {os.cpu_count()} CPUs ({cpu_model()}), Python {platform.python_version()},
 uvicorn {version("uvicorn")}, Starlette {version("starlette")}. The emulator (default catalog:
 100,000 tracks a day, 14-day backlog; rate limit off) and the baseline (a one-route Starlette
 app) each run as one uvicorn worker (uvloop + httptools) in their own process; the load

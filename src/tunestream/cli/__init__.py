@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +19,8 @@ from tunestream.cli import (
 )
 from tunestream.cli._context import Globals
 from tunestream.errors import TunestreamError
+from tunestream.logs import LogFormat
+from tunestream.logs import configure as configure_logging
 
 __all__ = ["app", "main"]
 
@@ -59,6 +60,12 @@ def root(
         ),
     ] = None,
     debug: Annotated[bool, typer.Option(help="Show tracebacks and debug logs.")] = False,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            help="Logs on stderr as text lines or JSON objects.", envvar="TUNESTREAM_LOG_FORMAT"
+        ),
+    ] = LogFormat.TEXT,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
@@ -66,13 +73,7 @@ def root(
     _globals.config_file = config
     _globals.debug = debug
     ctx.obj = _globals
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # httpx logs every request URL at INFO; an API key sent as a query parameter would show.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(debug=debug, json_lines=log_format is LogFormat.JSON)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from tunestream.bench.report import DEFAULT_REPORT, write_section
+from tunestream.cli._context import settings_of
 
 __all__ = ["app"]
 
@@ -48,3 +49,34 @@ def emulator(
         typer.echo(f"written to {output}", err=True)
     if not ok:
         raise typer.Exit(1)
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    budget_seconds: Annotated[
+        float, typer.Option(help="How long the rate-budget run lasts.")
+    ] = 90.0,
+    memory_tracks: Annotated[
+        int, typer.Option(help="Tracks a day in the memory run (full discovery of one day).")
+    ] = 100_000,
+    output: Annotated[
+        Path, typer.Option(help="Report to update.", dir_okay=False)
+    ] = DEFAULT_REPORT,
+    write: Annotated[
+        bool, typer.Option(help="Write the report section (else only print it).")
+    ] = True,
+) -> None:
+    """The producer's requests, rate-budget use, Kafka write speed and memory."""
+    from tunestream.bench.ingest import IngestOptions, run
+
+    options = IngestOptions(budget_seconds=budget_seconds, memory_tracks=memory_tracks)
+    command = (
+        f"tunestream bench ingest --budget-seconds {budget_seconds:g} "
+        f"--memory-tracks {memory_tracks}"
+    )
+    body = run(settings_of(ctx), options, command)
+    typer.echo(body)
+    if write:
+        write_section(output, "ingest", body)
+        typer.echo(f"written to {output}", err=True)

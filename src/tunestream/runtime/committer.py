@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 
 from tunestream.records import Record
-from tunestream.sink.transactional import TransactionalSink
 from tunestream.state.store import state_records
 from tunestream.state.work import WorkState
 
@@ -21,9 +20,12 @@ __all__ = ["Committer"]
 
 
 class Committer:
+    """Buffers records and commits them with the state; ``write`` is one transaction's writer
+    (``TransactionalSink.write``), or one that drops everything for a dry run."""
+
     def __init__(
         self,
-        sink: TransactionalSink,
+        write: Callable[[list[Record]], object],
         state: WorkState,
         *,
         state_topic: str,
@@ -33,7 +35,7 @@ class Committer:
         max_delay_s: float = 1.0,
         on_commit: Callable[[list[Record]], None] | None = None,
     ) -> None:
-        self._sink = sink
+        self._write = write
         self._state = state
         self._state_topic = state_topic
         self._prefix = prefix
@@ -69,6 +71,6 @@ class Committer:
             if not records and not changes:
                 return
             unit = records + state_records(self._state_topic, self._prefix, changes)
-            await asyncio.to_thread(self._sink.write, unit)
+            await asyncio.to_thread(self._write, unit)
             if self._on_commit is not None:
                 self._on_commit(records)

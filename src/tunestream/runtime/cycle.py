@@ -103,6 +103,7 @@ class CycleRunner:
         *,
         concurrency: int,
         clock: Callable[[], float] = time.time,
+        probe: bool = False,
     ) -> None:
         self.spec = spec
         self.client = client
@@ -112,6 +113,8 @@ class CycleRunner:
         self.topics = topics
         self.concurrency = concurrency
         self.clock = clock
+        self.probe = probe
+        """Try each resource once (the first page, the first batch) and stop: ``--plan``."""
         self._children = {name: spec.children(name) for name in spec.resources}
         self._found: dict[str, set[str]] = {}
         self._stopping = False
@@ -134,6 +137,7 @@ class CycleRunner:
             cycle = self.state.start_cycle(f"{stamp}-{uuid.uuid4().hex[:8]}", mode, self.clock())
             for root in self.plan.roots:
                 self._start_root(root)
+            self._forget_old()
         self.report = CycleReport(cycle.id, cycle.mode, resumed)
         self.report.stats = {name: ResourceStats() for name in self.spec.resources}
         try:
@@ -161,6 +165,13 @@ class CycleRunner:
         self.report.duration_s = time.monotonic() - started
         return self.report
 
+    def _forget_old(self) -> None:
+        """Drop de-duplication memories past each resource's ``remember_days``."""
+        for name, resource in self.spec.resources.items():
+            dedupe = getattr(resource, "dedupe", None)
+            if dedupe is not None:
+                self.state.forget_before(name, self.clock() - dedupe.remember_days * 86_400)
+
     # -- discovery ---------------------------------------------------------------------------
 
     def _start_root(self, root: str) -> None:
@@ -181,13 +192,16 @@ class CycleRunner:
             # One part alone first: a 403 or a refused page size is then learnt from one request.
             self._check_stop()
             await self._walk(*parts[0])
+            if self.probe:
+                for root, part in parts[1:]:
+                    self.state.set_cursor(root, part, {**self._cursor(root, part), "done": True})
+                continue
             await self._pool(parts[1:], lambda job: self._walk(*job))
 
     async def _walk(self, root: str, part: str) -> None:
         """Page one part of a root to its end (or until it is split into narrower parts)."""
         resource = self._list(root)
-        cursor = self.state.cursor(root, part)
-        assert cursor is not None
+        cursor = self._cursor(root, part)
         config = self._paginator_config(root, resource)
         paginator = build_paginator(config)
         saved = cursor.get("request")
@@ -238,7 +252,7 @@ class CycleRunner:
             first = False
             paginator.update_state(body, records)
             self._take(root, resource, records, dict(cursor["vars"]))
-            if paginator.has_next_page:
+            if paginator.has_next_page and not self.probe:
                 request = paginator.update_request(request)
                 cursor = {**cursor, "request": {"url": request.url, "params": dict(request.params)}}
             else:
@@ -288,12 +302,15 @@ class CycleRunner:
         out: list[Record] = []
         for record in records:
             ids = select_ids(record, resource.key)
-            if not ids:
-                continue
+            if not ids or ids[0] in found:
+                continue  # overlapping queries, or a list that shifted while it was paged
             item = ids[0]
             found.add(item)
             if resource.emit:
+                if self.state.seen(root, item):
+                    continue
                 out.append(self._record(resource.emit, resource.schema_id, item, record, ctx))
+                self.state.remember(root, item, self.clock())
             self._fan_out(root, record, item, ctx)
         stats = self.report.stats[root]
         stats.fetched += len(records)
@@ -301,9 +318,12 @@ class CycleRunner:
         self.committer.add(out)
 
     def _coverage(self) -> dict[str, tuple[int, int]]:
-        """Per root whose pages report a total: (distinct items found, items the API has)."""
+        """Per root read as one list whose pages report a total (a ``for_each`` root is many
+        lists that overlap): (distinct items found, items the API has)."""
         totals: dict[str, int] = {}
         for root in self.plan.roots:
+            if self._list(root).for_each:
+                continue
             for cursor in self.state.cursors(root).values():
                 if not cursor["terms"] and "total" in cursor:
                     totals[root] = totals.get(root, 0) + int(cursor["total"])
@@ -339,13 +359,16 @@ class CycleRunner:
     ) -> None:
         """Run the resource's queued work until none is left (the plan may change meanwhile)."""
         while self.plan.is_open(name) and self.state.todo(name):
+            access_before = self.plan.access[name]
             batch = jobs()
             # The first request alone: if it teaches the plan a step (403), only it paid.
             self._check_stop()
             await batch[0]()
+            if self.probe and self.plan.access[name] is access_before:
+                break  # the first request told what there was to tell
             await self._pool(batch[1:], lambda job: job())
         left = list(self.state.todo(name))
-        if left:
+        if left and not self.probe:
             self.state.done(name, left, remember_at=None)
             self.report.stats[name].skipped += len(left)
             log.warning(
@@ -524,6 +547,11 @@ class CycleRunner:
                 self._start_root(root)
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def _cursor(self, root: str, part: str) -> dict[str, Any]:
+        cursor = self.state.cursor(root, part)
+        assert cursor is not None, f"no cursor for {root}/{part}"
+        return cursor
 
     def _list(self, name: str) -> ListResource:
         resource = self.spec.resources[name]

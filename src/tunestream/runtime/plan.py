@@ -94,21 +94,21 @@ class Plan:
         """One line per resource: how it is fetched, or why not."""
         lines = [f"discovery: {', '.join(self.roots)}"]
         for name in spec.order():
-            access = self.access[name]
-            how = access.value
-            resource = spec.resources[name]
-            if isinstance(resource, LookupResource):
-                request = resource.batch if access is Access.BATCH else resource.single
-                if request is not None and access is not Access.CLOSED:
-                    size = (
-                        f" (up to {resource.batch.max} ids)"
-                        if access is Access.BATCH and resource.batch
-                        else ""
-                    )
-                    how = f"{access.value}: GET {request.path}{size}"
-            if isinstance(resource, ListResource) and access is Access.LIST:
-                how = f"list: GET {resource.request.path}, {self.page_size(resource, name)} a page"
-            if access is Access.CLOSED:
-                how = f"skipped: {self.reasons.get(name, 'closed')}"
-            lines.append(f"{name}: {how}")
+            lines.append(f"{name}: {self._how(spec, name)}")
         return lines
+
+    def _how(self, spec: SourceSpec, name: str) -> str:
+        access = self.access[name]
+        resource = spec.resources[name]
+        if access is Access.CLOSED:
+            return f"skipped: {self.reasons.get(name, 'closed')}"
+        if isinstance(resource, ListResource):
+            if name not in self.roots:
+                return "not used"
+            return f"list: GET {resource.request.path}, {self.page_size(resource, name)} a page"
+        if isinstance(resource, LookupResource):
+            if access is Access.BATCH and resource.batch is not None:
+                return f"batch: GET {resource.batch.path} (up to {resource.batch.max} ids)"
+            assert resource.single is not None
+            return f"single: GET {resource.single.path}"
+        return f"pages: embedded in {resource.from_} at {resource.embedded}, then next URLs"

@@ -102,6 +102,11 @@ class Producer:
         self._stop = asyncio.Event()
         self._runner: CycleRunner | None = None
 
+    @property
+    def current(self) -> CycleReport | None:
+        """The report of the cycle running now (its counts grow as it goes)."""
+        return self._runner.report if self._runner is not None else None
+
     def stop(self) -> None:
         """Finish the requests in flight, commit their records, and return from ``run``."""
         self._stop.set()
@@ -120,7 +125,7 @@ class Producer:
         state = WorkState(await asyncio.to_thread(store.load))
         plan = Plan.initial(self.spec, self.mode, self.skip)
         committer = Committer(
-            sink,
+            sink.write,
             state,
             state_topic=self.topics[STATE_TOPIC],
             prefix=prefix,
@@ -129,9 +134,7 @@ class Producer:
             on_commit=self.metrics.observe_commit,
         )
         report: CycleReport | None = None
-        async with RestClient.from_config(
-            self.spec.client, observer=self.metrics.observe_attempt, transport=self._transport
-        ) as client:
+        async with self._client() as client:
             while not self._stop.is_set():
                 self._runner = CycleRunner(
                     self.spec,
@@ -151,6 +154,24 @@ class Producer:
                 await self._sleep(self._delay(report, state))
         await asyncio.to_thread(sink.close)
         return report
+
+    async def detect_plan(self) -> Plan:
+        """Find out what the credentials may use by trying each resource once (the first page,
+        the first batch); nothing is written to Kafka."""
+        plan = Plan.initial(self.spec, self.mode, self.skip)
+        state = WorkState()
+        discard = Committer(lambda unit: None, state, state_topic="", prefix="")
+        async with self._client() as client:
+            runner = CycleRunner(
+                self.spec, client, state, discard, plan, self.topics, concurrency=1, probe=True
+            )
+            await runner.run(self.mode)
+        return plan
+
+    def _client(self) -> RestClient:
+        return RestClient.from_config(
+            self.spec.client, observer=self.metrics.observe_attempt, transport=self._transport
+        )
 
     def _record(self, report: CycleReport, plan: Plan) -> None:
         skipped = [name for name in self.spec.resources if not plan.is_open(name)]

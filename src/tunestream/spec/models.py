@@ -154,6 +154,12 @@ class ListResource(_Emitting):
     """A list resource to read instead when the API forbids this one to the credentials."""
 
     @model_validator(mode="after")
+    def _emitting_lists_dedupe(self) -> ListResource:
+        if self.emit and self.dedupe is None:
+            raise ValueError("a list that emits needs dedupe: it is read from the start each cycle")
+        return self
+
+    @model_validator(mode="after")
     def _placeholders_known(self) -> ListResource:
         used = set(_PLACEHOLDER.findall(self.request.path))
         for value in self.request.params.values():

@@ -99,11 +99,15 @@ class WorkState:
             if queue.pop(item, None) is not None:
                 self._delete(f"todo/{resource}/{item}")
             if remember_at is not None:
-                self._seen.setdefault(resource, {})[item] = remember_at
-                self._put(f"seen/{resource}/{item}", remember_at)
+                self.remember(resource, item, remember_at)
 
-    def seen_count(self, resource: str) -> int:
-        return len(self._seen.get(resource, {}))
+    def remember(self, resource: str, item: str, at: float) -> None:
+        """The item was emitted: later cycles skip it (until ``forget_before``)."""
+        self._seen.setdefault(resource, {})[item] = at
+        self._put(f"seen/{resource}/{item}", at)
+
+    def seen(self, resource: str, item: str) -> bool:
+        return item in self._seen.get(resource, {})
 
     def forget_before(self, resource: str, cutoff: float) -> int:
         """Drop de-duplication memories older than ``cutoff``; return how many."""

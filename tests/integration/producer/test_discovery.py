@@ -83,3 +83,38 @@ def test_development_profile_adapts_the_plan_and_reports_what_it_skips(
         "tunestream_resource_skipped", {"source": "spotify", "resource": "audio_features"}
     )
     assert skipped == 1.0
+
+
+def test_the_plan_is_detected_from_what_the_credentials_may_use(
+    start_emulator: Callable[..., EmulatorHandle], kafka_settings: KafkaSettings
+) -> None:
+    emulator = start_emulator(tracks_per_day=60, history_days=2, artists=300)
+    settings = producer_settings(kafka_settings.bootstrap)
+    extended = asyncio.run(Producer(settings, spec=emulator_spec(emulator)).detect_plan())
+    development = asyncio.run(
+        Producer(settings, spec=emulator_spec(emulator, profile="development")).detect_plan()
+    )
+    spec = emulator_spec(emulator)
+    assert extended.describe(spec) == [
+        "discovery: new_releases",
+        "new_releases: list: GET /browse/new-releases, 50 a page",
+        "new_albums: not used",
+        "albums: batch: GET /albums (up to 20 ids)",
+        "album_tracks: pages: embedded in albums at tracks, then next URLs",
+        "tracks: batch: GET /tracks (up to 50 ids)",
+        "audio_features: batch: GET /audio-features (up to 100 ids)",
+        "audio_analysis: single: GET /audio-analysis/{id}",
+        "artists: batch: GET /artists (up to 50 ids)",
+    ]
+    assert development.describe(spec) == [
+        "discovery: new_albums",
+        "new_releases: skipped: forbidden to these credentials (HTTP 403)",
+        "new_albums: list: GET /search, 10 a page",
+        "albums: single: GET /albums/{id}",
+        "album_tracks: pages: embedded in albums at tracks, then next URLs",
+        "tracks: single: GET /tracks/{id}",
+        "audio_features: skipped: forbidden to these credentials (HTTP 403)",
+        "audio_analysis: skipped: forbidden to these credentials (HTTP 403)",
+        "artists: single: GET /artists/{id}",
+    ]
+    assert read_topic(kafka_settings.bootstrap, settings.kafka.topics["albums"].name) == []

@@ -30,7 +30,7 @@ def test_the_cycle_completes_through_faults_429s_and_token_expiry(
 ) -> None:
     emulator = start_emulator(rate_limit_per_30s=15, token_lifetime_s=2)
     emulator.set_faults(
-        script=["reset", "500", "truncate", "502", "malformed", "503"],
+        script=["reset", "ok", "500", "ok", "truncate", "502", "ok", "malformed", "503"],
         error_rate=0.10,
         reset_rate=0.02,
         truncate_rate=0.03,

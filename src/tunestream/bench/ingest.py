@@ -1,0 +1,577 @@
+"""``tunestream bench ingest``: what the producer costs in requests, rate budget, speed, memory.
+
+Four measurements, each against the Spotify emulator running in its own process and the
+configured Kafka cluster (the local broker by default, started if needed):
+
+1. **Requests** — one new-releases cycle; requests per 1,000 tracks against the fewest the batch
+   limits allow for what it found, and against a loop that asks for every item on its own.
+2. **Rate budget** — the emulator enforces a budget per rolling 30 s that the producer is not
+   told; achieved rate ÷ budget, and the share of requests answered 429.
+3. **Kafka write path** — the records of (1) written again through the producer's exactly-once
+   path (transactions of ``commit_max_records`` records with their state) ÷ the same records
+   through a plain confluent-kafka producer, in the same run.
+4. **Memory** — peak RSS of ``tunestream produce --once`` over a day of releases (100,000
+   tracks) in full-discovery mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from tunestream.bench.common import BenchError, cpu_model, free_port, spawn
+from tunestream.config import DEFAULT_TOPICS, KafkaSettings, Settings, SourceSettings
+from tunestream.kafka.broker import LocalBroker
+from tunestream.kafka.client import admin_client, client_config
+from tunestream.kafka.topics import TopicAdmin
+from tunestream.records import Record
+from tunestream.runtime.committer import Committer
+from tunestream.runtime.service import Producer as SourceProducer
+from tunestream.sink.transactional import TransactionalSink, producer_config
+from tunestream.spec.loader import load_spec
+from tunestream.spec.models import SourceSpec
+from tunestream.state.work import WorkState
+
+__all__ = ["IngestOptions", "run"]
+
+_CLIENT = ("bench-client", "bench-secret")
+_CLOCK = "2026-11-20T12:00:00Z"
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    markets: tuple[str, ...] = ("US", "GB", "SE")
+    budget_per_30s: int = 450
+    budget_warmup_s: float = 45.0
+    budget_seconds: float = 90.0
+    memory_tracks: int = 100_000
+
+
+@dataclass
+class _Emulator:
+    process: subprocess.Popen[bytes]
+    base: str
+
+    @property
+    def api(self) -> str:
+        return f"{self.base}/v1"
+
+    def admin(self, path: str, **params: Any) -> Any:
+        response = httpx.get(f"{self.base}/_admin/{path}", params=params, timeout=120)
+        response.raise_for_status()
+        return response.json()
+
+    def requests(self) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        for endpoint, outcomes in self.admin("requests")["endpoints"].items():
+            for outcome, count in outcomes.items():
+                counts[f"{endpoint} {outcome}"] += count
+        return counts
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def _start_emulator(folder: Path, **settings: Any) -> _Emulator:
+    port = free_port()
+    values = {
+        "seed": 3,
+        "clock_start": _CLOCK,
+        "clients": [{"client_id": _CLIENT[0], "client_secret": _CLIENT[1]}],
+        **settings,
+    }
+    file = folder / f"emulator-{port}.yaml"
+    file.write_text(yaml.safe_dump(values))
+    command = [sys.executable, "-m", "tunestream", "emulator", "--port", str(port)]
+    process = spawn([*command, "--settings", str(file)], port)
+    emulator = _Emulator(process, f"http://127.0.0.1:{port}")
+    deadline = time.monotonic() + 180
+    while emulator.admin("health")["warming_up"]:
+        if time.monotonic() > deadline:
+            emulator.stop()
+            raise BenchError("the emulator's search index was not built within 180 s")
+        time.sleep(0.5)
+    return emulator
+
+
+def _environ(emulator: _Emulator) -> dict[str, str]:
+    return {
+        "SPOTIFY_API_URL": emulator.api,
+        "SPOTIFY_ACCOUNTS_URL": emulator.base,
+        "SPOTIFY_CLIENT_ID": _CLIENT[0],
+        "SPOTIFY_CLIENT_SECRET": _CLIENT[1],
+    }
+
+
+def _spec(emulator: _Emulator, markets: tuple[str, ...] | None, **rate: Any) -> SourceSpec:
+    variables = {"markets": list(markets)} if markets else None
+    spec = load_spec("spotify", variables=variables, environ=_environ(emulator))
+    budget = spec.client.rate_limit.model_copy(update=rate)
+    return spec.model_copy(update={"client": spec.client.model_copy(update={"rate_limit": budget})})
+
+
+def _settings(kafka: KafkaSettings, **source: Any) -> Settings:
+    """Settings with fresh topics (created here) so runs never see each other's records."""
+    suffix = uuid.uuid4().hex[:8]
+    topics = {k: {**v, "name": f"bench.{v['name']}.{suffix}"} for k, v in DEFAULT_TOPICS.items()}
+    fresh = KafkaSettings.model_validate({**kafka.model_dump(exclude={"topics"}), "topics": topics})
+    TopicAdmin(admin_client(fresh)).create(list(fresh.topics.values()))
+    values = {"metrics_port": None, "transactional_id": f"bench-{suffix}", **source}
+    return Settings(kafka=fresh, source=SourceSettings.model_validate(values))
+
+
+def _delete_topics(settings: Settings) -> None:
+    TopicAdmin(admin_client(settings.kafka)).delete(
+        [t.name for t in settings.kafka.topics.values()]
+    )
+
+
+# -- 1. requests per 1,000 tracks ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestCounts:
+    tracks: int
+    made: int
+    minimum: int
+    per_item: int
+    by_endpoint: dict[str, int]
+
+
+def _requests(emulator: _Emulator, settings: Settings, options: IngestOptions) -> RequestCounts:
+    spec = _spec(emulator, options.markets, requests_per_second=500.0, max_concurrency=8)
+    report = asyncio.run(SourceProducer(settings, spec=spec).run(once=True))
+    if report is None or not report.completed:
+        raise BenchError(f"the cycle did not complete: {report and report.interrupted}")
+    counts = emulator.requests()
+    made = sum(n for key, n in counts.items() if not key.startswith("POST /api/token"))
+    selections = {
+        m: emulator.admin("truth/new-releases", country=m)["album_ids"] for m in options.markets
+    }
+    album_ids = {a for ids in selections.values() for a in ids}
+    sizes: dict[str, int] = {}
+    offset = 0
+    while len(sizes) < len(album_ids):
+        page = emulator.admin("truth/albums", offset=offset, limit=10_000)
+        sizes.update({a["id"]: a["total_tracks"] for a in page["items"] if a["id"] in album_ids})
+        offset += len(page["items"])
+        if not page["items"]:
+            break
+    tracks = sum(sizes.values())
+    artists = report.stats["artists"].emitted
+    pages = sum(max(1, math.ceil(len(ids) / 50)) for ids in selections.values())
+    extra_pages = sum(math.ceil((n - 50) / 50) for n in sizes.values() if n > 50)
+    minimum = (
+        pages
+        + math.ceil(len(album_ids) / 20)
+        + extra_pages
+        + math.ceil(tracks / 50)
+        + math.ceil(tracks / 100)
+        + tracks
+        + math.ceil(artists / 50)
+    )
+    per_item = pages + len(album_ids) + extra_pages + 3 * tracks + artists
+    by_endpoint = {key: n for key, n in sorted(counts.items())}
+    return RequestCounts(tracks, made, minimum, per_item, by_endpoint)
+
+
+# -- 2. the rate budget --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BudgetResult:
+    budget_rps: float
+    seconds: float
+    ok: int
+    limited: int
+
+    @property
+    def achieved_rps(self) -> float:
+        return self.ok / self.seconds
+
+    @property
+    def limited_share(self) -> float:
+        return self.limited / max(1, self.ok + self.limited)
+
+
+async def _sampled(
+    producer: SourceProducer, emulator: _Emulator, warmup_s: float, seconds: float
+) -> tuple[Counter[str], Counter[str], float]:
+    """Run the producer; the emulator's request counts after the warm-up and at the end."""
+    task = asyncio.create_task(producer.run(once=True))
+    await asyncio.sleep(warmup_s)
+    before = await asyncio.to_thread(emulator.requests)
+    started = time.monotonic()
+    await asyncio.sleep(seconds)
+    after = await asyncio.to_thread(emulator.requests)
+    elapsed = time.monotonic() - started
+    producer.stop()
+    report = await task
+    if report is not None and report.completed:
+        raise BenchError("the cycle ran out of work before the measurement ended")
+    return before, after, elapsed
+
+
+def _budget(folder: Path, kafka: KafkaSettings, options: IngestOptions) -> BudgetResult:
+    emulator = _start_emulator(folder, rate_limit_per_30s=options.budget_per_30s)
+    settings = _settings(kafka)
+    try:
+        # every market of the spec, so there is more work than the run lasts; the spec's own
+        # request budget: it is not told the API's
+        spec = _spec(emulator, None)
+        producer = SourceProducer(settings, spec=spec)
+        before, after, seconds = asyncio.run(
+            _sampled(producer, emulator, options.budget_warmup_s, options.budget_seconds)
+        )
+    finally:
+        emulator.stop()
+        _delete_topics(settings)
+    counts = after - before
+    ok = sum(n for key, n in counts.items() if key.startswith("GET") and key.endswith(" 200"))
+    limited = sum(n for key, n in counts.items() if key.endswith(" 429"))
+    return BudgetResult(options.budget_per_30s / 30, seconds, ok, limited)
+
+
+# -- 3. the Kafka write path ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    records: int
+    unit: int
+    megabytes: float
+    exactly_once_s: float
+    plain_s: float
+
+    @property
+    def ratio(self) -> float:
+        return self.plain_s / self.exactly_once_s
+
+
+def _read_back(kafka: KafkaSettings, topics: list[str]) -> list[Record]:
+    consumer = Consumer(
+        {
+            **client_config(kafka),
+            "group.id": uuid.uuid4().hex,
+            "enable.partition.eof": True,
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+            "fetch.message.max.bytes": 32 * 1024 * 1024,
+        }
+    )
+    records: list[Record] = []
+    try:
+        for topic in topics:
+            partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
+            consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+            remaining = set(partitions)
+            while remaining:
+                message = consumer.poll(30)
+                if message is None:
+                    raise BenchError(f"timed out reading {topic}")
+                error = message.error()
+                if error is not None:
+                    remaining.discard(message.partition())
+                    continue
+                headers = tuple(
+                    (str(pair[0]), pair[1] if isinstance(pair[1], bytes) else b"")
+                    for pair in message.headers() or ()
+                )
+                records.append(Record(topic, message.key() or b"", message.value(), headers))
+    finally:
+        consumer.close()
+    return records
+
+
+def _write_exactly_once(
+    kafka: KafkaSettings, records: list[Record], state_topic: str, unit: int
+) -> float:
+    sink = TransactionalSink(producer_config(client_config(kafka), f"bench-{uuid.uuid4().hex}"))
+    sink.start()
+    state = WorkState()
+    committer = Committer(
+        sink.write, state, state_topic=state_topic, prefix="bench/", max_records=unit
+    )
+
+    async def write() -> None:
+        for start in range(0, len(records), unit):
+            chunk = records[start : start + unit]
+            keys = [r.key.decode() for r in chunk]
+            for key in keys:  # as in a cycle: each record retires the work item it came from
+                state.add_todo("bench", key, {}, dedupe=False)
+            state.done("bench", keys, remember_at=None)
+            committer.add(chunk)
+            await committer.flush()
+
+    started = time.perf_counter()
+    asyncio.run(write())
+    sink.close()
+    return time.perf_counter() - started
+
+
+def _write_plain(kafka: KafkaSettings, records: list[Record]) -> float:
+    config = producer_config(client_config(kafka), "unused")
+    del config["transactional.id"]
+    producer = Producer(config)
+    started = time.perf_counter()
+    for record in records:
+        while True:
+            try:
+                producer.produce(
+                    record.topic, key=record.key, value=record.value, headers=list(record.headers)
+                )
+                break
+            except BufferError:
+                producer.poll(0.1)
+    producer.flush(120)
+    return time.perf_counter() - started
+
+
+def _writes(kafka: KafkaSettings, settings: Settings, unit: int) -> WriteResult:
+    small = ["albums", "tracks", "audio_features", "artists"]
+    source = _read_back(kafka, [settings.kafka.topics[k].name for k in small])
+    target = _settings(kafka)
+    records = [
+        Record(target.kafka.topics[_logical(settings, r.topic)].name, r.key, r.value, r.headers)
+        for r in source
+    ] * 4
+    try:
+        plain = _write_plain(kafka, records)
+        state_topic = target.kafka.topics["source_state"].name
+        exactly_once = _write_exactly_once(kafka, records, state_topic, unit)
+    finally:
+        _delete_topics(target)
+    size = sum(len(r.value or b"") for r in records) / 1e6
+    return WriteResult(len(records), unit, size, exactly_once, plain)
+
+
+def _logical(settings: Settings, topic: str) -> str:
+    return next(k for k, t in settings.kafka.topics.items() if t.name == topic)
+
+
+# -- 4. memory over a day of releases ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemoryResult:
+    tracks: int
+    albums: int
+    requests: int
+    peak_mb: float
+    seconds: float
+
+
+def _memory(folder: Path, kafka: KafkaSettings, options: IngestOptions) -> MemoryResult:
+    emulator = _start_emulator(
+        folder, tracks_per_day=options.memory_tracks, history_days=1, rate_limit_per_30s=None
+    )
+    settings = _settings(kafka)
+    config = folder / "memory.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "data_dir": str(folder / "data"),
+                "kafka": settings.kafka.model_dump(mode="json", exclude_none=True),
+                "source": {
+                    "mode": "full",
+                    "skip": ["audio_analysis"],
+                    "metrics_port": None,
+                    "transactional_id": settings.source.transactional_id,
+                    "rate_limit": {"requests_per_second": 1000, "max_concurrency": 8},
+                },
+            }
+        )
+    )
+    # the producer's own peak RSS, printed as it exits
+    program = (
+        "import atexit, resource, sys\n"
+        "atexit.register(lambda: print('peak_kb', resource.getrusage(resource.RUSAGE_SELF)"
+        ".ru_maxrss, file=sys.stderr))\n"
+        f"sys.argv = ['tunestream', '-c', {str(config)!r}, 'produce', '--once']\n"
+        "from tunestream.cli import main\n"
+        "main()\n"
+    )
+    try:
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-c", program],
+            env={**os.environ, **_environ(emulator)},
+            capture_output=True,
+            text=True,
+        )
+        seconds = time.monotonic() - started
+        if done.returncode != 0:
+            raise BenchError(f"the day-long cycle failed: {done.stderr.strip()[-500:]}")
+        truth = emulator.admin("truth")
+        counts = emulator.requests()
+    finally:
+        emulator.stop()
+        _delete_topics(settings)
+    peaks = [line.split()[1] for line in done.stderr.splitlines() if line.startswith("peak_kb ")]
+    if not peaks:
+        raise BenchError("the producer did not report its peak memory")
+    peak_kb = int(peaks[-1])
+    requests = sum(n for key, n in counts.items() if key.startswith("GET"))
+    return MemoryResult(
+        truth["new"]["tracks"], truth["new"]["albums"], requests, peak_kb / 1024, seconds
+    )
+
+
+# -- the run and its report ----------------------------------------------------------------------
+
+
+def run(settings: Settings, options: IngestOptions, command: str) -> str:
+    """Run the four measurements; return the markdown section."""
+    kafka = settings.kafka
+    broker = LocalBroker(kafka.local, settings.data_dir) if kafka.uses_local_broker else None
+    started_broker = broker.start() if broker is not None else False
+    try:
+        with tempfile.TemporaryDirectory(prefix="tunestream-bench-") as tmp:
+            folder = Path(tmp)
+            emulator = _start_emulator(
+                folder, rate_limit_per_30s=None, markets=list(options.markets)
+            )
+            first = _settings(kafka)
+            try:
+                counts = _requests(emulator, first, options)
+                writes = _writes(kafka, first, first.source.commit_max_records)
+            finally:
+                emulator.stop()
+                _delete_topics(first)
+            budget = _budget(folder, kafka, options)
+            memory = _memory(folder, kafka, options)
+    finally:
+        if broker is not None and started_broker:
+            broker.stop()
+    return _report(counts, budget, writes, memory, options, command)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    """A markdown table; columns after the first align right."""
+    rule = ["---"] + ["---:"] * (len(header) - 1)
+    lines = [header, rule, *rows]
+    return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
+
+
+def _report(
+    counts: RequestCounts,
+    budget: BudgetResult,
+    writes: WriteResult,
+    memory: MemoryResult,
+    options: IngestOptions,
+    command: str,
+) -> str:
+    per_k = 1000 / counts.tracks
+
+    def requests_row(name: str, n: int) -> list[str]:
+        return [name, f"{n:,}", f"{n * per_k:,.1f}", f"{n / counts.minimum:.3f}"]
+
+    requests = _table(
+        ["", "requests", "per 1,000 tracks", "÷ minimum"],
+        [
+            requests_row("tunestream", counts.made),
+            requests_row("theoretical minimum", counts.minimum),
+            requests_row("one request per item", counts.per_item),
+        ],
+    )
+    endpoints = _table(
+        ["emulator endpoint and status", "requests"],
+        [[key, f"{n:,}"] for key, n in counts.by_endpoint.items()],
+    )
+    answered = budget.ok + budget.limited
+    rate = _table(
+        ["run", "successful req/s", "budget req/s", "achieved ÷ budget", "answered 429"],
+        [
+            [
+                f"{budget.seconds:.0f} s",
+                f"{budget.achieved_rps:.2f}",
+                f"{budget.budget_rps:.2f}",
+                f"{budget.achieved_rps / budget.budget_rps:.3f}",
+                f"{budget.limited:,} of {answered:,} ({budget.limited_share:.2%})",
+            ]
+        ],
+    )
+    write = _table(
+        ["path", "seconds", "records/s", "ratio"],
+        [
+            [
+                "plain confluent-kafka producer (idempotent, zstd; no transactions, no state)",
+                f"{writes.plain_s:.2f}",
+                f"{writes.records / writes.plain_s:,.0f}",
+                "1.000",
+            ],
+            [
+                f"tunestream exactly-once ({writes.unit:,} records a transaction, with state)",
+                f"{writes.exactly_once_s:.2f}",
+                f"{writes.records / writes.exactly_once_s:,.0f}",
+                f"{writes.ratio:.3f}",
+            ],
+        ],
+    )
+    peak = _table(
+        ["tracks in the day", "albums", "requests", "cycle seconds", "peak RSS"],
+        [
+            [
+                f"{memory.tracks:,}",
+                f"{memory.albums:,}",
+                f"{memory.requests:,}",
+                f"{memory.seconds:.0f}",
+                f"{memory.peak_mb:,.0f} MB",
+            ]
+        ],
+    )
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"""## Producer: requests, rate budget, Kafka write path, memory
+
+Command: `{command}`
+
+Run {now} on {os.cpu_count()} CPUs ({cpu_model()}), Python {platform.python_version()}, against
+the Spotify emulator (its own process) and a local single-node Kafka broker.
+
+### Requests per 1,000 tracks (new-releases mode, markets {", ".join(options.markets)})
+
+One cycle found {counts.tracks:,} tracks. The minimum is what the batch limits allow for the
+entities the cycle found (20 albums, 50 tracks, 100 audio features, 50 artists a request; one
+analysis per track; the discovery pages; extra track pages of albums past 50 tracks). The
+per-item loop asks for every album, track, audio-features object, analysis and artist on its own.
+
+{requests}
+
+{endpoints}
+
+### Rate budget
+
+The emulator allows {options.budget_per_30s} requests per rolling 30 s; the producer is not told
+and starts from its spec's budget (20 requests/s), adapting on 429s and honouring Retry-After.
+Counted after a {options.budget_warmup_s:g} s warm-up, while the cycle still had more work than
+the budget allows.
+
+{rate}
+
+### Kafka write path
+
+The same {writes.records:,} records ({writes.megabytes:,.1f} MB of values) in the same run.
+
+{write}
+
+### Peak memory over a day of releases (full discovery, audio analysis off)
+
+{peak}
+"""

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tunestream.errors import ConfigError
+from tunestream.spec.loader import builtin_specs, load_spec
+from tunestream.spec.models import Split, select_ids
+
+pytestmark = pytest.mark.unit
+
+ENV = {"SPOTIFY_CLIENT_ID": "id", "SPOTIFY_CLIENT_SECRET": "secret"}
+
+
+def test_the_spotify_spec_loads_with_its_graph_in_order() -> None:
+    assert "spotify" in builtin_specs()
+    spec = load_spec("spotify", environ=ENV)
+    order = spec.order()
+    assert order.index("albums") < order.index("album_tracks") < order.index("tracks")
+    assert order.index("tracks") < order.index("artists")
+    assert set(spec.children("tracks")) == {"audio_features", "audio_analysis", "artists"}
+    assert spec.client.base_url == "https://api.spotify.com/v1"
+
+
+def test_environment_references_fill_in_after_parsing() -> None:
+    spec = load_spec("spotify", environ={**ENV, "SPOTIFY_API_URL": "http://127.0.0.1:1/v1"})
+    assert spec.client.base_url == "http://127.0.0.1:1/v1"
+    assert spec.client.auth.client_secret.get_secret_value() == "secret"  # type: ignore[union-attr]
+
+
+def test_a_missing_credential_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match="environment variable SPOTIFY_CLIENT_ID is not set"):
+        load_spec("spotify", environ={})
+
+
+def test_variables_can_be_overridden_but_not_invented() -> None:
+    spec = load_spec("spotify", environ=ENV, variables={"markets": ["SE"]})
+    assert spec.variables["markets"] == ["SE"]
+    with pytest.raises(ConfigError, match="no variable countries to override"):
+        load_spec("spotify", environ=ENV, variables={"countries": ["SE"]})
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("resources.albums.batch.max: 0", "resources.albums.lookup.batch.max: Input should be"),
+        ("resources.tracks.from: [{resource: nowhere}]", "unknown parent 'nowhere'"),
+        ("resources.albums.kind: table", "does not match any of the expected tags"),
+        ("modes: {full: [albums]}", "'albums' is not a list resource"),
+        (
+            "resources.new_albums.paginator: {type: zigzag}",
+            "does not match any of the expected tags: 'single', 'offset'",
+        ),
+    ],
+)
+def test_a_wrong_spec_is_one_line_naming_the_path(
+    tmp_path: Path, change: str, expected: str
+) -> None:
+    data = yaml.safe_load((resources.files("tunestream.sources") / "spotify.yaml").read_text())
+    path_text, value_text = change.split(": ", 1)
+    *parents, leaf = path_text.split(".")
+    target = data
+    for key in parents:
+        target = target[key]
+    target[leaf] = yaml.safe_load(value_text)
+    file = tmp_path / "broken.yaml"
+    file.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError) as caught:
+        load_spec(str(file), environ=ENV)
+    assert expected in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_select_ids_fans_out_over_lists() -> None:
+    record = {"id": "a1", "artists": [{"id": "x"}, {"id": "y"}, {"name": "no id"}]}
+    assert select_ids(record, "id") == ["a1"]
+    assert select_ids(record, "artists.*.id") == ["x", "y"]
+    assert select_ids(record, "missing.*.id") == []
+
+
+def test_split_narrows_prefixes_into_a_whole_word_and_longer_prefixes() -> None:
+    split = Split(param="q", cap=1000, refine=["album:{word}", "artist:{word}"], alphabet="ab")
+    first = split.narrower([])
+    assert [split.render(t) for t in first] == ["album:a*", "album:b*"]
+    second = split.narrower(first[0])
+    assert [split.render(t) for t in second] == ["album:a", "album:aa*", "album:ab*"]
+    # a whole word that is still too broad is narrowed by the next field
+    third = split.narrower(second[0])
+    assert [split.render(t) for t in third] == ["album:a artist:a*", "album:a artist:b*"]
+    # and when every field is a whole word, nothing narrower exists
+    assert split.narrower([["album:{word}", "a"], ["artist:{word}", "b"]]) == []

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+
+from tunestream.state.work import WorkState
+
+pytestmark = pytest.mark.unit
+
+
+def replay(state: WorkState) -> WorkState:
+    """A new state loaded from what the first one wrote, as after a restart."""
+    written: dict[str, bytes] = {}
+    for key, value in state.take_changes().items():
+        if value is None:
+            written.pop(key, None)
+        else:
+            written[key] = value
+    return WorkState(written)
+
+
+def test_queued_work_survives_a_restart_and_done_work_does_not() -> None:
+    state = WorkState()
+    state.start_cycle("c1", "new-releases", now=100.0)
+    assert state.add_todo("albums", "a1", {"market": "SE"}, dedupe=True)
+    assert state.add_todo("albums", "a2", {"market": "GB"}, dedupe=True)
+    assert not state.add_todo("albums", "a1", {"market": "US"}, dedupe=True)  # queued already
+    state.done("albums", ["a1"], remember_at=100.0)
+    state.set_cursor("new_releases", "market=SE", {"offset": 50, "done": False})
+
+    restarted = replay(state)
+    assert restarted.cycle is not None and restarted.cycle.running
+    assert restarted.todo("albums") == {"a2": {"market": "GB"}}
+    assert restarted.cursor("new_releases", "market=SE") == {"offset": 50, "done": False}
+    assert restarted.seen("albums", "a1")
+    assert not restarted.add_todo("albums", "a1", {}, dedupe=True)  # emitted before
+    assert restarted.add_todo("tracks", "a1", {}, dedupe=False)
+
+
+def test_finishing_a_cycle_clears_its_cursors_and_old_memories_can_be_forgotten() -> None:
+    state = WorkState()
+    state.start_cycle("c1", "full", now=10.0)
+    state.set_cursor("new_albums", "all", {"done": True})
+    state.remember("albums", "old", at=10.0)
+    state.remember("albums", "new", at=500.0)
+    state.finish_cycle(now=20.0)
+    assert state.forget_before("albums", cutoff=100.0) == 1
+
+    restarted = replay(state)
+    assert restarted.cycle is not None and not restarted.cycle.running
+    assert restarted.cursors("new_albums") == {}
+    assert not restarted.seen("albums", "old")
+    assert restarted.seen("albums", "new")
