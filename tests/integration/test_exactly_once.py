@@ -9,8 +9,8 @@ import time
 import uuid
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
 
+from tests.support import read_topic
 from tunestream.config import KafkaSettings, TopicSettings
 from tunestream.errors import ProducerFenced
 from tunestream.kafka.client import admin_client, client_config
@@ -23,31 +23,7 @@ pytestmark = pytest.mark.integration
 
 
 def read_committed(bootstrap: str, topic: str) -> list[bytes]:
-    """Every committed value of the topic, read to its end."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": uuid.uuid4().hex,
-            "isolation.level": "read_committed",
-            "enable.partition.eof": True,
-            "enable.auto.commit": False,
-        }
-    )
-    partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
-    consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-    open_partitions, values = set(partitions), []
-    try:
-        while open_partitions:
-            message = consumer.poll(30)
-            assert message is not None, "timed out reading the topic"
-            if message.error() is not None:
-                assert message.error().code() == message.error()._PARTITION_EOF
-                open_partitions.discard(message.partition())
-                continue
-            values.append(message.value())
-    finally:
-        consumer.close()
-    return values
+    return [message.raw for message in read_topic(bootstrap, topic)]
 
 
 def make_topics(settings: KafkaSettings) -> tuple[str, str]:

@@ -12,6 +12,9 @@ from tunestream.cli._context import settings_of
 
 __all__ = ["app"]
 
+Output = Annotated[Path, typer.Option(help="Report to update.", dir_okay=False)]
+Write = Annotated[bool, typer.Option(help="Write the report section (else only print it).")]
+
 app = typer.Typer(
     help="Run benchmarks and record them in docs/BENCHMARKS.md.", no_args_is_help=True
 )
@@ -25,12 +28,8 @@ def emulator(
     min_rps: Annotated[
         float, typer.Option(help="Target for small requests; below it exits 1.")
     ] = 1000.0,
-    output: Annotated[
-        Path, typer.Option(help="Report to update.", dir_okay=False)
-    ] = DEFAULT_REPORT,
-    write: Annotated[
-        bool, typer.Option(help="Write the report section (else only print it).")
-    ] = True,
+    output: Output = DEFAULT_REPORT,
+    write: Write = True,
 ) -> None:
     """Requests per second of the Spotify emulator, against a hello-world baseline."""
     from tunestream.bench.emulator import BenchOptions, report, run
@@ -60,12 +59,8 @@ def ingest(
     memory_tracks: Annotated[
         int, typer.Option(help="Tracks a day in the memory run (full discovery of one day).")
     ] = 100_000,
-    output: Annotated[
-        Path, typer.Option(help="Report to update.", dir_okay=False)
-    ] = DEFAULT_REPORT,
-    write: Annotated[
-        bool, typer.Option(help="Write the report section (else only print it).")
-    ] = True,
+    output: Output = DEFAULT_REPORT,
+    write: Write = True,
 ) -> None:
     """The producer's requests, rate-budget use, Kafka write speed and memory."""
     from tunestream.bench.ingest import IngestOptions, run

@@ -142,6 +142,10 @@ class RateLimitConfig(_Model):
     """On a 429 the rate is multiplied by this."""
     increase_step: Annotated[float, Field(ge=0)] = 0.1
     """On each success the rate grows by this many requests/s, up to requests_per_second."""
+    window_s: PositiveFloat | None = None
+    """The API's rate window (Spotify: a rolling 30 s), if known. A 429 then teaches the budget
+    — what was sent in the last window, per second — and the rate settles just below it,
+    probing above only slowly, instead of halving and climbing back past it each time."""
 
     @model_validator(mode="after")
     def _floor_below_target(self) -> RateLimitConfig:

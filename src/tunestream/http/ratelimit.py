@@ -9,6 +9,10 @@ Every request of the app takes a slot from the same :class:`RateLimiter`:
   ``min_requests_per_second``); each success adds ``increase_step`` (not above
   ``requests_per_second``). Only responses to requests sent after the last decrease count, so a
   burst of 429s from one overloaded window halves the rate once, not once per request.
+- **A learned budget** — when the API's rate window is known (``window_s``), a 429 tells the
+  budget: the requests sent in the last window, per second. The rate drops to just below it
+  and, once there, grows fifty times slower, so it settles under the budget instead of
+  sawing between half of it and past it.
 - **Pause** — a 429 with ``Retry-After`` pauses *every* request of the app until then. A pause
   longer than ``retry_after_ceiling_s`` is not slept: acquiring a slot raises
   :class:`~tunestream.errors.RateLimited` so the caller ends its cycle and reschedules.
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -31,6 +36,9 @@ from tunestream.http.models import RateLimitConfig
 __all__ = ["Permit", "RateLimiter"]
 
 log = logging.getLogger("tunestream.http")
+
+_SETTLE = 0.95  # with a learnt budget, the rate settles at this share of it ...
+_PROBE = 0.02  # ... and above that grows this much slower than increase_step
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,9 @@ class RateLimiter:
         self._next_at = -float("inf")
         self._paused_until = -float("inf")
         self._last_decrease_at = -float("inf")
+        self._sent: deque[float] = deque()  # send times within the last window_s
+        self.budget: float | None = None
+        """The API's budget in requests/s, as learnt from the last 429 (with ``window_s``)."""
         self._semaphore = asyncio.Semaphore(self.config.max_concurrency)
 
     @property
@@ -87,16 +98,23 @@ class RateLimiter:
         """Additive increase, for a request sent after the last decrease."""
         if permit.issued_at < self._last_decrease_at:
             return
-        self._rate = min(self.config.requests_per_second, self._rate + self.config.increase_step)
+        step = self.config.increase_step
+        if self.budget is not None and self._rate >= self.budget * _SETTLE:
+            step *= _PROBE  # near the learnt budget: probe for more, slowly
+        self._rate = min(self.config.requests_per_second, self._rate + step)
 
     def on_rate_limited(self, permit: Permit, retry_after_s: float | None) -> None:
         """Multiplicative decrease (once per window), and a pause for all when told how long."""
         now = self._clock.now()
         if permit.issued_at >= self._last_decrease_at:
             before = self._rate
-            self._rate = max(
-                self.config.min_requests_per_second, self._rate * self.config.decrease_factor
-            )
+            lowered = self._rate * self.config.decrease_factor
+            window = self.config.window_s
+            if window is not None:
+                self._forget_sent(now)
+                self.budget = len(self._sent) / window
+                lowered = min(self._rate, self.budget * _SETTLE)
+            self._rate = max(self.config.min_requests_per_second, lowered)
             self._last_decrease_at = now
             log.info("%s: 429, rate %.3g → %.3g requests/s", self.name, before, self._rate)
         if retry_after_s is not None:
@@ -135,4 +153,13 @@ class RateLimiter:
                 await self._clock.sleep(at - now)
                 if self.pause_remaining_s() > 0:
                     continue  # a 429 arrived while this request waited for its turn
-            return Permit(issued_at=self._clock.now())
+            issued = self._clock.now()
+            if self.config.window_s is not None:
+                self._sent.append(issued)
+                self._forget_sent(issued)
+            return Permit(issued_at=issued)
+
+    def _forget_sent(self, now: float) -> None:
+        assert self.config.window_s is not None
+        while self._sent and self._sent[0] <= now - self.config.window_s:
+            self._sent.popleft()

@@ -39,6 +39,8 @@ def producer_config(base: ClientConfig, transactional_id: str) -> ClientConfig:
         "batch.size": 1024 * 1024,
         "message.max.bytes": MAX_MESSAGE_BYTES + 64 * 1024,
         "transaction.timeout.ms": 120_000,
+        # delivery reports only for failures: no Python callback per delivered record
+        "delivery.report.only.error": True,
     }
 
 

@@ -8,11 +8,12 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from math import ceil
+from pathlib import Path
 from typing import Any
 
-import orjson
-from confluent_kafka import Consumer, TopicPartition
+import yaml
 
+from tests.support import Message
 from tunestream.config import DEFAULT_TOPICS, KafkaSettings, Settings, SourceSettings
 from tunestream.kafka.client import admin_client
 from tunestream.kafka.topics import TopicAdmin
@@ -34,55 +35,33 @@ def producer_settings(bootstrap: str, **source: Any) -> Settings:
     return Settings(kafka=kafka, source=SourceSettings.model_validate(values))
 
 
-def emulator_spec(
-    handle: EmulatorHandle, profile: str = "extended", name: str = "spotify", **variables: Any
-) -> SourceSpec:
+def emulator_environ(handle: EmulatorHandle, profile: str = "extended") -> dict[str, str]:
+    """The environment the Spotify spec reads: the emulator's URLs and a client of a profile."""
     client = handle.client(profile)  # type: ignore[arg-type]
-    environ = {
+    return {
         "SPOTIFY_API_URL": handle.api_url,
         "SPOTIFY_ACCOUNTS_URL": handle.base_url,
         "SPOTIFY_CLIENT_ID": client.client_id,
         "SPOTIFY_CLIENT_SECRET": client.client_secret,
     }
-    return load_spec(name, variables=variables, environ=environ)
 
 
-@dataclass(frozen=True)
-class Message:
-    key: str
-    value: Any
-    headers: dict[str, str]
+def emulator_spec(
+    handle: EmulatorHandle, profile: str = "extended", name: str = "spotify", **variables: Any
+) -> SourceSpec:
+    return load_spec(name, variables=variables, environ=emulator_environ(handle, profile))
 
 
-def read_topic(bootstrap: str, topic: str) -> list[Message]:
-    """Every committed record of a topic (read_committed, to the end)."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": uuid.uuid4().hex,
-            "isolation.level": "read_committed",
-            "enable.partition.eof": True,
-            "enable.auto.commit": False,
-            "fetch.message.max.bytes": 32 * 1024 * 1024,
-        }
-    )
-    partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
-    consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-    remaining, messages = set(partitions), []
-    try:
-        while remaining:
-            message = consumer.poll(30)
-            assert message is not None, f"timed out reading {topic}"
-            error = message.error()
-            if error is not None:
-                assert error.code() == error._PARTITION_EOF, error
-                remaining.discard(message.partition())
-                continue
-            headers = {k: v.decode() for k, v in (message.headers() or [])}
-            messages.append(Message(message.key().decode(), orjson.loads(message.value()), headers))
-    finally:
-        consumer.close()
-    return messages
+def write_config(path: Path, settings: Settings, **source: Any) -> Path:
+    """A config file for ``tunestream produce`` run as a user runs it: the settings' cluster,
+    topics and transactional id, plus ``source`` keys."""
+    data = {
+        "data_dir": str(path.parent / "data"),
+        "kafka": settings.kafka.model_dump(mode="json", include={"bootstrap_servers", "topics"}),
+        "source": {"transactional_id": settings.source.transactional_id, **source},
+    }
+    path.write_text(yaml.safe_dump(data))
+    return path
 
 
 def keys_once(messages: list[Message]) -> set[str]:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from tests.integration.producer.conftest import MARKETS
 from tests.integration.producer.support import (
@@ -14,14 +17,16 @@ from tests.integration.producer.support import (
     keys_once,
     new_releases_truth,
     producer_settings,
-    read_topic,
     unthrottled,
 )
+from tests.support import read_topic
 from tunestream.config import KafkaSettings
 from tunestream.runtime.service import Producer
 from tunestream_emulator import EmulatorHandle
 
 pytestmark = pytest.mark.integration
+
+SCHEMAS = Path(__file__).resolve().parents[3] / "schemas" / "spotify"
 
 
 def test_a_cycle_writes_every_entity_once_with_the_fewest_requests(
@@ -44,6 +49,11 @@ def test_a_cycle_writes_every_entity_once_with_the_fewest_requests(
     assert keys_once(read_topic(bootstrap, topic["audio_analysis"])) == truth.tracks
     assert keys_once(read_topic(bootstrap, topic["artists"])) == truth.artists
     assert read_topic(bootstrap, topic["dead_letter"]) == []
+
+    for name in ("albums", "tracks", "audio_features", "audio_analysis", "artists"):
+        for message in read_topic(bootstrap, topic[name])[:25]:
+            schema = SCHEMAS / (message.headers["tunestream.schema"].split(".", 1)[1] + ".json")
+            Draft202012Validator(json.loads(schema.read_text())).validate(message.value)
 
     sample = albums[0]
     assert sample.value["id"] == sample.key

@@ -12,9 +12,9 @@ from tests.integration.producer.support import (
     full_truth,
     keys_once,
     producer_settings,
-    read_topic,
     unthrottled,
 )
+from tests.support import read_topic
 from tunestream.config import KafkaSettings
 from tunestream.runtime.service import Producer
 from tunestream_emulator import EmulatorHandle

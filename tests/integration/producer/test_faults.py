@@ -15,9 +15,9 @@ from tests.integration.producer.support import (
     keys_once,
     new_releases_truth,
     producer_settings,
-    read_topic,
     unthrottled,
 )
+from tests.support import read_topic
 from tunestream.config import KafkaSettings
 from tunestream.runtime.service import Producer
 from tunestream_emulator import EmulatorHandle

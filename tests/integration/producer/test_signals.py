@@ -12,16 +12,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
 from tests.integration.producer.conftest import MARKETS
 from tests.integration.producer.support import (
+    emulator_environ,
     keys_once,
     new_releases_truth,
     producer_settings,
-    read_topic,
+    write_config,
 )
-from tests.support import free_port
+from tests.support import free_port, read_topic
 from tunestream.config import KafkaSettings
 from tunestream_emulator import EmulatorHandle
 
@@ -45,31 +45,15 @@ def test_sigterm_stops_cleanly_and_the_next_run_finishes_the_cycle(
     truth = new_releases_truth(emulator, MARKETS)
     settings = producer_settings(kafka_settings.bootstrap)
     port = free_port()
-    config = tmp_path / "tunestream.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "kafka": settings.kafka.model_dump(
-                    mode="json", include={"bootstrap_servers", "topics"}
-                ),
-                "source": {
-                    "transactional_id": settings.source.transactional_id,
-                    "variables": {"markets": MARKETS},
-                    "metrics_port": port,
-                    "commit_max_records": 100,
-                    "rate_limit": {"requests_per_second": 60, "max_concurrency": 4},
-                },
-            }
-        )
+    config = write_config(
+        tmp_path / "tunestream.yaml",
+        settings,
+        variables={"markets": MARKETS},
+        metrics_port=port,
+        commit_max_records=100,
+        rate_limit={"requests_per_second": 60, "max_concurrency": 4},
     )
-    client = emulator.client("extended")
-    env = {
-        **os.environ,
-        "SPOTIFY_API_URL": emulator.api_url,
-        "SPOTIFY_ACCOUNTS_URL": emulator.base_url,
-        "SPOTIFY_CLIENT_ID": client.client_id,
-        "SPOTIFY_CLIENT_SECRET": client.client_secret,
-    }
+    env = {**os.environ, **emulator_environ(emulator)}
     producer = subprocess.Popen(
         [sys.executable, "-m", "tunestream", "-c", str(config), "produce"],
         env=env,
