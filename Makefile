@@ -52,9 +52,9 @@ $(JARS)/spark/.resolved: jvm/spark/pom.xml
 .tunestream:
 	mkdir -p $@
 
-# Re-pin after changing dependencies in pyproject.toml.
+# Re-pin after changing dependencies in pyproject.toml (versions only, never a local path).
 constraints: $(STAMP)
-	$(BIN)/python -m pip freeze --exclude-editable > constraints.txt
+	$(BIN)/python -m pip list --format=freeze --exclude-editable > constraints.txt
 
 lint: setup
 	$(BIN)/ruff check src tests

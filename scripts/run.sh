@@ -12,8 +12,9 @@ $ts topics create
 
 if [ -z "${SPOTIFY_CLIENT_ID:-}" ] || [ -z "${SPOTIFY_CLIENT_SECRET:-}" ]; then
   port=${TUNESTREAM_EMULATOR_PORT:-8765}
-  # An hour of releases a minute, so a demo shows data at once; a cycle every minute.
-  $ts emulator --port "$port" --speed 60 > .tunestream/emulator.log 2>&1 &
+  # An hour of releases a minute, so a demo shows data at once; a cycle every minute. In its own
+  # session, so Ctrl-C reaches only the producer, which finishes its requests before we stop this.
+  setsid $ts emulator --port "$port" --speed 60 > .tunestream/emulator.log 2>&1 &
   emulator=$!
   trap 'kill "$emulator" 2>/dev/null || true' EXIT
   for _ in $(seq 100); do

@@ -15,6 +15,7 @@ from tunestream.cli import (
     emulator_cmd,
     kafka_cmd,
     produce_cmd,
+    spark_cmd,
     topics_cmd,
 )
 from tunestream.cli._context import Globals
@@ -34,6 +35,8 @@ app = typer.Typer(
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(kafka_cmd.app, name="kafka")
 app.add_typer(topics_cmd.app, name="topics")
+app.add_typer(spark_cmd.app, name="spark")
+app.command("query")(spark_cmd.query)
 app.command("produce")(produce_cmd.produce)
 app.command("emulator")(emulator_cmd.emulator)
 app.add_typer(bench_cmd.app, name="bench")

@@ -75,3 +75,31 @@ def ingest(
     if write:
         write_section(output, "ingest", body)
         typer.echo(f"written to {output}", err=True)
+
+
+@app.command()
+def spark(
+    ctx: typer.Context,
+    albums: Annotated[int, typer.Option(min=1, help="Albums in the backlog catalog.")] = 200,
+    tracks: Annotated[int, typer.Option(min=1, help="Tracks per album.")] = 5,
+    live_seconds: Annotated[
+        float, typer.Option(min=1, help="How long records arrive for the latency phase.")
+    ] = 30.0,
+    output: Output = DEFAULT_REPORT,
+    write: Write = True,
+) -> None:
+    """The Spark job's records/s ÷ a no-op read of the same topics; end-to-end latency."""
+    from tunestream.spark.bench import report, run_bench
+
+    result = run_bench(
+        settings_of(ctx), albums=albums, tracks_per_album=tracks, live_seconds=live_seconds
+    )
+    command = (
+        f"tunestream bench spark --albums {albums} --tracks {tracks} "
+        f"--live-seconds {live_seconds:g}"
+    )
+    body = report(result, command)
+    typer.echo(body)
+    if write:
+        write_section(output, "spark", body)
+        typer.echo(f"written to {output}", err=True)

@@ -1,0 +1,318 @@
+"""``tunestream spark bench``: the job's throughput against a no-op read, and its latency.
+
+1. Write a synthetic catalog (albums, their tracks, audio features, analyses, artists; the
+   producer's record contract) into fresh topics, in transactions.
+2. Throughput, same run, same topics, both ``availableNow``: Spark reading the topics into the
+   ``noop`` sink, then the job; the ratio is job records/s over no-op records/s.
+3. Latency: the job keeps running (a trigger every second) while records arrive at a steady rate;
+   for each record, the time from its Kafka timestamp to the end of the micro-batch that committed
+   it to the tables. p50 and p99.
+The bench topics are deleted afterwards; tables and checkpoints live in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Producer
+
+from tunestream.config import KafkaSettings, Settings
+from tunestream.kafka.client import admin_client, client_config
+from tunestream.kafka.topics import TopicAdmin
+from tunestream.spark.job import TOPIC_KEYS, Job, start_query
+from tunestream.spark.session import build_session, kafka_options
+
+__all__ = ["BenchResult", "run_bench", "synthetic_records"]
+
+Message = tuple[str, str, bytes, list[tuple[str, str | bytes | None]]]
+"""(topics key, record key, value, headers)."""
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    records: int
+    megabytes: float
+    noop_records_per_s: float
+    job_records_per_s: float
+    ratio: float
+    live_records: int
+    latency_p50_s: float | None
+    latency_p99_s: float | None
+    master: str
+
+
+def _headers(entity: str, market: str) -> list[tuple[str, str | bytes | None]]:
+    return [
+        ("tunestream.source", b"spotify"),
+        ("tunestream.market", market.encode()),
+        ("tunestream.fetched_at", datetime.now(UTC).isoformat().encode()),
+        ("tunestream.cycle", b"bench"),
+        ("tunestream.schema", f"spotify.{entity}.v1".encode()),
+    ]
+
+
+def _analysis(rng: random.Random) -> dict[str, Any]:
+    def intervals(n: int, **extra: float) -> list[dict[str, float]]:
+        return [{"start": i * 0.5, "duration": 0.5, "confidence": 0.5, **extra} for i in range(n)]
+
+    return {
+        "meta": {"analyzer_version": "4.0.0", "status_code": 0, "timestamp": 1700000000},
+        "track": {
+            "duration": 200.0,
+            "tempo": rng.uniform(60, 180),
+            "key": rng.randrange(12),
+            "mode": rng.randrange(2),
+            "time_signature": 4,
+            "loudness": -8.0,
+        },
+        "bars": intervals(100),
+        "beats": intervals(400),
+        "sections": [
+            {"start": i * 20.0, "duration": 20.0, "key": rng.randrange(12), "mode": 1.0}
+            for i in range(10)
+        ],
+        "segments": [
+            {
+                "start": i * 0.25,
+                "duration": 0.25,
+                "loudness_max": -10.0,
+                "pitches": [round(rng.random(), 3) for _ in range(12)],
+                "timbre": [round(rng.uniform(-50, 50), 3) for _ in range(12)],
+            }
+            for i in range(400)
+        ],
+        "tatums": intervals(800),
+    }
+
+
+def synthetic_records(
+    albums: int, tracks_per_album: int, seed: int = 7, prefix: str = ""
+) -> Iterator[Message]:
+    """A catalog in the producer's record contract (five entities, the headers)."""
+    rng = random.Random(seed)
+    markets = ["SE", "DE", "US", "GB", "JP"]
+    artist_count = max(1, albums // 2)
+    for a in range(artist_count):
+        artist_id = f"{prefix}ar{a}"
+        artist = {"id": artist_id, "name": f"Artist {a}", "genres": [f"g{a % 7}"], "type": "artist"}
+        yield "artists", artist_id, json.dumps(artist).encode(), _headers("artist", "SE")
+    for n in range(albums):
+        album_id, market = f"{prefix}al{n}", markets[n % len(markets)]
+        artists = [
+            {"id": f"{prefix}ar{rng.randrange(artist_count)}", "name": "x", "type": "artist"}
+        ]
+        album = {
+            "id": album_id,
+            "name": f"Album {n}",
+            "album_type": rng.choice(["album", "single", "compilation"]),
+            "total_tracks": tracks_per_album,
+            "release_date": "2026-11-20",
+            "release_date_precision": "day",
+            "artists": artists,
+            "type": "album",
+        }
+        yield "albums", album_id, json.dumps(album).encode(), _headers("album", market)
+        for t in range(tracks_per_album):
+            track_id = f"{album_id}t{t}"
+            track = {
+                "id": track_id,
+                "name": f"Track {t}",
+                "album": {"id": album_id, "name": album["name"], "album_type": album["album_type"]},
+                "artists": artists,
+                "duration_ms": 180_000 + t,
+                "explicit": rng.random() < 0.3,
+                "external_ids": {"isrc": f"XX{n:06d}{t:03d}"},
+                "track_number": t + 1,
+                "type": "track",
+            }
+            yield "tracks", track_id, json.dumps(track).encode(), _headers("track", market)
+            features = {
+                "id": track_id,
+                "danceability": rng.random(),
+                "energy": rng.random(),
+                "valence": rng.random(),
+                "tempo": rng.uniform(60, 180),
+                "key": rng.randrange(12),
+                "mode": rng.randrange(2),
+                "type": "audio_features",
+            }
+            yield (
+                "audio_features",
+                track_id,
+                json.dumps(features).encode(),
+                _headers("audio_features", market),
+            )
+            analysis = json.dumps(_analysis(rng)).encode()
+            yield "audio_analysis", track_id, analysis, _headers("audio_analysis", market)
+
+
+def _producer(kafka: KafkaSettings) -> Producer:
+    producer = Producer(
+        {
+            **client_config(kafka),
+            "transactional.id": f"tunestream-spark-bench-{time.time_ns()}",
+            "compression.type": "zstd",
+            "message.max.bytes": 16 * 1024 * 1024,
+            "linger.ms": 5,
+        }
+    )
+    producer.init_transactions(30)
+    return producer
+
+
+def _produce(
+    kafka: KafkaSettings,
+    messages: Iterator[Message],
+    txn_size: int = 500,
+    producer: Producer | None = None,
+) -> tuple[int, int]:
+    """Write the messages in transactions of ``txn_size``; (records, value bytes)."""
+    producer = producer or _producer(kafka)
+    count = size = 0
+    producer.begin_transaction()
+    for topic_key, key, value, headers in messages:
+        topic = kafka.topics[topic_key].name
+        producer.produce(topic, key=key.encode(), value=value, headers=headers)
+        count += 1
+        size += len(value)
+        if count % txn_size == 0:
+            producer.commit_transaction(60)
+            producer.begin_transaction()
+    producer.commit_transaction(60)
+    return count, size
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def run_bench(
+    settings: Settings, *, albums: int = 200, tracks_per_album: int = 5, live_seconds: float = 30
+) -> BenchResult:
+    """Run the three phases against ``settings.kafka`` with ``settings.spark.master``."""
+    prefix = f"bench{int(time.time())}"
+    topics = {k: {"name": f"{prefix}.{t.name}"} for k, t in settings.kafka.topics.items()}
+    kafka = KafkaSettings.model_validate(
+        {**settings.kafka.model_dump(exclude={"topics"}), "topics": topics}
+    )
+    admin = TopicAdmin(admin_client(kafka))
+    bench_topics = [kafka.topics[k] for k in TOPIC_KEYS]
+    admin.create(bench_topics)
+    work = Path(tempfile.mkdtemp(prefix="tunestream-spark-bench-"))
+    try:
+        records, size = _produce(kafka, synthetic_records(albums, tracks_per_album))
+        run_settings = Settings.model_validate(
+            {
+                **settings.model_dump(exclude={"kafka", "spark"}),
+                "data_dir": work,
+                "kafka": kafka.model_dump(),
+                "spark": {
+                    **settings.spark.model_dump(exclude={"tables_dir", "checkpoint_dir"}),
+                    "trigger_interval_s": 1.0,
+                },
+            }
+        )
+        spark = build_session(run_settings)
+        noop_s = _noop_read(spark, kafka, work)
+        job = Job.from_settings(run_settings)
+        job.create_tables(spark)
+        started = time.perf_counter()
+        start_query(spark, run_settings, available_now=True, job=job).awaitTermination()
+        job_s = time.perf_counter() - started
+
+        latencies: list[float] = []
+        live_job = Job(job.lake, job.topic_entities, job.features_timeout_s, latencies=latencies)
+        query = start_query(spark, run_settings, job=live_job)
+        live = _produce_live(kafka, live_seconds)
+        deadline = time.monotonic() + 120 + live_seconds
+        while len(latencies) < live and time.monotonic() < deadline:
+            time.sleep(0.5)
+        query.stop()
+        spark.stop()
+    finally:
+        admin.delete([t.name for t in bench_topics])
+    return BenchResult(
+        records=records,
+        megabytes=round(size / 1e6, 1),
+        noop_records_per_s=round(records / noop_s, 1),
+        job_records_per_s=round(records / job_s, 1),
+        ratio=round(noop_s / job_s, 3),
+        live_records=len(latencies),
+        latency_p50_s=round(_percentile(latencies, 0.5), 2) if latencies else None,
+        latency_p99_s=round(_percentile(latencies, 0.99), 2) if latencies else None,
+        master=settings.spark.master,
+    )
+
+
+def _noop_read(spark: Any, kafka: KafkaSettings, work: Path) -> float:
+    started = time.perf_counter()
+    (
+        spark.readStream.format("kafka")
+        .options(**kafka_options(kafka))
+        .option("subscribe", ",".join(kafka.topics[k].name for k in TOPIC_KEYS))
+        .option("startingOffsets", "earliest")
+        .option("includeHeaders", "true")
+        .load()
+        .writeStream.format("noop")
+        .option("checkpointLocation", str(work / "noop-checkpoint"))
+        .trigger(availableNow=True)
+        .start()
+        .awaitTermination()
+    )
+    return time.perf_counter() - started
+
+
+def _produce_live(kafka: KafkaSettings, seconds: float) -> int:
+    """Albums with their tracks, one small transaction every 200 ms; the record count."""
+    producer = _producer(kafka)
+    total = 0
+    deadline = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < deadline:
+        messages = (
+            m for m in synthetic_records(1, 2, seed=n, prefix=f"live{n}") if m[0] != "artists"
+        )
+        count, _ = _produce(kafka, messages, producer=producer)
+        total += count
+        n += 1
+        time.sleep(0.2)
+    return total
+
+
+def report(result: BenchResult, command: str) -> str:
+    """The markdown section of docs/BENCHMARKS.md."""
+
+    def seconds(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1f} s"
+
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"""## Spark job: throughput and latency
+
+Command: `{command}`
+
+Run {now} on {os.cpu_count()} CPUs, Spark master `{result.master}`. The same topics
+({result.records:,} records, {result.megabytes:,.1f} MB) read into a no-op sink, then through the
+job, in the same run; then {result.live_records:,} records produced at a steady rate while the job
+runs, each timed from its Kafka timestamp to the commit of the batch that wrote it.
+
+| measure | value | target |
+|---|---:|---:|
+| no-op read, records/s | {result.noop_records_per_s:,.1f} | |
+| job, records/s | {result.job_records_per_s:,.1f} | |
+| job ÷ no-op | {result.ratio:.2f} | ≥ 0.5 |
+| latency p50 | {seconds(result.latency_p50_s)} | ≤ 5 s |
+| latency p99 | {seconds(result.latency_p99_s)} | |
+"""

@@ -1,0 +1,240 @@
+"""The Spark schemas of the record values: the one place the job says what it reads.
+
+Each record value is the JSON object the Spotify Web API returns for that entity; the producer's
+JSON Schemas are ``schemas/spotify/<entity>.v1.json``. The Spark schema of an entity is that JSON
+Schema minus the subtrees listed in :data:`IGNORED` (links, images, per-segment timbre … nothing a
+table uses). ``tests/unit/spark/test_schemas.py`` checks, path by path and type by type, that
+``spark paths == json schema paths - ignored``: a field added to either side fails the test until
+it is read or ignored here, so the two cannot drift.
+
+JSON Schema → Spark types: string → string, integer → long, number → double, boolean → boolean,
+array → array, object → struct.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql.types import (
+    ArrayType,
+    BooleanType,
+    DataType,
+    DoubleType,
+    LongType,
+    StringType,
+    StructField,
+    StructType,
+)
+
+__all__ = [
+    "CORRUPT_COLUMN",
+    "ENTITIES",
+    "IGNORED",
+    "SCHEMA_VERSION",
+    "VALUE_SCHEMAS",
+    "with_corrupt",
+]
+
+SCHEMA_VERSION = "v1"
+CORRUPT_COLUMN = "_corrupt_record"
+"""Where ``from_json`` puts the raw text of a value that does not fit the schema."""
+
+S: DataType = StringType()
+L: DataType = LongType()
+D: DataType = DoubleType()
+B: DataType = BooleanType()
+
+
+def _struct(**fields: DataType) -> StructType:
+    return StructType([StructField(name, kind, nullable=True) for name, kind in fields.items()])
+
+
+def _array(kind: DataType) -> ArrayType:
+    return ArrayType(kind, containsNull=True)
+
+
+_ARTIST_REF = _struct(id=S, name=S)
+_TIME_INTERVAL = _struct(start=D, duration=D, confidence=D)
+
+ALBUM = _struct(
+    album_type=S,
+    total_tracks=L,
+    available_markets=_array(S),
+    id=S,
+    name=S,
+    release_date=S,
+    release_date_precision=S,
+    type=S,
+    artists=_array(_ARTIST_REF),
+    genres=_array(S),
+    label=S,
+    popularity=L,
+    external_ids=_struct(upc=S),
+)
+
+TRACK = _struct(
+    album=_struct(
+        album_type=S,
+        total_tracks=L,
+        available_markets=_array(S),
+        id=S,
+        name=S,
+        release_date=S,
+        release_date_precision=S,
+    ),
+    artists=_array(_ARTIST_REF),
+    available_markets=_array(S),
+    disc_number=L,
+    duration_ms=L,
+    explicit=B,
+    external_ids=_struct(isrc=S),
+    id=S,
+    name=S,
+    popularity=L,
+    track_number=L,
+    type=S,
+    is_local=B,
+)
+
+AUDIO_FEATURES = _struct(
+    acousticness=D,
+    danceability=D,
+    duration_ms=L,
+    energy=D,
+    id=S,
+    instrumentalness=D,
+    key=L,
+    liveness=D,
+    loudness=D,
+    mode=L,
+    speechiness=D,
+    tempo=D,
+    time_signature=L,
+    type=S,
+    valence=D,
+)
+
+AUDIO_ANALYSIS = _struct(
+    meta=_struct(analyzer_version=S, status_code=L, timestamp=L),
+    track=_struct(
+        num_samples=L,
+        duration=D,
+        end_of_fade_in=D,
+        start_of_fade_out=D,
+        loudness=D,
+        tempo=D,
+        tempo_confidence=D,
+        time_signature=L,
+        time_signature_confidence=D,
+        key=L,
+        key_confidence=D,
+        mode=L,
+        mode_confidence=D,
+    ),
+    bars=_array(_TIME_INTERVAL),
+    beats=_array(_TIME_INTERVAL),
+    sections=_array(
+        _struct(
+            start=D,
+            duration=D,
+            confidence=D,
+            loudness=D,
+            tempo=D,
+            tempo_confidence=D,
+            key=L,
+            key_confidence=D,
+            mode=D,
+            mode_confidence=D,
+            time_signature=L,
+            time_signature_confidence=D,
+        )
+    ),
+    segments=_array(_struct(start=D, duration=D, confidence=D, loudness_max=D)),
+    tatums=_array(_TIME_INTERVAL),
+)
+
+ARTIST = _struct(
+    followers=_struct(total=L),
+    genres=_array(S),
+    id=S,
+    name=S,
+    popularity=L,
+    type=S,
+)
+
+ENTITIES: tuple[str, ...] = ("album", "track", "audio_features", "audio_analysis", "artist")
+"""Entity names, as in ``schemas/spotify/<entity>.v1.json`` and the ``tunestream.schema`` header."""
+
+VALUE_SCHEMAS: dict[str, StructType] = {
+    "album": ALBUM,
+    "track": TRACK,
+    "audio_features": AUDIO_FEATURES,
+    "audio_analysis": AUDIO_ANALYSIS,
+    "artist": ARTIST,
+}
+
+_LINKS = ("href", "uri", "external_urls", "images", "restrictions")
+_ARTIST_LINKS = tuple(f"artists[].{k}" for k in ("href", "uri", "external_urls", "type"))
+
+IGNORED: dict[str, tuple[str, ...]] = {
+    # The album's own tracks arrive on the tracks topic, each with its album id.
+    "album": (
+        *_LINKS,
+        *_ARTIST_LINKS,
+        "tracks",
+        "copyrights",
+        "external_ids.isrc",
+        "external_ids.ean",
+    ),
+    "track": (
+        "href",
+        "uri",
+        "external_urls",
+        "restrictions",
+        *_ARTIST_LINKS,
+        "preview_url",
+        "is_playable",
+        "linked_from",
+        "external_ids.ean",
+        "external_ids.upc",
+        "album.href",
+        "album.uri",
+        "album.external_urls",
+        "album.images",
+        "album.restrictions",
+        "album.type",
+        "album.artists",
+    ),
+    "audio_features": ("analysis_url", "track_href", "uri"),
+    # Only a summary of the analysis reaches a table: the per-segment pitch and timbre vectors and
+    # the fingerprint strings are what make the documents pass 1 MB.
+    "audio_analysis": (
+        "meta.platform",
+        "meta.detailed_status",
+        "meta.analysis_time",
+        "meta.input_process",
+        "track.sample_md5",
+        "track.offset_seconds",
+        "track.window_seconds",
+        "track.analysis_sample_rate",
+        "track.analysis_channels",
+        "track.codestring",
+        "track.code_version",
+        "track.echoprintstring",
+        "track.echoprint_version",
+        "track.synchstring",
+        "track.synch_version",
+        "track.rhythmstring",
+        "track.rhythm_version",
+        "segments[].loudness_start",
+        "segments[].loudness_max_time",
+        "segments[].loudness_end",
+        "segments[].pitches",
+        "segments[].timbre",
+    ),
+    "artist": ("href", "uri", "external_urls", "images", "followers.href"),
+}
+"""Per entity, the JSON paths (``a.b``, ``a[].b``; each with its subtree) the job never reads."""
+
+
+def with_corrupt(schema: StructType) -> StructType:
+    """``schema`` plus the column ``from_json`` fills with the raw text of a misfit value."""
+    return StructType([*schema.fields, StructField(CORRUPT_COLUMN, StringType(), nullable=True)])

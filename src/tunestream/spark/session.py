@@ -1,0 +1,93 @@
+"""The SparkSession: master from configuration, the Maven-resolved jars as local files, Delta on.
+
+``local[*]`` and ``spark://host:7077`` differ only in ``spark.master``. The Kafka connector and
+Delta jars come from ``build/jars/spark`` (``make jars``) through ``spark.jars``: Spark serves them
+to its executors itself, and nothing is downloaded when the job starts.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from tunestream.config import KafkaSettings, Settings
+from tunestream.errors import TunestreamError
+
+__all__ = ["SparkJobError", "build_session", "kafka_options", "session_conf", "spark_jars"]
+
+
+class SparkJobError(TunestreamError):
+    """The Spark job could not be set up or stopped with an error (exit 1)."""
+
+
+def spark_jars(jars_dir: Path) -> list[Path]:
+    """The jars ``make jars`` resolved for Spark; a one-line error naming the fix when missing."""
+    jars = sorted(jars_dir.glob("*.jar"))
+    if not any(j.name.startswith("spark-sql-kafka") for j in jars):
+        raise SparkJobError(
+            f"the Spark Kafka connector jars are not in {jars_dir}: run `make jars` "
+            "(or set spark.jars_dir)"
+        )
+    return jars
+
+
+def session_conf(settings: Settings) -> dict[str, str]:
+    """Every Spark property the job sets; ``spark.conf`` entries from the settings win."""
+    spark = settings.spark
+    conf = {
+        "spark.master": spark.master,
+        "spark.app.name": "tunestream",
+        "spark.jars": ",".join(str(j.absolute()) for j in spark_jars(spark.jars_dir)),
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.driver.memory": spark.driver_memory,
+        # Executors on a cluster run the same Python as the driver (a shared install).
+        "spark.pyspark.python": sys.executable,
+        "spark.pyspark.driver.python": sys.executable,
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.sql.shuffle.partitions": str(spark.shuffle_partitions),
+        "spark.databricks.delta.snapshotPartitions": str(spark.shuffle_partitions),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.streaming.stopGracefullyOnShutdown": "true",
+    }
+    conf.update(spark.conf)
+    return conf
+
+
+def build_session(settings: Settings) -> SparkSession:
+    """A SparkSession for the job (or the one already running in this process)."""
+    builder = SparkSession.builder
+    for key, value in session_conf(settings).items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("WARN")
+    return session
+
+
+def kafka_options(kafka: KafkaSettings) -> dict[str, str]:
+    """The Kafka source options (Java client names) for the configured cluster and security."""
+    options = {
+        "kafka.bootstrap.servers": kafka.bootstrap,
+        "kafka.security.protocol": kafka.security_protocol,
+        "kafka.isolation.level": "read_committed",
+    }
+    if kafka.sasl_mechanism is not None:
+        options["kafka.sasl.mechanism"] = kafka.sasl_mechanism
+        if kafka.sasl_mechanism in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"):
+            module = (
+                "org.apache.kafka.common.security.plain.PlainLoginModule"
+                if kafka.sasl_mechanism == "PLAIN"
+                else "org.apache.kafka.common.security.scram.ScramLoginModule"
+            )
+            password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else ""
+            options["kafka.sasl.jaas.config"] = (
+                f'{module} required username="{kafka.sasl_username or ""}" password="{password}";'
+            )
+    if kafka.ssl_ca_location is not None:
+        options["kafka.ssl.truststore.type"] = "PEM"
+        options["kafka.ssl.truststore.location"] = str(kafka.ssl_ca_location)
+    return options

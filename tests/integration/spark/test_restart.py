@@ -1,0 +1,84 @@
+"""Kill the Spark job (kill -9, mid-batch) and restart it: no row missing, none doubled."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from pyspark.sql import SparkSession
+
+from tests.integration.spark.conftest import job_settings
+from tests.integration.spark.test_job import POISON, assert_tables, produce_input
+from tunestream.config import KafkaSettings, Settings
+from tunestream.spark.job import QUERY_NAME, start_query
+
+pytestmark = pytest.mark.integration
+
+
+def write_config(settings: Settings, path: Path) -> Path:
+    data = settings.model_dump(mode="json", exclude={"source"})
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def _files(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+
+
+def _commits(tables: Path) -> set[Path]:
+    """Every Delta commit file of every table."""
+    return set(tables.glob("*/_delta_log/*.json"))
+
+
+def test_killed_mid_batch_then_restarted_writes_every_row_once(
+    spark: SparkSession, kafka_settings: KafkaSettings, tmp_path: Path
+) -> None:
+    settings = job_settings(
+        kafka_settings, tmp_path, features_timeout_s=3600, max_offsets_per_trigger=25
+    )
+    cat = produce_input(settings.kafka)
+    total = len(cat.records) + len(POISON) + 1
+    assert 25 < total <= 2 * 25  # two batches (0, and 1 that is killed), or three
+    config = write_config(settings, tmp_path / "tunestream.yaml")
+    checkpoint = settings.spark.checkpoints_path(settings.data_dir) / QUERY_NAME
+    tables = settings.spark.tables_path(settings.data_dir)
+
+    # 1. The job, as a user runs it, in its own process (its own JVM).
+    job = subprocess.Popen(
+        [sys.executable, "-m", "tunestream", "--config", str(config), "spark", "run", "--once"],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "job.log").open("wb"),
+    )
+    killed_mid_batch = False
+    try:
+        # 2. Wait until batch 1 has begun (its offsets are logged) and written to a table, but
+        #    has not committed; then kill -9 the whole process group (Python and its JVM).
+        deadline = time.monotonic() + 240
+        before: set[Path] | None = None
+        while time.monotonic() < deadline and job.poll() is None:
+            if "1" in _files(checkpoint / "offsets"):
+                if before is None:
+                    before = _commits(tables)
+                elif _commits(tables) - before:
+                    killed_mid_batch = "1" not in _files(checkpoint / "commits")
+                    break
+            time.sleep(0.05)
+    finally:
+        if job.poll() is None:
+            os.killpg(job.pid, signal.SIGKILL)
+        job.wait(30)
+    log = (tmp_path / "job.log").read_text(errors="replace")
+    assert killed_mid_batch, f"did not catch batch 1 in flight; job log:\n{log[-3000:]}"
+
+    # 3. Restart (here, in the test's Spark session) from the same checkpoint, to the end.
+    start_query(spark, settings, available_now=True).awaitTermination(300)
+
+    assert {"0", "1"} <= _files(checkpoint / "commits")
+    assert_tables(spark, settings, cat)
