@@ -16,7 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.integration.producer.support import keys_once, producer_settings, read_topic
+from tests.integration.producer.support import keys_once, producer_settings
+from tests.support import read_topic
 from tunestream.config import KafkaSettings, TopicSettings
 from tunestream.kafka.client import admin_client
 from tunestream.kafka.topics import TopicAdmin
