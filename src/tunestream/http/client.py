@@ -2,8 +2,8 @@
 
 Each attempt of a request goes through, in order::
 
-    auth.apply                  credentials on the request (may fetch a token, single flight)
     limiter.slot                wait out any pause, the pacing and the concurrency cap
+    auth.apply                  credentials on the request (may fetch a token, single flight)
     send                        one HTTP exchange, timed, reported to the observer
     401 → auth.on_unauthorized  at most once per request: renew the credentials, send again
     interpret                   success → value; transient → Transient; else a FetchError
@@ -206,8 +206,9 @@ class RestClient:
             while True:
                 request = self._build(url, params)
                 request.extensions[_DISPLAY_URL] = display
-                await self._auth.apply(request, self._send)
                 async with self._limiter.slot(url=display) as permit:
+                    # credentials after the wait for a slot, so a token never ages in the queue
+                    await self._auth.apply(request, self._send)
                     exchange = await self._send(request, endpoint=endpoint)
                 if (
                     exchange.status == 401

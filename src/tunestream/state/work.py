@@ -5,24 +5,28 @@ put it in the same transaction as the records it describes. Keys in the state to
 source's prefix):
 
     cycle                       the current cycle: id, mode, start, status
-    todo/<resource>/<id>        an item still to fetch for <resource>, with its context
+    todo/<resource>/<group>     items still to fetch for <resource>, with their contexts
     seen/<resource>/<id>        an item emitted in an earlier cycle (for de-duplication), with when
     cursor/<resource>/<part>    where paging a list stands (the next request), or that it is done
 
-A ``todo`` entry is removed in the transaction that writes the records fetched for it, so an item
-is either still to do or its records are in Kafka — never both, never neither.
+An item leaves ``todo`` in the transaction that writes the records fetched for it, so it is
+either still to do or its records are in Kafka — never both, never neither. Items queued
+together share a group of at most ``GROUP_SIZE`` (they are mostly done together, too), so a
+transaction rewrites or deletes a few groups instead of writing a record per item.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Cycle", "WorkState"]
+__all__ = ["GROUP_SIZE", "Cycle", "WorkState"]
 
 Context = dict[str, str]
+GROUP_SIZE = 100
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,10 @@ class WorkState:
     def __init__(self, loaded: Mapping[str, bytes] | None = None) -> None:
         self.cycle: Cycle | None = None
         self._todo: dict[str, dict[str, Context]] = {}
+        self._group_of: dict[str, dict[str, str]] = {}  # resource → item → its group
+        self._groups: dict[str, dict[str, set[str]]] = {}  # resource → group → items
+        self._open: dict[str, str] = {}  # resource → the group new items join in this unit
+        self._dirty: set[tuple[str, str]] = set()
         self._seen: dict[str, dict[str, float]] = {}
         self._cursors: dict[str, dict[str, Any]] = {}
         self._changes: dict[str, bytes | None] = {}
@@ -56,7 +64,8 @@ class WorkState:
             return
         resource, _, item = rest.partition("/")
         if kind == "todo":
-            self._todo.setdefault(resource, {})[item] = value
+            for queued, context in value.items():
+                self._join(resource, item, queued, context)
         elif kind == "seen":
             self._seen.setdefault(resource, {})[item] = float(value)
         elif kind == "cursor":
@@ -81,12 +90,19 @@ class WorkState:
 
     def add_todo(self, resource: str, item: str, context: Context, *, dedupe: bool) -> bool:
         """Queue an item unless it is queued already or (when ``dedupe``) was emitted before."""
-        queue = self._todo.setdefault(resource, {})
-        if item in queue or (dedupe and item in self._seen.get(resource, {})):
+        if item in self._todo.get(resource, {}) or (dedupe and self.seen(resource, item)):
             return False
-        queue[item] = context
-        self._put(f"todo/{resource}/{item}", context)
+        group = self._open.get(resource)
+        if group is None or len(self._groups[resource][group]) >= GROUP_SIZE:
+            group = self._open[resource] = uuid.uuid4().hex[:16]
+        self._join(resource, group, item, context)
+        self._dirty.add((resource, group))
         return True
+
+    def _join(self, resource: str, group: str, item: str, context: Context) -> None:
+        self._todo.setdefault(resource, {})[item] = context
+        self._group_of.setdefault(resource, {})[item] = group
+        self._groups.setdefault(resource, {}).setdefault(group, set()).add(item)
 
     def todo(self, resource: str) -> dict[str, Context]:
         """The items still to do for the resource, oldest first, with their contexts."""
@@ -97,7 +113,9 @@ class WorkState:
         queue = self._todo.get(resource, {})
         for item in items:
             if queue.pop(item, None) is not None:
-                self._delete(f"todo/{resource}/{item}")
+                group = self._group_of[resource].pop(item)
+                self._groups[resource][group].discard(item)
+                self._dirty.add((resource, group))
             if remember_at is not None:
                 self.remember(resource, item, remember_at)
 
@@ -136,6 +154,16 @@ class WorkState:
 
     def take_changes(self) -> dict[str, bytes | None]:
         """The state-topic writes accumulated since the last call (None deletes a key)."""
+        for resource, group in self._dirty:
+            items = self._groups[resource].get(group)
+            if items:
+                queue = self._todo[resource]
+                self._put(f"todo/{resource}/{group}", {item: queue[item] for item in items})
+            else:
+                self._groups[resource].pop(group, None)
+                self._delete(f"todo/{resource}/{group}")
+        self._dirty.clear()
+        self._open.clear()  # the next unit's items start new groups
         changes, self._changes = self._changes, {}
         return changes
 

@@ -50,3 +50,32 @@ def test_finishing_a_cycle_clears_its_cursors_and_old_memories_can_be_forgotten(
     assert restarted.cursors("new_albums") == {}
     assert not restarted.seen("albums", "old")
     assert restarted.seen("albums", "new")
+
+
+def test_items_queued_together_share_a_few_state_records() -> None:
+    written: dict[str, bytes] = {}
+
+    def write(changes: dict[str, bytes | None]) -> int:
+        for key, value in changes.items():
+            if value is None:
+                written.pop(key, None)
+            else:
+                written[key] = value
+        return len(changes)
+
+    state = WorkState()
+    state.start_cycle("c1", "full", now=1.0)
+    write(state.take_changes())
+    for n in range(250):
+        state.add_todo("tracks", f"t{n}", {"market": "SE"}, dedupe=False)
+    assert write(state.take_changes()) == 3  # groups of at most GROUP_SIZE (100)
+
+    state.done("tracks", [f"t{n}" for n in range(120)], remember_at=None)
+    assert write(state.take_changes()) == 2  # the first group deleted, the second rewritten
+
+    restarted = WorkState(written)
+    assert set(restarted.todo("tracks")) == {f"t{n}" for n in range(120, 250)}
+    assert restarted.todo("tracks")["t200"] == {"market": "SE"}
+    restarted.done("tracks", [f"t{n}" for n in range(120, 250)], remember_at=None)
+    write(restarted.take_changes())
+    assert not any(key.startswith("todo/") for key in written)
