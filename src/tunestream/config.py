@@ -215,7 +215,7 @@ class SourceSettings(_Model):
     """Stable per source (default ``tunestream-<spec name>``): a restart fences its old self."""
     rate_limit: RateLimitConfig | None = None
     """Replaces the spec's request budget (one per API app), e.g. ``{requests_per_second: 5}``."""
-    commit_max_records: Annotated[int, Field(ge=1)] = 2000
+    commit_max_records: Annotated[int, Field(ge=1)] = 10_000
     commit_max_delay_s: Annotated[float, Field(gt=0)] = 1.0
     metrics_port: Port | None = 9464
     """Prometheus metrics on 127.0.0.1:<port>/metrics; null: off."""

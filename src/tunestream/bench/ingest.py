@@ -53,7 +53,7 @@ __all__ = ["IngestOptions", "run"]
 
 _CLIENT = ("bench-client", "bench-secret")
 _WRITE_COPIES = 12  # the records of one cycle, repeated: enough for seconds of writing
-_WRITE_ROUNDS = 3
+_WRITE_ROUNDS = 5
 _CLOCK = "2026-11-20T12:00:00Z"
 
 

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.integration
 def test_the_cycle_completes_through_faults_429s_and_token_expiry(
     kafka_settings: KafkaSettings, start_emulator: Callable[..., EmulatorHandle]
 ) -> None:
-    emulator = start_emulator(rate_limit_per_30s=15, token_lifetime_s=2)
+    emulator = start_emulator(rate_limit_per_30s=15, token_lifetime_s=3)
     emulator.set_faults(
         script=["reset", "ok", "500", "ok", "truncate", "502", "ok", "malformed", "503"],
         error_rate=0.10,
