@@ -20,7 +20,7 @@ test: setup
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest --junitxml=build/test-results.xml
 
 setup: $(STAMP) jars .tunestream
 
