@@ -1,7 +1,8 @@
 """A minimal source for the exactly-once test: writes the numbers 0..N-1, resuming from state.
 
 Run as ``python -m tests.integration.eos_counter BOOTSTRAP TOPIC STATE_TOPIC N``. Each unit is a
-few numbers plus the state record saying where the count stands, in one transaction.
+few numbers plus the state record saying where the count stands, in one transaction; a line
+``at N`` after each commit lets a test kill it at a chosen point of its progress.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def main(bootstrap: str, topic: str, state_topic: str, total: int) -> None:
         records += state_records(state_topic, PREFIX, {"next": str(end).encode()})
         sink.write(records)
         position = end
+        print(f"at {position}", flush=True)
     sink.close()
     print(f"done at {position}", flush=True)
 
