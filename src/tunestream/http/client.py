@@ -15,7 +15,7 @@ in :class:`~tunestream.http.retry.Transient`. It knows no Kafka and no particula
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, NoReturn
@@ -57,6 +57,9 @@ class Page:
     body: Any
     number: int
     """0 for the first page."""
+    next_request: PageRequest | None
+    """The request of the page after this one; None on the last page. A walker that saves it
+    with what it made of this page can continue there after a restart (``resume_from``)."""
 
 
 class RestClient:
@@ -161,7 +164,7 @@ class RestClient:
         endpoint: str | None = None,
         max_pages: int | None = None,
         resume_from: PageRequest | None = None,
-    ) -> AsyncIterator[Page]:
+    ) -> AsyncGenerator[Page, None]:
         """Yield the pages of an endpoint.
 
         ``paginator`` is a config (a fresh paginator is built) or a paginator instance (used
@@ -189,11 +192,19 @@ class RestClient:
                     body=exchange.response.content,
                 )
             pager.update_state(exchange.body, records)
-            yield Page(records=records, request=request, body=exchange.body, number=number)
             number += 1
-            if not pager.has_next_page or (max_pages is not None and number >= max_pages):
+            more = pager.has_next_page and (max_pages is None or number < max_pages)
+            following = pager.update_request(request) if more else None
+            yield Page(
+                records=records,
+                request=request,
+                body=exchange.body,
+                number=number - 1,
+                next_request=following,
+            )
+            if following is None:
                 return
-            request = pager.update_request(request)
+            request = following
 
     # ------------------------------------------------------------------------------- internals
 

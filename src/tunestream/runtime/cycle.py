@@ -38,7 +38,7 @@ from tunestream.errors import (
 from tunestream.http.client import RestClient
 from tunestream.http.jsonpath import lookup, select_records
 from tunestream.http.models import PaginatorConfigBase
-from tunestream.http.paginators import PageRequest, build_paginator
+from tunestream.http.paginators import PageRequest
 from tunestream.records import Record
 from tunestream.runtime.committer import Committer
 from tunestream.runtime.plan import Access, Plan
@@ -203,64 +203,63 @@ class CycleRunner:
         resource = self._list(root)
         cursor = self._cursor(root, part)
         config = self._paginator_config(root, resource)
-        paginator = build_paginator(config)
         saved = cursor.get("request")
-        if saved is not None:
-            request = PageRequest(saved["url"], saved["params"])
-            paginator.resume(request)
-        else:
-            request = paginator.init_request(self._first_request(resource, cursor))
-        first = saved is None
-        while True:
+        start = self._first_request(resource, cursor)
+        pages = self.client.paginate(
+            start.url,
+            start.params,
+            paginator=config,
+            records_path=resource.records,
+            endpoint=resource.request.path,
+            max_pages=1 if self.probe else None,
+            resume_from=None if saved is None else PageRequest(saved["url"], saved["params"]),
+        )
+        fetched = 0
+        try:
             if not self.plan.is_open(root):
                 return
             self._check_stop()
-            try:
-                body = await self.client.get_json(
-                    request.url, request.params, endpoint=resource.request.path
-                )
-            except Forbidden as exc:
-                self._forbidden(root, exc)
-                return
-            except (MalformedBody, HttpStatusError) as exc:
-                if _interrupts(exc):
-                    raise
-                size = getattr(config, "limit", None)
-                refused = first and isinstance(exc, HttpStatusError) and exc.status == 400
-                if refused and size and self.plan.smaller_limit(self.spec, root, size):
-                    return  # the next round walks this part again with smaller pages
-                self._dead_letter(root, [part], exc)
-                self.state.set_cursor(root, part, {**cursor, "done": True})
-                return
-            records = select_records(body, resource.records)
-            if records is None:
-                self._dead_letter(root, [part], MalformedBody(f"no list at {resource.records}"))
-                self.state.set_cursor(root, part, {**cursor, "done": True})
-                return
-            total_path = getattr(config, "total_path", None)
-            total = lookup(body, total_path) if total_path else None
-            if first and not cursor["terms"] and isinstance(total, int):
-                cursor = {**cursor, "total": total}
-            if first and resource.split is not None and isinstance(total, int):
-                narrower = self._narrow(resource, cursor) if total > resource.split.cap else []
-                if narrower:
-                    for key, child in narrower:
-                        self.state.set_cursor(root, key, child)
-                    self.state.set_cursor(root, part, {**cursor, "done": True})
-                    await self.committer.maybe_flush()
+            async for page in pages:
+                fresh = saved is None and page.number == 0
+                total_path = getattr(config, "total_path", None)
+                total = lookup(page.body, total_path) if total_path else None
+                if fresh and not cursor["terms"] and isinstance(total, int):
+                    cursor = {**cursor, "total": total}
+                if fresh and resource.split is not None and isinstance(total, int):
+                    narrower = self._narrow(resource, cursor) if total > resource.split.cap else []
+                    if narrower:
+                        for key, child in narrower:
+                            self.state.set_cursor(root, key, child)
+                        self.state.set_cursor(root, part, {**cursor, "done": True})
+                        await self.committer.maybe_flush()
+                        return
+                self._take(root, resource, page.records, dict(cursor["vars"]))
+                fetched += 1
+                following = page.next_request
+                if following is None:
+                    cursor = {**cursor, "done": True}
+                else:
+                    request = {"url": following.url, "params": dict(following.params)}
+                    cursor = {**cursor, "request": request}
+                self.state.set_cursor(root, part, cursor)
+                await self.committer.maybe_flush()
+                if cursor["done"] or not self.plan.is_open(root):
                     return
-            first = False
-            paginator.update_state(body, records)
-            self._take(root, resource, records, dict(cursor["vars"]))
-            if paginator.has_next_page and not self.probe:
-                request = paginator.update_request(request)
-                cursor = {**cursor, "request": {"url": request.url, "params": dict(request.params)}}
-            else:
-                cursor = {**cursor, "done": True}
-            self.state.set_cursor(root, part, cursor)
-            await self.committer.maybe_flush()
-            if cursor["done"]:
-                return
+                self._check_stop()
+        except Forbidden as exc:
+            self._forbidden(root, exc)
+        except (MalformedBody, HttpStatusError) as exc:
+            if _interrupts(exc):
+                raise
+            size = getattr(config, "limit", None)
+            first = saved is None and fetched == 0
+            refused = first and isinstance(exc, HttpStatusError) and exc.status == 400
+            if refused and size and self.plan.smaller_limit(self.spec, root, size):
+                return  # the next round walks this part again with smaller pages
+            self._dead_letter(root, [part], exc)
+            self.state.set_cursor(root, part, {**cursor, "done": True})
+        finally:
+            await pages.aclose()
 
     def _paginator_config(self, root: str, resource: ListResource) -> PaginatorConfigBase:
         size = self.plan.limits.get(root)

@@ -244,6 +244,8 @@ def test_a_walk_resumes_from_a_saved_request(
     pages = run(scenario())
     assert [int(r.url.params[param]) for _, r in seen.requests] == expected
     assert pages[0].request == PageRequest("things", saved)
+    assert pages[0].next_request == pages[1].request  # what a walker saves to continue
+    assert pages[1].next_request is None  # max_pages reached: nothing follows
 
 
 def test_resuming_needs_the_parameter_the_paginator_made() -> None:
