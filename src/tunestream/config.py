@@ -216,7 +216,10 @@ class SourceSettings(_Model):
     rate_limit: RateLimitConfig | None = None
     """Replaces the spec's request budget (one per API app), e.g. ``{requests_per_second: 5}``."""
     commit_max_records: Annotated[int, Field(ge=1)] = 10_000
+    commit_max_bytes: Annotated[int, Field(ge=1)] = 32 * 1024 * 1024
     commit_max_delay_s: Annotated[float, Field(gt=0)] = 1.0
+    """A transaction commits at whichever of these limits comes first (records, value bytes,
+    seconds since its first record)."""
     metrics_port: Port | None = 9464
     """Prometheus metrics on 127.0.0.1:<port>/metrics; null: off."""
 

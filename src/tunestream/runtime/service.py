@@ -130,6 +130,7 @@ class Producer:
             state_topic=self.topics[STATE_TOPIC],
             prefix=prefix,
             max_records=source.commit_max_records,
+            max_bytes=source.commit_max_bytes,
             max_delay_s=source.commit_max_delay_s,
             on_commit=self.metrics.observe_commit,
         )
