@@ -1,0 +1,76 @@
+"""`tunestream down` leaves no process behind, and a second `up` brings everything back.
+
+Runs after the other system tests (it restarts the shared system)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.system.conftest import SystemUnderTest
+
+pytestmark = pytest.mark.integration
+
+
+def recorded_pids(data_dir: Path) -> dict[str, int]:
+    """The pid of every component, from the pid files `up` wrote."""
+    pids = {"kafka": int((data_dir / "kafka" / "broker.pid").read_text())}
+    for pid_file in (data_dir / "system").glob("*.pid"):
+        pids[pid_file.stem] = json.loads(pid_file.read_text())["pid"]
+    return pids
+
+
+def live_processes() -> dict[int, tuple[int, int, str]]:
+    """pid → (process group, session, state) of every process."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            found[int(entry.name)] = (int(fields[2]), int(fields[3]), fields[0])
+    return found
+
+
+def left_behind(leaders: set[int]) -> list[int]:
+    """Processes still alive whose pid, process group or session is one of ``leaders``."""
+    return [
+        pid
+        for pid, (group, session, state) in live_processes().items()
+        if state not in ("Z", "X") and ({pid, group, session} & leaders)
+    ]
+
+
+def test_down_leaves_nothing_and_a_second_up_works(system: SystemUnderTest) -> None:
+    pids = recorded_pids(system.data_dir)
+    assert set(pids) == {"kafka", "emulator", "producer", "spark", "dashboard"}
+    leaders = set(pids.values())
+    # The Spark job is more than one process: its JVM (and any Python worker) must go too.
+    spark = pids["spark"]
+    assert len([p for p, (_, sid, _) in live_processes().items() if sid == spark]) >= 2
+
+    done = system.run("down")
+    assert done.returncode == 0, done.stderr
+    for name in ("dashboard", "spark", "producer", "emulator", "kafka"):
+        assert f"{name}: stopped" in done.stderr, done.stderr
+    assert left_behind(leaders) == []
+    assert not list((system.data_dir / "system").glob("*.pid"))
+    status = system.run("status", timeout_s=60)
+    assert status.returncode == 3
+    assert "running" not in status.stdout
+
+    again = system.run("down")
+    assert again.returncode == 0 and "spark: not running" in again.stderr
+
+    system.up()
+    assert httpx.get(f"{system.dashboard_url}api/health", timeout=10).json() == {"status": "ok"}
+    assert system.run("status", timeout_s=60).returncode == 0
+    new_pids = recorded_pids(system.data_dir)
+    assert not set(new_pids.values()) & leaders
+    # The tables survived: the releases are there at once.
+    assert system.api("tables")["state"] == "ok"
