@@ -9,7 +9,7 @@ import pytest
 
 from tests.integration.system.conftest import MARKETS, SystemUnderTest, wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 
 def test_status_shows_every_component_running(system: SystemUnderTest) -> None:

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
-from tests.integration.system.conftest import SystemUnderTest
+from tests.integration.system.conftest import SystemUnderTest, wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "dashboard.png"
 CHARTS = (
@@ -53,6 +53,11 @@ def test_the_page_draws_charts_and_releases_from_live_data(
     system: SystemUnderTest, tables_with_data: dict[str, Any], browser: Browser
 ) -> None:
     truth = system.truth_albums()
+    wait_for(
+        "a committed Spark batch",
+        lambda: p if (p := system.api("kafka")).get("spark") else None,
+        120,
+    )
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -75,9 +80,10 @@ def test_the_page_draws_charts_and_releases_from_live_data(
     assert page.locator("#chart-distribution .boxlayer .trace").count() >= 1
     assert page.locator("#chart-hourly .barlayer .trace").count() >= 1
     assert page.locator("#chart-rate .scatterlayer .trace").count() >= 1
+    assert page.locator("#chart-lag .barlayer .trace").count() >= 1
     # Switching the feature redraws the box plots for it.
     page.locator("#feature-switch button", has_text="energy").click()
-    assert "energy" in page.locator("#chart-distribution .gtitle").inner_text()
+    expect(page.locator("#chart-distribution .gtitle")).to_contain_text("energy")
     assert errors == []
 
     page.locator("#feature-switch button", has_text="danceability").click()

@@ -5,14 +5,15 @@ Runs after the other system tests (it restarts the shared system)."""
 from __future__ import annotations
 
 import json
+import signal
+import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.integration.system.conftest import SystemUnderTest
+from tests.integration.system.conftest import UP_TIMEOUT_S, SystemUnderTest
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 
 def recorded_pids(data_dir: Path) -> dict[str, int]:
@@ -67,10 +68,23 @@ def test_down_leaves_nothing_and_a_second_up_works(system: SystemUnderTest) -> N
     again = system.run("down")
     assert again.returncode == 0 and "spark: not running" in again.stderr
 
-    system.up()
-    assert httpx.get(f"{system.dashboard_url}api/health", timeout=10).json() == {"status": "ok"}
-    assert system.run("status", timeout_s=60).returncode == 0
-    new_pids = recorded_pids(system.data_dir)
-    assert not set(new_pids.values()) & leaders
-    # The tables survived: the releases are there at once.
-    assert system.api("tables")["state"] == "ok"
+    # `make run` again: up in the foreground, then Ctrl-C.
+    foreground = system.start("up", "--foreground")
+    new_pids: dict[str, int] = {}
+    try:
+        deadline = time.monotonic() + UP_TIMEOUT_S
+        while foreground.poll() is None and system.url_of_dashboard() is None:
+            assert time.monotonic() < deadline, "the second up did not finish"
+            time.sleep(1.0)
+        assert foreground.poll() is None, foreground.communicate()[1]
+        assert system.run("status", timeout_s=60).returncode == 0
+        new_pids = recorded_pids(system.data_dir)
+        assert not set(new_pids.values()) & leaders
+        # The tables survived: the releases are there at once.
+        assert system.api("tables")["state"] == "ok"
+    finally:
+        foreground.send_signal(signal.SIGINT)
+        _, stderr = foreground.communicate(timeout=UP_TIMEOUT_S)
+    assert foreground.returncode == 0, stderr
+    assert "kafka: stopped" in stderr
+    assert left_behind(set(new_pids.values())) == []

@@ -34,6 +34,16 @@ function plot(id, traces, layout, emptyText) {
   Plotly.react(id, traces, baseLayout(layout), PLOT_CONFIG);
 }
 
+const HOUR_MS = 3600 * 1000;
+
+// An hourly time axis that shows at least half a day, so a single hour is a bar, not a wall.
+function hoursAxis(times) {
+  if (times.length === 0) return {};
+  const last = Math.max(...times.map((t) => t.getTime()));
+  const first = Math.min(last - 11 * HOUR_MS, ...times.map((t) => t.getTime()));
+  return { type: "date", range: [new Date(first - HOUR_MS / 2), new Date(last + HOUR_MS / 2)] };
+}
+
 function number(n) {
   if (n === null || n === undefined) return "–";
   return Math.round(n).toLocaleString();
@@ -102,6 +112,7 @@ function drawProducer(p) {
       x: ended, y: p.cycles.map((c) => c.records), type: "bar", name: "records",
       marker: { color: p.cycles.map((c) => (c.result.includes("interrupted") ? "#c8382c" : "#1db954")) },
       text: p.cycles.map((c) => (c.cycles > 1 ? `${c.cycles} earlier cycles` : c.result)),
+      textposition: "none",
       hovertemplate: "%{y:,} records<br>%{text}<extra></extra>",
     },
     {
@@ -127,7 +138,7 @@ function drawProducer(p) {
     y: endpoints, x: endpoints.map((e) => p.requests[e][o] || 0), name: o, type: "bar",
     orientation: "h", marker: { color: outcomeColor(o) },
   })), {
-    barmode: "stack", margin: { l: 170, r: 20, t: 10, b: 40 }, xaxis: { type: "log" },
+    barmode: "stack", margin: { l: 170, r: 20, t: 10, b: 40 }, xaxis: { type: "log", dtick: 1 },
     yaxis: { automargin: true },
   });
 
@@ -219,23 +230,29 @@ function drawFeatures(t) {
     showlegend: false,
   }, "waiting for tracks with audio features");
   const markets = Object.keys(t.trends).sort();
+  const hours = markets.flatMap((m) => t.trends[m].t.map((x) => new Date(x)));
   plot("chart-trend", markets.map((m) => ({
     x: t.trends[m].t.map((x) => new Date(x)), y: t.trends[m][feature], name: m,
     type: "scatter", mode: "lines+markers",
-  })), { title: { text: `${feature}: hourly mean by market`, font: { size: 12 } } },
+  })), {
+    title: { text: `${feature}: hourly mean by market`, font: { size: 12 } },
+    xaxis: hoursAxis(hours),
+  },
   "waiting for the hourly release stats");
 }
 
 function drawHourly(h) {
   const t = h.hour.map((x) => new Date(x));
+  const bars = (name) => ({ x: t, y: h[name], name, type: "bar", width: 0.8 * HOUR_MS });
   plot("chart-hourly", [
-    { x: t, y: h.albums, name: "albums", type: "bar" },
-    { x: t, y: h.singles, name: "singles", type: "bar" },
-    { x: t, y: h.compilations, name: "compilations", type: "bar" },
+    bars("albums"),
+    bars("singles"),
+    bars("compilations"),
     { x: t, y: h.tracks, name: "tracks", type: "scatter", mode: "lines+markers", yaxis: "y2" },
   ], {
     barmode: "stack",
     title: { text: "new releases per hour (album × market of discovery)", font: { size: 12 } },
+    xaxis: hoursAxis(t),
     yaxis2: { overlaying: "y", side: "right", title: { text: "tracks" }, rangemode: "tozero" },
   }, "waiting for the hourly release stats");
 }
