@@ -42,8 +42,10 @@ def up(
         ),
     ] = False,
 ) -> None:
-    """Start Kafka, the topics, the emulator (no Spotify credentials set), the producer, the
-    Spark job and the dashboard: each in the background, each only if not already running."""
+    """Start what is not running: Kafka, topics, emulator, producer, Spark job, dashboard.
+
+    The emulator only when SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET are not set.
+    """
     system = _system(ctx)
     if not foreground:
         system.up(_echo)
@@ -77,7 +79,7 @@ def _watch(system: System) -> None:
 
 
 def down(ctx: typer.Context) -> None:
-    """Stop every component (SIGTERM, then SIGKILL after system.stop_grace_s)."""
+    """Stop every component cleanly; what is left after system.stop_grace_s is killed."""
     _system(ctx).down(_echo)
 
 

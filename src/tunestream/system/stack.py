@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from tunestream.config import Settings
 from tunestream.errors import ComponentError, TopicConflict
@@ -97,25 +98,24 @@ class System:
             _ensure_port_free(component.port, component.name, component.port_key)
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **component.env}
         record, offset = process.start(component.argv(self.config_file), env)
-        deadline = time.monotonic() + self.settings.system.start_timeout_s
-        while component.ready is None or not component.ready(process, offset):
+        timeout = self.settings.system.start_timeout_s
+        deadline = time.monotonic() + timeout
+        while component.ready is not None and not component.ready(process, offset):
             if process.running() is None:
                 self._fail(component, process, offset, "exited during start-up")
             if time.monotonic() > deadline:
-                process.stop(component.stop_signal, 5.0)
-                self._fail(
-                    component,
-                    process,
-                    offset,
-                    f"was not ready within {self.settings.system.start_timeout_s:g} s",
-                )
-            if component.ready is None:
-                break
+                self._fail(component, process, offset, f"was not ready within {timeout:g} s")
             time.sleep(0.5)
+        if process.running() is None:
+            self._fail(component, process, offset, "exited during start-up")
         where = f" on {component.url}" if component.url else ""
         echo(f"{component.name}: started (pid {record.pid}){where}; log {process.log_file}")
 
-    def _fail(self, component: Component, process: DetachedProcess, offset: int, what: str) -> None:
+    def _fail(
+        self, component: Component, process: DetachedProcess, offset: int, what: str
+    ) -> NoReturn:
+        """Stop what is left of the component and raise: what happened, and its log's end."""
+        process.stop(component.stop_signal, 5.0)
         lines = process.log_tail(_TAIL_LINES, offset) or ["(empty)"]
         tail = "\n".join(f"  {line}" for line in lines)
         raise ComponentError(

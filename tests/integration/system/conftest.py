@@ -1,4 +1,4 @@
-"""One ``tunestream up`` for every system test: free ports, a temporary data dir, the emulator.
+"""One ``tunestream up`` for all the system tests: free ports, a temporary data dir, the emulator.
 
 The configuration is the embedded default but for what keeps the run short on a small machine:
 free ports, three markets of a small emulator catalog, no audio analysis (its documents are
@@ -35,17 +35,44 @@ class SystemUnderTest:
     emulator_url: str
     metrics_port: int
 
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "tunestream", "-c", str(self.config), *args]
+
+    @staticmethod
+    def environment() -> dict[str, str]:
+        """Ours, less Spotify credentials (so: the emulator) and tunestream settings."""
+        return {
+            k: v for k, v in os.environ.items() if not k.startswith(("TUNESTREAM_", "SPOTIFY_"))
+        }
+
     def run(self, *args: str, timeout_s: float = UP_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
-        """``tunestream -c <config> ARGS`` without Spotify credentials (so: the emulator)."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TUNESTREAM_", "SPOTIFY_"))}
+        """``tunestream -c <config> ARGS``, to its end."""
         return subprocess.run(
-            [sys.executable, "-m", "tunestream", "-c", str(self.config), *args],
-            env=env,
+            self.command(*args),
+            env=self.environment(),
             capture_output=True,
             text=True,
             timeout=timeout_s,
             check=False,
         )
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        """``tunestream -c <config> ARGS`` in the background, its output in pipes."""
+        return subprocess.Popen(
+            self.command(*args),
+            env=self.environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def url_of_dashboard(self) -> str | None:
+        """The dashboard's URL once it answers, else None."""
+        try:
+            httpx.get(f"{self.dashboard_url}api/health", timeout=2).raise_for_status()
+        except httpx.HTTPError:
+            return None
+        return self.dashboard_url
 
     def up(self) -> subprocess.CompletedProcess[str]:
         done = self.run("up")
@@ -138,7 +165,7 @@ def write_system_config(folder: Path) -> SystemUnderTest:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SystemUnderTest]:
     """The system, up; ``down`` after the last test that uses it."""
     sut = write_system_config(tmp_path_factory.mktemp("system"))
@@ -149,7 +176,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SystemUnderTest
         sut.run("down")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def tables_with_data(system: SystemUnderTest) -> dict[str, Any]:
     """The dashboard's tables panel once the Spark job has written releases, features and
     hourly stats."""

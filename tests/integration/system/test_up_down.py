@@ -55,6 +55,7 @@ def test_down_leaves_nothing_and_a_second_up_works(system: SystemUnderTest) -> N
     spark = pids["spark"]
     assert len([p for p, (_, sid, _) in live_processes().items() if sid == spark]) >= 2
 
+    tables = system.api("tables")["state"]
     done = system.run("down")
     assert done.returncode == 0, done.stderr
     for name in ("dashboard", "spark", "producer", "emulator", "kafka"):
@@ -80,8 +81,8 @@ def test_down_leaves_nothing_and_a_second_up_works(system: SystemUnderTest) -> N
         assert system.run("status", timeout_s=60).returncode == 0
         new_pids = recorded_pids(system.data_dir)
         assert not set(new_pids.values()) & leaders
-        # The tables survived: the releases are there at once.
-        assert system.api("tables")["state"] == "ok"
+        # What the tables held is there at once (run alone, the first batch may not be done).
+        assert system.api("tables")["state"] in ({"ok"} if tables == "ok" else {"ok", "waiting"})
     finally:
         foreground.send_signal(signal.SIGINT)
         _, stderr = foreground.communicate(timeout=UP_TIMEOUT_S)
