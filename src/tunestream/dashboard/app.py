@@ -110,8 +110,12 @@ class Dashboard:
         """Scrape the producer's metrics once into the history (nothing when it is down)."""
         if self.metrics_url is None:
             return
-        with contextlib.suppress(httpx.HTTPError):
+        try:
             self.history.add(scrape(self.metrics_url, time.time()))
+        except httpx.HTTPError:
+            pass  # not up (yet, or any more): the panel says so
+        except ValueError as exc:  # not the Prometheus text format: someone else's port
+            log.warning("%s: not Prometheus metrics (%s)", self.metrics_url, exc)
 
     async def sample_forever(self) -> None:
         while True:
