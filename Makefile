@@ -8,13 +8,18 @@ JARS   := build/jars
 MVN    := mvn -q -B
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test setup jars lint format clean stop constraints
+# root installs system packages itself; anyone else through sudo
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+.PHONY: run test setup jars chromium lint format clean stop constraints
+
+# Everything in the background (Kafka, topics, emulator or the real API, producer, Spark job,
+# dashboard), staying in the foreground: Ctrl-C stops it all (`tunestream down`).
 run: setup
-	scripts/run.sh
+	$(BIN)/tunestream up --foreground
 
 stop:
-	$(BIN)/tunestream kafka stop
+	$(BIN)/tunestream down
 
 test: setup
 	$(BIN)/ruff check src tests
@@ -22,7 +27,7 @@ test: setup
 	$(BIN)/mypy
 	$(BIN)/pytest --junitxml=build/test-results.xml
 
-setup: $(STAMP) jars .tunestream
+setup: $(STAMP) jars chromium .tunestream
 
 # Python: a virtualenv with the package (editable) and its dependencies pinned by constraints.txt.
 $(STAMP): pyproject.toml constraints.txt
@@ -48,6 +53,12 @@ $(JARS)/spark/.resolved: jvm/spark/pom.xml
 		-DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(JARS)/spark
 	touch $@
 
+# The browser the dashboard's browser test drives (through Playwright, which downloads none):
+# Debian's chromium, installed only when no chromium is on the PATH.
+chromium:
+	@command -v chromium > /dev/null || command -v chromium-browser > /dev/null || \
+		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+
 # Local state: the embedded broker's data (kafka.data_dir in tunestream.yaml).
 .tunestream:
 	mkdir -p $@
@@ -66,5 +77,5 @@ format: setup
 	$(BIN)/ruff check --fix src tests
 
 clean:
-	-$(BIN)/tunestream kafka stop
+	-$(BIN)/tunestream down
 	rm -rf $(VENV) build .tunestream

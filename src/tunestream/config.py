@@ -31,11 +31,14 @@ from tunestream.http.models import RateLimitConfig
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
+    "DashboardSettings",
+    "EmulatorRunSettings",
     "KafkaSettings",
     "LocalBrokerSettings",
     "Settings",
     "SourceSettings",
     "SparkSettings",
+    "SystemSettings",
     "TopicSettings",
     "describe_validation_error",
     "load_settings",
@@ -252,6 +255,40 @@ class SparkSettings(_Model):
         return (self.checkpoint_dir or data_dir / "checkpoints").absolute()
 
 
+class DashboardSettings(_Model):
+    """The read-only web dashboard (``tunestream dashboard``, started by ``tunestream up``)."""
+
+    port: Port = 8050
+    """Served on 127.0.0.1:<port>."""
+    refresh_s: Annotated[float, Field(gt=0)] = 5.0
+    """How often the page asks for new data, and how often the producer's metrics are sampled."""
+    history_points: Annotated[int, Field(ge=10)] = 720
+    """Samples of the producer's metrics kept for the ingest-rate chart (720 at 5 s: an hour)."""
+
+
+class EmulatorRunSettings(_Model):
+    """The Spotify emulator ``tunestream up`` starts when no Spotify credentials are set."""
+
+    port: Port = 8765
+    speed: Annotated[float, Field(gt=0)] = 60.0
+    """Release-clock seconds per real second: 60 releases an hour of albums a minute."""
+    settings_file: Path | None = None
+    """A YAML file of emulator settings (``tunestream emulator --settings``), e.g. a smaller
+    catalog; port and speed above win over it."""
+    interval_s: Annotated[float, Field(gt=0)] = 60.0
+    """The producer's cycle interval against the emulator (``source.interval_s`` otherwise)."""
+
+
+class SystemSettings(_Model):
+    """``tunestream up | down | status``: every component as a background process."""
+
+    start_timeout_s: Annotated[float, Field(gt=0)] = 300.0
+    """How long each component may take to become ready."""
+    stop_grace_s: Annotated[float, Field(gt=0)] = 60.0
+    """How long each component may take to stop cleanly before it is killed."""
+    emulator: EmulatorRunSettings = EmulatorRunSettings()
+
+
 class Settings(BaseSettings):
     """Everything tunestream can be configured with."""
 
@@ -267,6 +304,8 @@ class Settings(BaseSettings):
     kafka: KafkaSettings = KafkaSettings()
     source: SourceSettings = SourceSettings()
     spark: SparkSettings = SparkSettings()
+    dashboard: DashboardSettings = DashboardSettings()
+    system: SystemSettings = SystemSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -13,6 +13,8 @@ OS errors) are translated at the boundary where they occur, never passed up raw.
     │   ├── HttpStatusError      a non-retryable status (400, 404 …) or retries exhausted
     │   │   └── Forbidden        403: the credentials may not use this endpoint
     │   └── MalformedBody        the body stayed unparseable after retries
+    ├── ComponentError           a component of the system (`tunestream up`, the dashboard)
+    │                            could not be started, stopped or served                (exit 1)
     └── KafkaError               anything on the Kafka side                             (exit 1)
         ├── BrokerError          the local broker could not be prepared, started or stopped
         │   ├── JarsMissingError the Maven-resolved broker jars are not there
@@ -31,6 +33,7 @@ __all__ = [
     "AuthError",
     "BrokerError",
     "ClusterUnreachable",
+    "ComponentError",
     "ConfigError",
     "FetchError",
     "Forbidden",
@@ -105,6 +108,11 @@ class MalformedBody(FetchError):
     def __init__(self, message: str, *, url: str = "", body: bytes = b"") -> None:
         super().__init__(message, url=url)
         self.body = body
+
+
+class ComponentError(TunestreamError):
+    """A component of the system could not be started, stopped or served; the message names
+    it, what went wrong and where its log is."""
 
 
 class KafkaError(TunestreamError):

@@ -12,10 +12,12 @@ from tunestream import __version__
 from tunestream.cli import (
     bench_cmd,
     config_cmd,
+    dashboard_cmd,
     emulator_cmd,
     kafka_cmd,
     produce_cmd,
     spark_cmd,
+    system_cmd,
     topics_cmd,
 )
 from tunestream.cli._context import Globals
@@ -40,6 +42,10 @@ app.command("query")(spark_cmd.query)
 app.command("produce")(produce_cmd.produce)
 app.command("emulator")(emulator_cmd.emulator)
 app.add_typer(bench_cmd.app, name="bench")
+app.command("up")(system_cmd.up)
+app.command("down")(system_cmd.down)
+app.command("status")(system_cmd.status)
+app.command("dashboard")(dashboard_cmd.dashboard)
 
 _globals = Globals()
 

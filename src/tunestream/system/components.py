@@ -1,0 +1,152 @@
+"""The components ``tunestream up`` runs as background processes, and how to tell each is ready.
+
+Each is a ``tunestream`` command of its own (``emulator``, ``produce``, ``spark run``,
+``dashboard``), started with the same configuration file and environment as ``up`` itself.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+from tunestream.config import Settings
+from tunestream.system.process import DetachedProcess
+
+__all__ = [
+    "SPARK_READY_LINE",
+    "Component",
+    "HttpReady",
+    "LogReady",
+    "Readiness",
+    "components",
+    "uses_emulator",
+]
+
+SPARK_READY_LINE = "Spark job running on"
+"""What ``tunestream spark run`` logs once its streaming query has started."""
+DEMO_CLIENT_ID = "tunestream-demo"
+DEMO_CLIENT_SECRET = "tunestream-demo-secret"  # a local emulator's, not a Spotify secret
+
+
+class Readiness(Protocol):
+    def __call__(self, process: DetachedProcess, log_offset: int) -> bool:
+        """True once the component serves; ``log_offset`` is where this run's log begins."""
+        ...
+
+
+@dataclass(frozen=True)
+class HttpReady:
+    """Ready when ``url`` answers with a status below 500."""
+
+    url: str
+
+    def __call__(self, process: DetachedProcess, log_offset: int) -> bool:
+        try:
+            return httpx.get(self.url, timeout=2.0).status_code < 500
+        except httpx.HTTPError:
+            return False
+
+
+@dataclass(frozen=True)
+class LogReady:
+    """Ready when this run's log has a line containing ``marker``."""
+
+    marker: str
+
+    def __call__(self, process: DetachedProcess, log_offset: int) -> bool:
+        return any(self.marker in line for line in process.log_tail(10_000, log_offset))
+
+
+@dataclass(frozen=True)
+class Component:
+    """One background process of the system."""
+
+    name: str
+    command: tuple[str, ...]
+    """The ``tunestream`` subcommand and its options."""
+    ready: Readiness | None
+    """None: ready once started (nothing to ask)."""
+    stop_signal: signal.Signals = signal.SIGTERM
+    port: int | None = None
+    port_key: str = ""
+    """The setting that moves ``port``, for the error when it is taken."""
+    url: str = ""
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Added to the environment ``up`` runs in."""
+
+    def argv(self, config_file: Path | None) -> list[str]:
+        options = ["--config", str(config_file.absolute())] if config_file is not None else []
+        return [sys.executable, "-m", "tunestream", *options, *self.command]
+
+
+def uses_emulator(settings: Settings) -> bool:
+    """The Spotify spec without Spotify credentials in the environment runs on the emulator."""
+    credentials = os.environ.get("SPOTIFY_CLIENT_ID") and os.environ.get("SPOTIFY_CLIENT_SECRET")
+    return settings.source.spec == "spotify" and not credentials
+
+
+def components(settings: Settings, *, emulator: bool | None = None) -> list[Component]:
+    """In start order: the emulator (``emulator``; default: when :func:`uses_emulator`), the
+    producer, the Spark job, the dashboard."""
+    found: list[Component] = []
+    producer_env: dict[str, str] = {}
+    if uses_emulator(settings) if emulator is None else emulator:
+        run = settings.system.emulator
+        base = f"http://127.0.0.1:{run.port}"
+        options = ["--port", str(run.port), "--speed", f"{run.speed:g}"]
+        options += ["--client", f"{DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET}:extended"]
+        if run.settings_file is not None:
+            options += ["--settings", str(run.settings_file.absolute())]
+        found.append(
+            Component(
+                "emulator",
+                ("emulator", *options),
+                HttpReady(f"{base}/_admin/health"),
+                port=run.port,
+                port_key="system.emulator.port",
+                url=base,
+            )
+        )
+        producer_env = {
+            "SPOTIFY_API_URL": f"{base}/v1",
+            "SPOTIFY_ACCOUNTS_URL": base,
+            "SPOTIFY_CLIENT_ID": DEMO_CLIENT_ID,
+            "SPOTIFY_CLIENT_SECRET": DEMO_CLIENT_SECRET,
+            "TUNESTREAM_SOURCE__INTERVAL_S": f"{run.interval_s:g}",
+        }
+    metrics_port = settings.source.metrics_port
+    found.append(
+        Component(
+            "producer",
+            ("produce",),
+            HttpReady(f"http://127.0.0.1:{metrics_port}/metrics")
+            if metrics_port is not None
+            else None,
+            port=metrics_port,
+            port_key="source.metrics_port",
+            url=f"http://127.0.0.1:{metrics_port}/metrics" if metrics_port is not None else "",
+            env=producer_env,
+        )
+    )
+    # SIGINT reaches only the job's Python side (PySpark starts its JVM ignoring SIGINT): it stops
+    # the query between batches and then the session, which ends the JVM.
+    found.append(Component("spark", ("spark", "run"), LogReady(SPARK_READY_LINE), signal.SIGINT))
+    dashboard = f"http://127.0.0.1:{settings.dashboard.port}"
+    found.append(
+        Component(
+            "dashboard",
+            ("dashboard",),
+            HttpReady(f"{dashboard}/api/health"),
+            port=settings.dashboard.port,
+            port_key="dashboard.port",
+            url=f"{dashboard}/",
+        )
+    )
+    return found
