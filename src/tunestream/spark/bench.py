@@ -48,6 +48,8 @@ class BenchResult:
     latency_p50_s: float | None
     latency_p99_s: float | None
     master: str
+    load_average: float
+    """The machine's 1-minute load average when the run began (other work on the same CPUs)."""
 
 
 def _headers(entity: str, market: str) -> list[tuple[str, str | bytes | None]]:
@@ -203,6 +205,7 @@ def run_bench(
     settings: Settings, *, albums: int = 200, tracks_per_album: int = 5, live_seconds: float = 30
 ) -> BenchResult:
     """Run the three phases against ``settings.kafka`` with ``settings.spark.master``."""
+    load_average = os.getloadavg()[0]
     prefix = f"bench{int(time.time())}"
     topics = {k: {"name": f"{prefix}.{t.name}"} for k, t in settings.kafka.topics.items()}
     kafka = KafkaSettings.model_validate(
@@ -254,6 +257,7 @@ def run_bench(
         latency_p50_s=round(_percentile(latencies, 0.5), 2) if latencies else None,
         latency_p99_s=round(_percentile(latencies, 0.99), 2) if latencies else None,
         master=settings.spark.master,
+        load_average=round(load_average, 1),
     )
 
 
@@ -303,7 +307,8 @@ def report(result: BenchResult, command: str) -> str:
 
 Command: `{command}`
 
-Run {now} on {os.cpu_count()} CPUs, Spark master `{result.master}`. The same topics
+Run {now} on {os.cpu_count()} CPUs (load average {result.load_average:g} when it began: other
+work shared them), Spark master `{result.master}`. The same topics
 ({result.records:,} records, {result.megabytes:,.1f} MB) read into a no-op sink, then through the
 job, in the same run; then {result.live_records:,} records produced at a steady rate while the job
 runs, each timed from its Kafka timestamp to the commit of the batch that wrote it.

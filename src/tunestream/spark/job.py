@@ -5,15 +5,22 @@ committed producer transactions) and hands each micro-batch to :meth:`Job.proces
 commits a batch's Kafka offsets to the query's checkpoint only after ``process_batch`` returned,
 so a killed job redoes its last batch on restart; every write is a keyed Delta MERGE, so redoing
 it changes nothing: no row missing, none doubled.
+
+A batch costs a fixed number of Spark jobs, not one per table it might touch: one aggregate
+parses the batch (filling the cache every later step reads) and says which entities it holds;
+tables it does not touch are not written; the entity MERGEs run concurrently, then the derived
+ones; the features timeout sweeps only the tracks whose wait ended since the last batch.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
@@ -66,13 +73,38 @@ KAFKA_SOURCE_SCHEMA = StructType(
         ),
     ]
 )
-_BUILDERS = {
-    "album": (("albums", tables.albums, "album_id"),),
-    "track": (("tracks", tables.tracks, "track_id"),),
-    "audio_features": (("audio_features", tables.audio_features, "track_id"),),
-    "audio_analysis": (("audio_analysis", tables.audio_analysis, "track_id"),),
-    "artist": (("artists", tables.artists, "artist_id"),),
+_ENTITIES: dict[str, tuple[str, Callable[[DataFrame], DataFrame], str]] = {
+    "album": ("albums", tables.albums, "album_id"),
+    "track": ("tracks", tables.tracks, "track_id"),
+    "audio_features": ("audio_features", tables.audio_features, "track_id"),
+    "audio_analysis": ("audio_analysis", tables.audio_analysis, "track_id"),
+    "artist": ("artists", tables.artists, "artist_id"),
 }
+"""Entity → (its table, the builder of its rows, the key)."""
+_WATERMARK_ENTITIES = ("track", "audio_features", "audio_analysis")
+
+
+@dataclass
+class _Progress:
+    """What the driver remembers between batches of one run (rebuilt from the tables at start).
+
+    ``watermark_us``: the latest event time of a track, features or analysis; ``swept_us``: the
+    features-timeout cutoff up to which every waiting track is in tracks_enriched (None until the
+    first batch of this run has swept the whole tracks table).
+    """
+
+    started: bool = False
+    watermark_us: int | None = None
+    swept_us: int | None = None
+
+
+@dataclass(frozen=True)
+class _Summary:
+    """One aggregate over a batch: good rows per entity, bad rows, the latest event time."""
+
+    good: dict[str, int]
+    bad: int
+    latest_us: int | None
 
 
 @dataclass(frozen=True)
@@ -86,6 +118,7 @@ class Job:
     """Seconds spent per step in the last batch (for the log and the benchmark)."""
     latencies: list[float] | None = field(default=None, compare=False)
     """When a list: each record's seconds from its Kafka timestamp to its batch's end (bench)."""
+    progress: _Progress = field(default_factory=_Progress, compare=False)
 
     @contextmanager
     def _step(self, name: str) -> Iterator[None]:
@@ -94,6 +127,18 @@ class Job:
             yield
         finally:
             self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
+
+    def _concurrently(self, steps: Mapping[str, Callable[[], None]]) -> None:
+        """Run independent steps (writes to different tables) as concurrent Spark jobs."""
+
+        def timed(name: str, step: Callable[[], None]) -> None:
+            with self._step(name):
+                step()
+
+        with ThreadPoolExecutor(max_workers=max(1, len(steps))) as pool:
+            futures = [pool.submit(timed, name, step) for name, step in steps.items()]
+        for future in futures:
+            future.result()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Job:
@@ -105,15 +150,13 @@ class Job:
         """Create every table, empty, that does not exist yet (their schemas come from the code)."""
         rows = kafka_rows(spark.createDataFrame([], KAFKA_SOURCE_SCHEMA), self.topic_entities)
         self.lake.create(quarantine_rows(parse(rows, "album")), tables.QUARANTINE)
-        for entity, builders in _BUILDERS.items():
-            good = parse(rows, entity)
-            for name, build, _ in builders:
-                self.lake.create(build(good), name)
+        for entity, (name, build, _) in _ENTITIES.items():
+            self.lake.create(build(parse(rows, entity)), name)
         self.lake.create(tables.album_markets(parse(rows, "album")), "album_markets")
         no_ids = spark.createDataFrame([], "track_id string")
-        cutoff = tables.watermark_cutoff(self.lake, spark, self.features_timeout_s)
         self.lake.create(
-            tables.tracks_enriched(self.lake, spark, no_ids, cutoff), "tracks_enriched"
+            tables.tracks_enriched(self.lake, spark, no_ids, tables.timestamp_us(None)),
+            "tracks_enriched",
         )
         no_slices = spark.createDataFrame([], "market string, window_start timestamp")
         self.lake.create(tables.release_stats(self.lake, spark, no_slices), "release_stats")
@@ -122,18 +165,28 @@ class Job:
 
     def process_batch(self, batch: DataFrame, batch_id: int) -> None:
         """Write one micro-batch to every table; safe to run again for the same batch."""
-        spark = batch.sparkSession
         self.timings.clear()
         started = time.perf_counter()
+        # Structured Streaming turns adaptive execution off in the query's session (for stateful
+        # operators; this query has none). The batch's joins and MERGEs want it back: shuffles
+        # coalesced to what the data needs, and so fewer, larger files per write.
+        session = batch.sparkSession
+        adaptive = session.sparkContext.getConf().get("spark.sql.adaptive.enabled", "true")
+        session.conf.set("spark.sql.adaptive.enabled", adaptive)
         rows = kafka_rows(batch, self.topic_entities).persist(StorageLevel.MEMORY_AND_DISK)
+        parsed = {e: parse(rows, e).persist(StorageLevel.MEMORY_AND_DISK) for e in _ENTITIES}
         try:
+            with self._step("parse"):
+                summary = _summarise(rows, parsed)
             if self.latencies is not None:
                 stamps = [r[0] for r in rows.select(F.unix_micros("kafka_ts")).collect()]
-            self._process(spark, rows)
+            self._process(session, rows, parsed, summary)
             if self.latencies is not None:
                 now_us = time.time() * 1_000_000
                 self.latencies.extend((now_us - s) / 1_000_000 for s in stamps)
         finally:
+            for frame in parsed.values():
+                frame.unpersist()
             rows.unpersist()
         log.info(
             "batch %d done in %.1f s (%s)",
@@ -142,74 +195,114 @@ class Job:
             ", ".join(f"{k} {v:.1f}" for k, v in self.timings.items()),
         )
 
-    def _process(self, spark: SparkSession, rows: DataFrame) -> None:
+    def _process(
+        self,
+        spark: SparkSession,
+        rows: DataFrame,
+        parsed: Mapping[str, DataFrame],
+        summary: _Summary,
+    ) -> None:
         lake = self.lake
-        with self._step("parse"):
-            entities = {r[0] for r in rows.select("entity").distinct().collect()}
-            parsed = {
-                e: parse(rows, e).persist(StorageLevel.MEMORY_AND_DISK)
-                for e in _BUILDERS
-                if e in entities
-            }
-        try:
+        if summary.bad:
             with self._step("quarantine"):
                 bad = unknown_topic_rows(rows)
                 for frame in parsed.values():
                     bad = bad.unionByName(quarantine_rows(frame))
-                bad = bad.persist(StorageLevel.MEMORY_AND_DISK)
-                if not bad.isEmpty():
-                    lake.insert_new(bad, tables.QUARANTINE, ["topic", "partition", "offset"])
-                bad.unpersist()
-
-            good = {e: p.where(F.col("reason").isNull()) for e, p in parsed.items()}
-            seen: dict[str, DataFrame] = {}
-            for entity, builders in _BUILDERS.items():
-                if entity not in good:
-                    continue
-                for name, build, key in builders:
-                    with self._step(name):
-                        latest = build(good[entity]).persist(StorageLevel.MEMORY_AND_DISK)
-                        if latest.isEmpty():
-                            latest.unpersist()
-                            continue
-                        lake.upsert_latest(latest, name, [key])
-                        seen[name] = latest
-            if "albums" in seen:
-                with self._step("album_markets"):
-                    lake.keep_earliest(
-                        tables.album_markets(good["album"]), "album_markets", ["album_id", "market"]
-                    )
-            self._derive(spark, seen)
-            for frame in seen.values():
-                frame.unpersist()
-        finally:
-            for frame in parsed.values():
-                frame.unpersist()
-
-    def _derive(self, spark: SparkSession, seen: Mapping[str, DataFrame]) -> None:
-        lake = self.lake
-        empty_ids = spark.createDataFrame([], "id string")
-
-        def ids(name: str, column: str) -> DataFrame:
-            frame = seen.get(name)
-            return empty_ids if frame is None else frame.select(F.col(column).alias("id"))
-
-        track_table = lake.read(spark, "tracks")
-        new_albums = ids("albums", "album_id")
-        new_artists = ids("artists", "artist_id")
-        new_tracks = ids("tracks", "track_id")
-        feature_tracks = ids("audio_features", "track_id").unionByName(
-            ids("audio_analysis", "track_id")
-        )
-        with self._step("tracks_enriched"):
-            # Tracks touched by this batch, and tracks whose wait just ran out.
-            cutoff = tables.watermark_cutoff(lake, spark, self.features_timeout_s)
-            timed_out = (
-                track_table.join(lake.read(spark, "tracks_enriched"), "track_id", "left_anti")
-                .crossJoin(cutoff)
-                .where(F.col("first_seen") <= F.col("cutoff"))
-                .select(F.col("track_id").alias("id"))
+                lake.insert_new(bad, tables.QUARANTINE, ["topic", "partition", "offset"])
+        latest = {
+            e: _ENTITIES[e][1](parsed[e].where(F.col("reason").isNull())).persist(
+                StorageLevel.MEMORY_AND_DISK
             )
+            for e in _ENTITIES
+            if summary.good.get(e)
+        }
+        moved: dict[str, DataFrame] = {}
+        try:
+            writes = {
+                _ENTITIES[e][0]: partial(
+                    lake.upsert_latest, frame, _ENTITIES[e][0], [_ENTITIES[e][2]]
+                )
+                for e, frame in latest.items()
+            }
+            if "album" in latest:
+                ids = latest["album"].select("album_id")
+                no_artists = spark.createDataFrame([], "artist_id string")
+                album_markets = tables.album_markets(
+                    parsed["album"].where(F.col("reason").isNull())
+                )
+                writes["albums"] = partial(
+                    self._write_moving,
+                    moved,
+                    "artist_activity",
+                    tables.activity_slices(lake, spark, ids, no_artists),
+                    writes["albums"],
+                )
+                writes["album_markets"] = partial(
+                    self._write_moving,
+                    moved,
+                    "release_stats",
+                    tables.release_slices(lake, spark, ids),
+                    partial(
+                        lake.keep_earliest, album_markets, "album_markets", ["album_id", "market"]
+                    ),
+                )
+            self._concurrently(writes)
+            if latest:
+                self._advance_watermark(spark, summary)
+                self._derive(spark, latest, moved)
+        finally:
+            for frame in latest.values():
+                frame.unpersist()
+
+    @staticmethod
+    def _write_moving(
+        moved: dict[str, DataFrame], table: str, slices: DataFrame, write: Callable[[], None]
+    ) -> None:
+        """Keep the derived ``table``'s ``slices`` the batch's albums are in *before* ``write``:
+        an album seen earlier than known moves to another hour or day, and the slice it leaves
+        must be recomputed too. Materialized first, so the write does not change them."""
+        moved[table] = slices.localCheckpoint()
+        write()
+
+    def _advance_watermark(self, spark: SparkSession, summary: _Summary) -> None:
+        progress = self.progress
+        if not progress.started:
+            progress.watermark_us = tables.watermark_us(self.lake, spark)
+            progress.started = True
+        elif summary.latest_us is not None:
+            progress.watermark_us = max(
+                progress.watermark_us or summary.latest_us, summary.latest_us
+            )
+
+    def _cutoff_us(self) -> int | None:
+        watermark = self.progress.watermark_us
+        if watermark is None:
+            return None
+        return watermark - round(self.features_timeout_s * 1_000_000)
+
+    def _derive(
+        self,
+        spark: SparkSession,
+        latest: Mapping[str, DataFrame],
+        moved: Mapping[str, DataFrame],
+    ) -> None:
+        lake = self.lake
+        track_table = lake.read(spark, "tracks")
+
+        def ids(entity: str, column: str) -> DataFrame:
+            frame = latest.get(entity)
+            if frame is None:
+                return spark.createDataFrame([], "id string")
+            return frame.select(F.col(column).alias("id"))
+
+        new_albums = ids("album", "album_id")
+        new_artists = ids("artist", "artist_id")
+        new_tracks = ids("track", "track_id")
+        feature_tracks = ids("audio_features", "track_id")
+
+        def enrich() -> None:
+            # Tracks touched by this batch, and tracks whose wait ran out since the last batch.
+            cutoff_us = self._cutoff_us()
             by_album = track_table.join(
                 new_albums.withColumnRenamed("id", "album_id"), "album_id", "left_semi"
             ).select(F.col("track_id").alias("id"))
@@ -220,49 +313,108 @@ class Job:
             )
             touched = (
                 new_tracks.unionByName(feature_tracks)
+                .unionByName(ids("audio_analysis", "track_id"))
                 .unionByName(by_album)
                 .unionByName(by_artist)
-                .unionByName(timed_out)
+                .unionByName(self._timed_out(spark, track_table, cutoff_us))
                 .distinct()
                 .withColumnRenamed("id", "track_id")
-                .persist(StorageLevel.MEMORY_AND_DISK)
             )
-            if not touched.isEmpty():
-                enriched = tables.tracks_enriched(lake, spark, touched, cutoff)
-                lake.upsert(enriched, "tracks_enriched", ["track_id"])
-            touched.unpersist()
+            enriched = tables.tracks_enriched(lake, spark, touched, tables.timestamp_us(cutoff_us))
+            lake.upsert(enriched, "tracks_enriched", ["track_id"])
+            if cutoff_us is not None:
+                self.progress.swept_us = cutoff_us
 
-        with self._step("release_stats"):
+        def release_stats() -> None:
             # The hours and markets of albums touched directly or through their tracks.
             via_tracks = track_table.join(
                 new_tracks.unionByName(feature_tracks).withColumnRenamed("id", "track_id"),
                 "track_id",
                 "left_semi",
             ).select(F.col("album_id").alias("id"))
-            touched_albums = (
-                new_albums.unionByName(via_tracks).distinct().withColumnRenamed("id", "album_id")
+            touched = new_albums.unionByName(via_tracks).withColumnRenamed("id", "album_id")
+            slices = tables.release_slices(lake, spark, touched)
+            if "release_stats" in moved:
+                slices = slices.unionByName(moved["release_stats"]).distinct()
+            slices = slices.persist()
+            lake.replace_slices(
+                tables.release_stats(lake, spark, slices),
+                "release_stats",
+                slices,
+                ["market", "window_start"],
             )
-            slices = tables.release_slices(lake, spark, touched_albums).persist()
-            if not slices.isEmpty():
-                stats = tables.release_stats(lake, spark, slices)
-                lake.upsert(stats, "release_stats", ["market", "window_start"])
             slices.unpersist()
 
-        if "albums" in seen or "artists" in seen:
-            with self._step("artist_activity"):
-                days = tables.activity_slices(
-                    lake,
-                    spark,
-                    new_albums.withColumnRenamed("id", "album_id"),
-                    new_artists.withColumnRenamed("id", "artist_id"),
-                ).persist()
-                lake.replace_slices(
-                    tables.artist_activity(lake, spark, days),
-                    "artist_activity",
-                    days,
-                    ["day", "artist_id", "genre"],
-                )
-                days.unpersist()
+        def artist_activity() -> None:
+            days = tables.activity_slices(
+                lake,
+                spark,
+                new_albums.withColumnRenamed("id", "album_id"),
+                new_artists.withColumnRenamed("id", "artist_id"),
+            )
+            if "artist_activity" in moved:
+                days = days.unionByName(moved["artist_activity"]).distinct()
+            days = days.persist()
+            lake.replace_slices(
+                tables.artist_activity(lake, spark, days),
+                "artist_activity",
+                days,
+                ["day", "artist_id", "genre"],
+            )
+            days.unpersist()
+
+        steps: dict[str, Callable[[], None]] = {"tracks_enriched": enrich}
+        if latest.keys() & {"album", "track", "audio_features"}:
+            steps["release_stats"] = release_stats
+        if latest.keys() & {"album", "artist"}:
+            steps["artist_activity"] = artist_activity
+        self._concurrently(steps)
+
+    def _timed_out(
+        self, spark: SparkSession, track_table: DataFrame, cutoff_us: int | None
+    ) -> DataFrame:
+        """Tracks whose features wait ended since the last sweep (all of them, in a new run)."""
+        first_seen = F.col("first_seen")
+        if cutoff_us is None:
+            return spark.createDataFrame([], "id string")
+        if self.progress.swept_us is None:
+            waiting = track_table.join(
+                self.lake.read(spark, "tracks_enriched"), "track_id", "left_anti"
+            ).where(first_seen <= tables.timestamp_us(cutoff_us))
+        else:
+            waiting = track_table.where(
+                (first_seen > tables.timestamp_us(self.progress.swept_us))
+                & (first_seen <= tables.timestamp_us(cutoff_us))
+            )
+        return waiting.select(F.col("track_id").alias("id"))
+
+
+def _summarise(rows: DataFrame, parsed: Mapping[str, DataFrame]) -> _Summary:
+    """Count the batch (one Spark job, which also fills the parsed frames' caches)."""
+    parts = [
+        rows.where(F.col("entity").isNull()).select(
+            F.lit("unknown").alias("entity"), F.lit(False).alias("good"), "event_time"
+        )
+    ]
+    parts += [
+        frame.select("entity", F.col("reason").isNull().alias("good"), "event_time")
+        for frame in parsed.values()
+    ]
+    union = parts[0]
+    for part in parts[1:]:
+        union = union.unionByName(part)
+    counted = (
+        union.groupBy("entity", "good")
+        .agg(F.count(F.lit(1)).alias("n"), F.unix_micros(F.max("event_time")).alias("latest"))
+        .collect()
+    )
+    good = {r["entity"]: r["n"] for r in counted if r["good"]}
+    stamps = [r["latest"] for r in counted if r["good"] and r["entity"] in _WATERMARK_ENTITIES]
+    return _Summary(
+        good=good,
+        bad=sum(r["n"] for r in counted if not r["good"]),
+        latest_us=max(stamps, default=None),
+    )
 
 
 def start_query(

@@ -69,12 +69,19 @@ def build_session(settings: Settings) -> SparkSession:
 
 
 def kafka_options(kafka: KafkaSettings) -> dict[str, str]:
-    """The Kafka source options (Java client names) for the configured cluster and security."""
-    options = {
-        "kafka.bootstrap.servers": kafka.bootstrap,
-        "kafka.security.protocol": kafka.security_protocol,
-        "kafka.isolation.level": "read_committed",
-    }
+    """The Kafka source options (Java client names) for the configured cluster and security.
+
+    ``kafka.client_properties`` pass through with the ``kafka.`` prefix (librdkafka and the Java
+    client share most names); the address, security and ``read_committed`` set here win.
+    """
+    options = {f"kafka.{k}": v for k, v in kafka.client_properties.items()}
+    options.update(
+        {
+            "kafka.bootstrap.servers": kafka.bootstrap,
+            "kafka.security.protocol": kafka.security_protocol,
+            "kafka.isolation.level": "read_committed",
+        }
+    )
     if kafka.sasl_mechanism is not None:
         options["kafka.sasl.mechanism"] = kafka.sasl_mechanism
         if kafka.sasl_mechanism in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"):

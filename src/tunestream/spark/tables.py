@@ -36,8 +36,10 @@ __all__ = [
     "audio_analysis",
     "audio_features",
     "release_stats",
+    "timestamp_us",
     "tracks",
     "tracks_enriched",
+    "watermark_us",
 ]
 
 ENTITY_TABLES = (
@@ -330,25 +332,29 @@ def artists(good: DataFrame) -> DataFrame:
 # -- derived tables ------------------------------------------------------------------------------
 
 
-def watermark_cutoff(lake: Lake, spark: SparkSession, timeout_s: float) -> DataFrame:
-    """One row, one column ``cutoff``: the latest event time seen, less the features timeout."""
+def watermark_us(lake: Lake, spark: SparkSession) -> int | None:
+    """The latest event time (µs) of a track, audio features or analysis in the tables."""
     latest = (
         lake.read(spark, "tracks")
         .select("last_seen")
         .unionByName(lake.read(spark, "audio_features").select("last_seen"))
         .unionByName(lake.read(spark, "audio_analysis").select("last_seen"))
-        .agg(F.max("last_seen").alias("watermark"))
+        .agg(F.unix_micros(F.max("last_seen")))
+        .first()
     )
-    timeout_us = round(timeout_s * 1_000_000)
-    return latest.select(
-        F.expr(f"timestamp_micros(unix_micros(watermark) - {timeout_us})").alias("cutoff")
-    )
+    return None if latest is None else latest[0]
+
+
+def timestamp_us(micros: int | None) -> Column:
+    """A timestamp literal from epoch microseconds (null for None)."""
+    return F.timestamp_micros(F.lit(micros).cast("long"))
 
 
 def tracks_enriched(
-    lake: Lake, spark: SparkSession, track_ids: DataFrame, cutoff: DataFrame
+    lake: Lake, spark: SparkSession, track_ids: DataFrame, cutoff: Column
 ) -> DataFrame:
-    """The ready rows of tracks_enriched for ``track_ids`` (complete, or waited long enough)."""
+    """The ready rows of tracks_enriched for ``track_ids`` (complete, or first seen by
+    ``cutoff``)."""
     t = lake.read(spark, "tracks").join(track_ids, "track_id", "left_semi")
     features = lake.read(spark, "audio_features").select(
         "track_id", *FEATURE_COLUMNS, F.lit(True).alias("has_audio_features")
@@ -377,12 +383,11 @@ def tracks_enriched(
         .join(genres, "track_id", "left")
         .join(features, "track_id", "left")
         .join(analysis, "track_id", "left")
-        .crossJoin(cutoff)
     )
     complete = F.coalesce("has_audio_features", F.lit(False)) & F.coalesce(
         "has_audio_analysis", F.lit(False)
     )
-    return joined.where(complete | (F.col("first_seen") <= F.col("cutoff"))).select(
+    return joined.where(complete | (F.col("first_seen") <= cutoff)).select(
         "track_id",
         F.col("name").alias("track_name"),
         "isrc",

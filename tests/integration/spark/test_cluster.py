@@ -24,7 +24,8 @@ from tests.integration.spark.test_restart import write_config
 from tests.support import free_port
 from tunestream.config import KafkaSettings
 
-pytestmark = pytest.mark.integration
+# A second JVM (and a cluster) on shared CPUs: more than the default 300 s when they are busy.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 SPARK_CLASS = Path(pyspark.__file__).parent / "bin" / "spark-class"
 

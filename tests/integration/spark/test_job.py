@@ -98,6 +98,51 @@ def test_tables_from_a_known_input(
     assert_tables(spark, settings, cat)
 
 
+@pytest.mark.timeout(600)
+def test_later_batches_time_out_waiting_tracks_and_move_albums_seen_earlier(
+    spark: SparkSession, kafka_settings: KafkaSettings, tmp_path: Path
+) -> None:
+    """One running query, two inputs: the second moves the watermark past a waiting track and
+    brings an album fetched earlier than first known (its hour and day change)."""
+    settings = job_settings(
+        kafka_settings, tmp_path, features_timeout_s=3600, trigger_interval_s=0.5
+    )
+    cat = Catalog()
+    cat.artist("ar1", ["pop"])
+    cat.album("al1", market="SE", hour=2, artist_ids=["ar1"], n_tracks=2)
+    cat.album("al2", market="SE", hour=2, artist_ids=["ar1"], n_tracks=1, features=False)
+    produce(settings.kafka, cat.records)
+    query = start_query(spark, settings)
+    try:
+        query.processAllAvailable()
+        enriched = {r["track_id"] for r in table(spark, settings, "tracks_enriched")}
+        assert enriched == set(cat.album_tracks("al1"))  # al2t0 waits: 2:05 > cutoff 1:05
+
+        first = len(cat.records)
+        cat.album("al3", market="SE", hour=4, artist_ids=["ar1"], n_tracks=1)  # cutoff 3:05
+        earlier = cat.album_seen["al1"] - timedelta(days=1, hours=1)
+        cat.album_seen["al1"] = earlier
+        refetch = Rec("album", "al1", json.dumps(cat.albums["al1"]).encode(), "SE", earlier)
+        produce(settings.kafka, [*cat.records[first:], refetch])
+        query.processAllAvailable()
+    finally:
+        query.stop()
+
+    enriched = {r["track_id"] for r in table(spark, settings, "tracks_enriched")}
+    assert enriched == set(cat.tracks)
+    stats = {(r["market"], r["window_start"]): r for r in table(spark, settings, "release_stats")}
+    want = expected_release_stats(cat)
+    assert set(stats) == {(m, w.replace(tzinfo=None)) for m, w in want}
+    for (market, window), values in want.items():
+        got = stats[(market, window.replace(tzinfo=None))]
+        assert {c: got[c] for c in values} == pytest.approx(values), (market, window)
+    activity = {
+        (r["day"].isoformat(), r["artist_id"], r["genre"]): (r["new_releases"], r["new_tracks"])
+        for r in table(spark, settings, "artist_activity")
+    }
+    assert activity == expected_artist_activity(cat)
+
+
 KEYS = {
     "quarantine": ("topic", "partition", "offset"),
     "albums": ("album_id",),

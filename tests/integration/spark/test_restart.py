@@ -18,7 +18,8 @@ from tests.integration.spark.test_job import POISON, assert_tables, produce_inpu
 from tunestream.config import KafkaSettings, Settings
 from tunestream.spark.job import QUERY_NAME, start_query
 
-pytestmark = pytest.mark.integration
+# A second JVM (and a cluster) on shared CPUs: more than the default 300 s when they are busy.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 
 def write_config(settings: Settings, path: Path) -> Path:
@@ -60,7 +61,7 @@ def test_killed_mid_batch_then_restarted_writes_every_row_once(
     try:
         # 2. Wait until batch 1 has begun (its offsets are logged) and written to a table, but
         #    has not committed; then kill -9 the whole process group (Python and its JVM).
-        deadline = time.monotonic() + 240
+        deadline = time.monotonic() + 480
         before: set[Path] | None = None
         while time.monotonic() < deadline and job.poll() is None:
             if "1" in _files(checkpoint / "offsets"):

@@ -75,3 +75,23 @@ def test_kafka_options_read_committed_and_security() -> None:
     assert 'username="ts" password="pw"' in secure["kafka.sasl.jaas.config"]
     assert secure["kafka.ssl.truststore.type"] == "PEM"
     assert secure["kafka.ssl.truststore.location"] == "/etc/ca.pem"
+
+
+def test_kafka_client_properties_reach_the_source_prefixed_without_overriding_read_committed() -> (
+    None
+):
+    kafka = KafkaSettings.model_validate(
+        {
+            "bootstrap_servers": "k:9092",
+            "client_properties": {
+                "client.id": "tables",
+                "request.timeout.ms": "45000",
+                "isolation.level": "read_uncommitted",
+            },
+        }
+    )
+    options = kafka_options(kafka)
+    assert options["kafka.client.id"] == "tables"
+    assert options["kafka.request.timeout.ms"] == "45000"
+    assert options["kafka.isolation.level"] == "read_committed"
+    assert options["kafka.bootstrap.servers"] == "k:9092"
