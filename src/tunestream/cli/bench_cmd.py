@@ -103,3 +103,28 @@ def spark(
     if write:
         write_section(output, "spark", body)
         typer.echo(f"written to {output}", err=True)
+
+
+@app.command("all")
+def all_(
+    ctx: typer.Context,
+    quick: Annotated[
+        bool, typer.Option(help="A smoke run of a few minutes (short phases, rough numbers).")
+    ] = False,
+    only: Annotated[
+        str, typer.Option(help="Comma-separated benchmarks to run, in the fixed order.")
+    ] = "emulator,ingest,spark,partitions,capacity",
+    output: Output = DEFAULT_REPORT,
+) -> None:
+    """Every benchmark on one broker started for the run; rewrites the report and its plots."""
+    from tunestream.bench.all import PIECES, AllOptions, run
+
+    chosen = tuple(name for name in PIECES if name in only.split(","))
+    unknown = set(only.split(",")) - set(PIECES)
+    if unknown or not chosen:
+        raise typer.BadParameter(f"choose from {', '.join(PIECES)}", param_hint="--only")
+    if "capacity" in chosen and "partitions" not in chosen:
+        raise typer.BadParameter("capacity uses what partitions measures", param_hint="--only")
+    run(
+        settings_of(ctx), AllOptions(quick, chosen, output), lambda line: typer.echo(line, err=True)
+    )

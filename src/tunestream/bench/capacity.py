@@ -1,0 +1,323 @@
+"""Capacity for a number of new tracks a day: API requests, Kafka bytes and storage, headroom.
+
+Everything scales from a measured day (:mod:`tunestream.bench.sample`): records per track and
+mean record size per topic as produced. Requests come from the spec and a plan: a lookup fetched
+in batches costs ``ceil(items / batch.max)`` requests per hourly cycle, one fetched item by item
+costs one per item, a closed one nothing; the discovery list costs a page per page size; an
+embedded list (an album's tracks) costs its extra pages. Storage is bytes a day ÷ the zstd ratio
+measured on the broker's disk x the topic's retention x its replication factor.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from tunestream.bench.plots import bars, table
+from tunestream.bench.sample import ENTITY_TOPICS, Sample
+from tunestream.config import TopicSettings
+from tunestream.http.jsonpath import lookup
+from tunestream.runtime.plan import Access
+from tunestream.spec.models import ListResource, LookupResource, PagesResource
+
+__all__ = [
+    "CYCLES_PER_DAY",
+    "Measured",
+    "Storage",
+    "bytes_per_day",
+    "plots",
+    "report",
+    "requests_per_hour",
+    "retention_days",
+    "storage",
+]
+
+CYCLES_PER_DAY = 24
+"""The producer's default: a cycle an hour (``source.interval_s``)."""
+_BROKER_DEFAULT_RETENTION_DAYS = 7.0  # log.retention.hours = 168
+
+
+def requests_per_hour(sample: Sample, plan: str, tracks_per_day: float) -> dict[str, int]:
+    """API requests of one hourly cycle per resource, for ``tracks_per_day`` new tracks."""
+    spec, access = sample.spec, sample.plans[plan]
+    scale = tracks_per_day / CYCLES_PER_DAY / sample.tracks
+    out: dict[str, int] = {}
+    for name in spec.order():
+        resource = spec.resources[name]
+        if not access.is_open(name):
+            out[name] = 0
+        elif isinstance(resource, ListResource):
+            if name not in access.roots:
+                continue
+            items = sum(_emitted(sample, child) for child in spec.children(name)) * scale
+            size = access.page_size(resource, name) or 1
+            out[name] = math.ceil(items / size)
+        elif isinstance(resource, LookupResource):
+            items = _emitted(sample, name) * scale
+            batch = resource.batch
+            if access.access[name] is Access.BATCH and batch is not None:
+                out[name] = math.ceil(items / batch.max)
+            else:
+                out[name] = math.ceil(items)
+        else:
+            out[name] = math.ceil(_extra_pages(sample, resource) * scale)
+    return out
+
+
+def _emitted(sample: Sample, name: str) -> int:
+    resource = sample.spec.resources[name]
+    emit = resource.emit if isinstance(resource, ListResource | LookupResource) else None
+    return sample.count(emit) if emit else 0
+
+
+def _extra_pages(sample: Sample, resource: PagesResource) -> int:
+    """Pages past the embedded first one, over the sample's parent records."""
+    parent = sample.spec.resources[resource.from_]
+    topic = parent.emit if isinstance(parent, LookupResource) else None
+    pages = 0
+    for record in sample.records:
+        if record.topic != topic or record.value is None:
+            continue
+        embedded = lookup(orjson.loads(record.value), resource.embedded)
+        if not isinstance(embedded, dict):
+            continue
+        first = len(embedded.get("items") or [])
+        total = int(embedded.get("total") or 0)
+        if total > first > 0:
+            pages += math.ceil((total - first) / int(embedded.get("limit") or first))
+    return pages
+
+
+def bytes_per_day(sample: Sample, tracks_per_day: float) -> dict[str, float]:
+    """Bytes (key + value + headers) a day per entity topic."""
+    per_track, size = sample.per_track(), sample.mean_bytes()
+    return {topic: per_track[topic] * tracks_per_day * size[topic] for topic in ENTITY_TOPICS}
+
+
+def retention_days(topic: TopicSettings) -> float:
+    """The topic's retention in days; inf when unbounded."""
+    if topic.retention_ms is None:
+        return _BROKER_DEFAULT_RETENTION_DAYS
+    if topic.retention_ms < 0:
+        return math.inf
+    return topic.retention_ms / 86_400_000
+
+
+@dataclass(frozen=True)
+class Storage:
+    topic: str
+    bytes_per_day: float
+    ratio: float
+    days: float
+    replication: int
+
+    @property
+    def stored_bytes(self) -> float:
+        return self.bytes_per_day / self.ratio * self.days * self.replication
+
+
+def storage(
+    sample: Sample,
+    tracks_per_day: float,
+    topics: dict[str, TopicSettings],
+    ratios: dict[str, float],
+) -> list[Storage]:
+    """Kafka storage per entity topic at its configured retention and replication."""
+    daily = bytes_per_day(sample, tracks_per_day)
+    return [
+        Storage(
+            topic,
+            daily[topic],
+            ratios[topic],
+            retention_days(topics[topic]),
+            topics[topic].replication_factor,
+        )
+        for topic in ENTITY_TOPICS
+    ]
+
+
+# -- the report ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Rates measured on this machine in the same run (None: not measured in this run)."""
+
+    producer_records_per_s: float | None
+    producer_megabytes_per_s: float | None
+    spark_records_per_s: float | None
+
+
+def _size(value: float) -> str:
+    if math.isinf(value):
+        return "unbounded"
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if value >= scale:
+            return f"{value / scale:,.1f} {unit}"
+    return f"{value:,.0f} B"
+
+
+def _headroom(measured: float | None, needed: float) -> str:
+    if measured is None:
+        return "not measured in this run"
+    ratio = measured / needed
+    return f"{ratio:,.0f}x" if ratio >= 10 else f"{ratio:.2f}x"
+
+
+def report(
+    sample: Sample,
+    days: tuple[int, ...],
+    topics: dict[str, TopicSettings],
+    ratios: dict[str, float],
+    measured: Measured,
+    images: list[str],
+    command: str,
+) -> str:
+    """The markdown section for each of ``days`` (new tracks a day)."""
+    spec = sample.spec
+    hourly_budget = spec.client.rate_limit.requests_per_second * 3600
+    plans = list(sample.plans)
+    request_rows = []
+    for name in spec.order():
+        cells = [name]
+        for plan in plans:
+            for tracks in days:
+                cells.append(f"{requests_per_hour(sample, plan, tracks).get(name, 0):,}")
+        request_rows.append(cells)
+    totals = ["**total an hour**"]
+    shares = ["÷ the spec's starting budget"]
+    for plan in plans:
+        for tracks in days:
+            total = sum(requests_per_hour(sample, plan, tracks).values())
+            totals.append(f"**{total:,}**")
+            shares.append(f"{total / hourly_budget:.1%}")
+    header = ["resource"] + [f"{plan}, {tracks:,}/day" for plan in plans for tracks in days]
+    requests = table(header, [*request_rows, totals, shares])
+    described = "\n".join(
+        f"- {plan}: " + "; ".join(sample.plans[plan].describe(spec)) for plan in plans
+    )
+
+    per_track, mean = sample.per_track(), sample.mean_bytes()
+    topic_rows = []
+    for topic in ENTITY_TOPICS:
+        settings = topics[topic]
+        cells = [
+            f"{topic} (`{settings.name}`)",
+            f"{per_track[topic]:.3f}",
+            f"{mean[topic]:,.0f}",
+            f"{ratios[topic]:.2f}",
+            f"{retention_days(settings):g} d x {settings.replication_factor}",
+        ]
+        for tracks in days:
+            stored = storage(sample, tracks, topics, ratios)
+            row = next(s for s in stored if s.topic == topic)
+            cells += [_size(row.bytes_per_day), _size(row.stored_bytes)]
+        topic_rows.append(cells)
+    total_row = ["**all**", "", "", "", ""]
+    for tracks in days:
+        stored = storage(sample, tracks, topics, ratios)
+        total_row += [
+            f"**{_size(sum(s.bytes_per_day for s in stored))}**",
+            f"**{_size(sum(s.stored_bytes for s in stored))}**",
+        ]
+    topic_header = ["topic", "records a track", "bytes a record", "zstd ratio", "retention"]
+    for tracks in days:
+        topic_header += [f"a day, {tracks:,}", f"stored, {tracks:,}"]
+    bytes_table = table(topic_header, [*topic_rows, total_row])
+
+    head_rows = []
+    for tracks in days:
+        records_s = sum(per_track.values()) * tracks / 86_400
+        megabytes_s = sum(bytes_per_day(sample, tracks).values()) / 86_400 / 1e6
+        head_rows.append(
+            [
+                f"{tracks:,}",
+                f"{records_s:,.1f}",
+                f"{megabytes_s:,.2f}",
+                _headroom(measured.producer_records_per_s, records_s),
+                _headroom(measured.spark_records_per_s, records_s),
+            ]
+        )
+    headroom = table(
+        ["tracks a day", "records/s needed", "MB/s needed", "producer headroom", "Spark headroom"],
+        head_rows,
+    )
+    producer = (
+        "not measured in this run"
+        if measured.producer_records_per_s is None or measured.producer_megabytes_per_s is None
+        else f"{measured.producer_records_per_s:,.0f} records/s "
+        f"({measured.producer_megabytes_per_s:,.1f} MB/s)"
+    )
+    spark = (
+        "not measured in this run"
+        if measured.spark_records_per_s is None
+        else f"{measured.spark_records_per_s:,.1f} records/s"
+    )
+    return f"""## Capacity: 100,000 and 1,000,000 new tracks a day
+
+Command: `{command}`
+
+Scaled from one day measured against the emulator ({sample.tracks:,} new tracks, full discovery,
+every record as the producer emits it). Requests: one cycle an hour ({CYCLES_PER_DAY} a day), each
+fetching an hour of releases with the plan of each kind of credentials as found out against the
+emulator (the spec's batch limits; the development plan steps down to single requests and skips
+what is closed); discovery counts its pages only (a query past the 1,000 cap also costs the one
+page that reports its total). The spec's starting budget is
+{spec.client.rate_limit.requests_per_second:g} requests/s ({hourly_budget:,.0f} an hour).
+
+{described}
+
+{requests}
+
+Bytes: key + value + headers as produced. The zstd ratio is measured on the broker: bytes written
+÷ bytes of the topic's log segments, as the producer's exactly-once path batched them. Stored: a
+day ÷ ratio x retention x replication factor, from the topic settings (`kafka.topics`).
+
+{bytes_table}
+
+Headroom on this machine (two shared cores): the producer's exactly-once write rate measured in
+this run with the configured topics ({producer}); the Spark job's rate from `bench spark` in this
+run ({spark}; its synthetic records, a day's average need). Needed: the daily average.
+
+{headroom}
+
+{chr(10).join(images)}
+"""
+
+
+def plots(
+    sample: Sample,
+    days: tuple[int, ...],
+    topics: dict[str, TopicSettings],
+    ratios: dict[str, float],
+    folder: Path,
+) -> list[Path]:
+    """Requests an hour per plan, and Kafka storage per topic, for each of ``days``."""
+    labels = [f"{tracks:,} tracks/day" for tracks in days]
+    requests = bars(
+        folder / "capacity-requests.png",
+        "API requests an hour",
+        ("", "requests an hour"),
+        labels,
+        {
+            plan: [sum(requests_per_hour(sample, plan, tracks).values()) for tracks in days]
+            for plan in sample.plans
+        },
+        log_y=True,
+    )
+    stored = {tracks: storage(sample, tracks, topics, ratios) for tracks in days}
+    kafka = bars(
+        folder / "capacity-storage.png",
+        "Kafka storage at the configured retention",
+        ("", "GB"),
+        list(ENTITY_TOPICS),
+        {
+            label: [s.stored_bytes / 1e9 for s in stored[tracks]]
+            for label, tracks in zip(labels, days, strict=True)
+        },
+        log_y=True,
+    )
+    return [requests, kafka]
