@@ -20,27 +20,13 @@ from typing import Any
 import httpx
 import uvicorn
 
+from tunestream.net import listen
 from tunestream_emulator.app import AbortingProtocol, create_app
 from tunestream_emulator.errors import EmulatorError
 from tunestream_emulator.service import Emulator
 from tunestream_emulator.settings import ClientSettings, EmulatorSettings, Profile
 
 __all__ = ["EmulatorHandle", "serve", "start_in_thread"]
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as error:
-        sock.close()
-        raise EmulatorError(
-            f"cannot bind {host}:{port}: {error.strerror}; choose another --port"
-        ) from None
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
 
 
 def _server(emulator: Emulator) -> uvicorn.Server:
@@ -58,7 +44,8 @@ def _server(emulator: Emulator) -> uvicorn.Server:
 
 
 def _prepare(settings: EmulatorSettings, port: int) -> tuple[socket.socket, Emulator]:
-    sock = _bind(settings.host, port)
+    sock = listen(port, setting="--port", error=EmulatorError, host=settings.host, backlog=2048)
+    sock.set_inheritable(True)
     bound = sock.getsockname()[1]
     emulator = Emulator(settings, f"http://{settings.host}:{bound}")
     emulator.warm_up()

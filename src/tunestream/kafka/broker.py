@@ -9,11 +9,9 @@ JVM's own output) and ``broker.pid``.
 from __future__ import annotations
 
 import base64
-import errno
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -24,6 +22,7 @@ from pathlib import Path
 from tunestream.config import LocalBrokerSettings
 from tunestream.errors import BrokerError, ClusterUnreachable, JarsMissingError, PortInUseError
 from tunestream.kafka.client import wait_for_cluster
+from tunestream.net import ensure_free
 
 __all__ = ["BrokerStatus", "LocalBroker"]
 
@@ -71,8 +70,11 @@ class LocalBroker:
             self._await_ready()
             return False
         classpath = self._classpath()
-        for port in (self.settings.port, self.settings.controller_port):
-            _ensure_port_free(port)
+        for port, setting in (
+            (self.settings.port, "kafka.local.port"),
+            (self.settings.controller_port, "kafka.local.controller_port"),
+        ):
+            ensure_free(port, setting=setting, error=PortInUseError)
         self.home.mkdir(parents=True, exist_ok=True)
         self._write_config()
         if not (self.log_dir / "meta.properties").exists():
@@ -286,20 +288,6 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
         pass
     except PermissionError as exc:
         raise BrokerError(f"not allowed to signal broker process {pid}: {exc}") from exc
-
-
-def _ensure_port_free(port: int) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise PortInUseError(
-                    f"port {port} on 127.0.0.1 is already in use by another process; stop it or "
-                    "choose other ports with kafka.local.port / kafka.local.controller_port"
-                ) from None
-            raise BrokerError(f"cannot bind 127.0.0.1:{port}: {exc.strerror}") from exc
 
 
 def _random_cluster_id() -> str:

@@ -8,9 +8,7 @@ dashboard. Their pid files and logs are in ``<data_dir>/system`` (the broker kee
 
 from __future__ import annotations
 
-import errno
 import os
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from tunestream.errors import ComponentError, TopicConflict
 from tunestream.kafka.broker import LocalBroker
 from tunestream.kafka.client import admin_client
 from tunestream.kafka.topics import Outcome, TopicAdmin
+from tunestream.net import ensure_free
 from tunestream.system.components import Component, components
 from tunestream.system.process import DetachedProcess
 
@@ -95,7 +94,11 @@ class System:
             echo(f"{component.name}: already running (pid {running.pid})")
             return
         if component.port is not None:
-            _ensure_port_free(component.port, component.name, component.port_key)
+            ensure_free(
+                component.port,
+                setting=component.port_key,
+                error=lambda problem: ComponentError(f"{component.name}: {problem}"),
+            )
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **component.env}
         record, offset = process.start(component.argv(self.config_file), env)
         timeout = self.settings.system.start_timeout_s
@@ -167,17 +170,3 @@ class System:
                 )
             )
         return states
-
-
-def _ensure_port_free(port: int, name: str, key: str) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError as exc:
-            if exc.errno != errno.EADDRINUSE:
-                raise ComponentError(f"{name}: cannot bind 127.0.0.1:{port}: {exc}") from exc
-            raise ComponentError(
-                f"{name}: port {port} on 127.0.0.1 is in use by another process; stop it or "
-                f"choose another with {key}"
-            ) from None
