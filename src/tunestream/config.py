@@ -238,7 +238,10 @@ class SparkSettings(_Model):
     """Where the tables live; None: ``<data_dir>/tables``."""
     checkpoint_dir: Path | None = None
     """Where each query keeps its checkpoint; None: ``<data_dir>/checkpoints``."""
-    trigger_interval_s: Annotated[float, Field(gt=0)] = 10.0
+    trigger_interval_s: Annotated[float, Field(gt=0)] = 5.0
+    """How often new records are read from Kafka into the ``records`` table."""
+    tables_trigger_interval_s: Annotated[float, Field(gt=0)] = 30.0
+    """How often ``records`` are merged into the entity and derived tables."""
     max_offsets_per_trigger: Annotated[int, Field(ge=1)] | None = None
     features_timeout_s: Annotated[float, Field(ge=0)] = 900.0
     """A track waits this long (event time) for its audio features and analysis, then appears

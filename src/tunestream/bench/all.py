@@ -231,8 +231,15 @@ def _spark(state: _Run) -> None:
         state.options.figures / "spark.png",
         "Spark: the job against a no-op read of the same topics",
         ("", "records/s"),
-        ["no-op read", "job"],
-        {"records/s": [result.noop_records_per_s, result.job_records_per_s]},
+        ["no-op read", "stage 1", "stage 2", "whole job"],
+        {
+            "records/s": [
+                result.noop_records_per_s,
+                result.records_records_per_s,
+                result.tables_records_per_s,
+                result.job_records_per_s,
+            ]
+        },
     )
     body = report(result, command)
     state.write("spark", f"{body}\n{state.image(plot, 'Spark throughput')}\n", command)

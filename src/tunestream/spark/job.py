@@ -1,15 +1,18 @@
-"""The streaming job: the Spotify topics → parse / quarantine → entity tables → derived tables.
+"""The streaming job: Kafka → ``records`` (stage 1, :mod:`.ingest`) → entity and derived tables.
 
-One Structured Streaming query reads all five topics (``read_committed``: only records of
-committed producer transactions) and hands each micro-batch to :meth:`Job.process_batch`. Spark
-commits a batch's Kafka offsets to the query's checkpoint only after ``process_batch`` returned,
-so a killed job redoes its last batch on restart; every write is a keyed Delta MERGE, so redoing
-it changes nothing: no row missing, none doubled.
+Two Structured Streaming queries in one application. Stage 1 reads the five topics
+(``read_committed``: only records of committed producer transactions) and appends each batch to
+``records`` once. Stage 2 (:meth:`Job.process_batch`) streams ``records`` into the entity tables
+and the derived ones. Each query commits a batch's offsets to its checkpoint only after the batch
+was written, so a killed job redoes its last batch of each on restart: stage 1's appends are
+idempotent (Delta ``txnVersion``), stage 2's writes are keyed Delta MERGEs — no row missing, none
+doubled. The queries share the cores through fair scheduling, so stage 2's MERGEs do not hold up
+the appends of stage 1.
 
-A batch costs a fixed number of Spark jobs, not one per table it might touch: one aggregate
-parses the batch (filling the cache every later step reads) and says which entities it holds;
-tables it does not touch are not written; the entity MERGEs run concurrently, then the derived
-ones; the features timeout sweeps only the tracks whose wait ended since the last batch.
+A stage-2 batch costs a fixed number of Spark jobs, not one per table it might touch: one aggregate
+says which entities the batch holds (filling the cache every later step reads); tables it does not
+touch are not written; the entity MERGEs run concurrently, then the derived ones; the features
+timeout sweeps only the tracks whose wait ended since the last batch.
 """
 
 from __future__ import annotations
@@ -23,30 +26,25 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from pyspark import StorageLevel
+from pyspark.errors import StreamingQueryException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming.query import StreamingQuery
-from pyspark.sql.types import (
-    ArrayType,
-    BinaryType,
-    IntegerType,
-    LongType,
-    StringType,
-    StructField,
-    StructType,
-    TimestampType,
-)
 
 from tunestream.config import Settings
 from tunestream.spark import tables
-from tunestream.spark.parse import kafka_rows, parse, quarantine_rows, unknown_topic_rows
+from tunestream.spark.ingest import KAFKA_SOURCE_SCHEMA, RECORDS, Ingest, record_rows
+from tunestream.spark.parse import QUARANTINE_COLUMNS, RECORD_COLUMNS
 from tunestream.spark.session import kafka_options
 
-__all__ = ["QUERY_NAME", "TOPIC_KEYS", "Job", "start_query"]
+__all__ = ["QUERY_NAME", "TABLES_QUERY_NAME", "TOPIC_KEYS", "Job", "Streams", "start_job"]
 
 log = logging.getLogger(__name__)
 
-QUERY_NAME = "spotify_tables"
+QUERY_NAME = "kafka_records"
+"""Stage 1, Kafka → records; its checkpoint holds the job's Kafka offsets."""
+TABLES_QUERY_NAME = "records_tables"
+"""Stage 2, records → entity and derived tables."""
 TOPIC_KEYS = {
     "albums": "album",
     "tracks": "track",
@@ -56,23 +54,6 @@ TOPIC_KEYS = {
 }
 """``kafka.topics`` key → entity."""
 
-KAFKA_SOURCE_SCHEMA = StructType(
-    [
-        StructField("key", BinaryType()),
-        StructField("value", BinaryType()),
-        StructField("topic", StringType()),
-        StructField("partition", IntegerType()),
-        StructField("offset", LongType()),
-        StructField("timestamp", TimestampType()),
-        StructField("timestampType", IntegerType()),
-        StructField(
-            "headers",
-            ArrayType(
-                StructType([StructField("key", StringType()), StructField("value", BinaryType())])
-            ),
-        ),
-    ]
-)
 _ENTITIES: dict[str, tuple[str, Callable[[DataFrame], DataFrame], str]] = {
     "album": ("albums", tables.albums, "album_id"),
     "track": ("tracks", tables.tracks, "track_id"),
@@ -148,11 +129,12 @@ class Job:
 
     def create_tables(self, spark: SparkSession) -> None:
         """Create every table, empty, that does not exist yet (their schemas come from the code)."""
-        rows = kafka_rows(spark.createDataFrame([], KAFKA_SOURCE_SCHEMA), self.topic_entities)
-        self.lake.create(quarantine_rows(parse(rows, "album")), tables.QUARANTINE)
+        Ingest(self.lake, self.topic_entities).create_tables(spark)
+        records = record_rows(spark.createDataFrame([], KAFKA_SOURCE_SCHEMA), self.topic_entities)
+        self.lake.create(records.select(*QUARANTINE_COLUMNS), tables.QUARANTINE)
         for entity, (name, build, _) in _ENTITIES.items():
-            self.lake.create(build(parse(rows, entity)), name)
-        self.lake.create(tables.album_markets(parse(rows, "album")), "album_markets")
+            self.lake.create(build(_documents(records, entity)), name)
+        self.lake.create(tables.album_markets(_documents(records, "album")), "album_markets")
         no_ids = spark.createDataFrame([], "track_id string")
         self.lake.create(
             tables.tracks_enriched(self.lake, spark, no_ids, tables.timestamp_us(None)),
@@ -164,7 +146,7 @@ class Job:
         self.lake.create(tables.artist_activity(self.lake, spark, no_days), "artist_activity")
 
     def process_batch(self, batch: DataFrame, batch_id: int) -> None:
-        """Write one micro-batch to every table; safe to run again for the same batch."""
+        """Write one micro-batch of ``records`` to every table; safe to run again for it."""
         self.timings.clear()
         started = time.perf_counter()
         # Structured Streaming turns adaptive execution off in the query's session (for stateful
@@ -173,23 +155,30 @@ class Job:
         session = batch.sparkSession
         adaptive = session.sparkContext.getConf().get("spark.sql.adaptive.enabled", "true")
         session.conf.set("spark.sql.adaptive.enabled", adaptive)
-        rows = kafka_rows(batch, self.topic_entities).persist(StorageLevel.MEMORY_AND_DISK)
-        parsed = {e: parse(rows, e).persist(StorageLevel.MEMORY_AND_DISK) for e in _ENTITIES}
+        rows = batch.coalesce(session.sparkContext.defaultParallelism).persist(
+            StorageLevel.MEMORY_AND_DISK
+        )
         try:
-            with self._step("parse"):
-                summary = _summarise(rows, parsed)
+            with self._step("count"):
+                summary = _summarise(rows)
             if self.latencies is not None:
                 stamps = [r[0] for r in rows.select(F.unix_micros("kafka_ts")).collect()]
-            self._process(session, rows, parsed, summary)
+            if summary.bad:
+                with self._step("quarantine"):
+                    self.lake.insert_new(
+                        rows.where(F.col("reason").isNotNull()).select(*QUARANTINE_COLUMNS),
+                        tables.QUARANTINE,
+                        ["topic", "partition", "offset"],
+                    )
+            parsed = {e: _documents(rows, e) for e in _ENTITIES}
+            self._process(session, parsed, summary)
             if self.latencies is not None:
                 now_us = time.time() * 1_000_000
                 self.latencies.extend((now_us - s) / 1_000_000 for s in stamps)
         finally:
-            for frame in parsed.values():
-                frame.unpersist()
             rows.unpersist()
         log.info(
-            "batch %d done in %.1f s (%s)",
+            "tables batch %d done in %.1f s (%s)",
             batch_id,
             time.perf_counter() - started,
             ", ".join(f"{k} {v:.1f}" for k, v in self.timings.items()),
@@ -198,21 +187,12 @@ class Job:
     def _process(
         self,
         spark: SparkSession,
-        rows: DataFrame,
         parsed: Mapping[str, DataFrame],
         summary: _Summary,
     ) -> None:
         lake = self.lake
-        if summary.bad:
-            with self._step("quarantine"):
-                bad = unknown_topic_rows(rows)
-                for frame in parsed.values():
-                    bad = bad.unionByName(quarantine_rows(frame))
-                lake.insert_new(bad, tables.QUARANTINE, ["topic", "partition", "offset"])
         latest = {
-            e: _ENTITIES[e][1](parsed[e].where(F.col("reason").isNull())).persist(
-                StorageLevel.MEMORY_AND_DISK
-            )
+            e: _ENTITIES[e][1](parsed[e]).persist(StorageLevel.MEMORY_AND_DISK)
             for e in _ENTITIES
             if summary.good.get(e)
         }
@@ -227,9 +207,7 @@ class Job:
             if "album" in latest:
                 ids = latest["album"].select("album_id")
                 no_artists = spark.createDataFrame([], "artist_id string")
-                album_markets = tables.album_markets(
-                    parsed["album"].where(F.col("reason").isNull())
-                )
+                album_markets = tables.album_markets(parsed["album"])
                 writes["albums"] = partial(
                     self._write_moving,
                     moved,
@@ -389,46 +367,93 @@ class Job:
         return waiting.select(F.col("track_id").alias("id"))
 
 
-def _summarise(rows: DataFrame, parsed: Mapping[str, DataFrame]) -> _Summary:
-    """Count the batch (one Spark job, which also fills the parsed frames' caches)."""
-    parts = [
-        rows.where(F.col("entity").isNull()).select(
-            F.lit("unknown").alias("entity"), F.lit(False).alias("good"), "event_time"
-        )
-    ]
-    parts += [
-        frame.select("entity", F.col("reason").isNull().alias("good"), "event_time")
-        for frame in parsed.values()
-    ]
-    union = parts[0]
-    for part in parts[1:]:
-        union = union.unionByName(part)
+def _documents(records: DataFrame, entity: str) -> DataFrame:
+    """The ``records`` rows of one entity that parsed, its fields in ``doc``."""
+    return records.where((F.col("entity") == entity) & F.col("reason").isNull()).select(
+        *RECORD_COLUMNS, F.col(entity).alias("doc")
+    )
+
+
+def _summarise(rows: DataFrame) -> _Summary:
+    """Count the batch per entity (one Spark job, which also fills the rows' cache)."""
     counted = (
-        union.groupBy("entity", "good")
+        rows.groupBy("entity", F.col("reason").isNull().alias("good"))
         .agg(F.count(F.lit(1)).alias("n"), F.unix_micros(F.max("event_time")).alias("latest"))
         .collect()
     )
-    good = {r["entity"]: r["n"] for r in counted if r["good"]}
-    stamps = [r["latest"] for r in counted if r["good"] and r["entity"] in _WATERMARK_ENTITIES]
+    good = [r for r in counted if r["good"]]
+    stamps = [r["latest"] for r in good if r["entity"] in _WATERMARK_ENTITIES]
     return _Summary(
-        good=good,
+        good={r["entity"]: r["n"] for r in good},
         bad=sum(r["n"] for r in counted if not r["good"]),
         latest_us=max(stamps, default=None),
     )
 
 
-def start_query(
+class Streams:
+    """The job's two queries, awaited and stopped as one.
+
+    With ``available_now`` (``spark run --once``, tests, benchmarks) stage 2 starts once stage 1
+    has caught up with the topics, so that it sees everything stage 1 wrote.
+    """
+
+    def __init__(
+        self, queries: list[StreamingQuery], then: Callable[[], StreamingQuery] | None = None
+    ) -> None:
+        self.queries = queries
+        self._then = then
+
+    def await_termination(self, timeout: float | None = None) -> bool:
+        """Block until every query has ended (True) or ``timeout`` passed (False); a query that
+        failed stops the others and its error is raised."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            for query in self.queries:
+                error = None if query.isActive else query.exception()
+                if error is not None:
+                    self.stop()
+                    raise error
+            active = [q for q in self.queries if q.isActive]
+            if not active:
+                if self._then is None:
+                    return True
+                self.queries.append(self._then())
+                self._then = None
+                continue
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            try:
+                active[0].awaitTermination(1)
+            except StreamingQueryException:
+                self.stop()
+                raise
+
+    def process_all_available(self) -> None:
+        """Block until stage 1 has read what the topics hold and stage 2 has taken all of it."""
+        for query in self.queries:
+            query.processAllAvailable()
+
+    def stop(self) -> None:
+        self._then = None
+        for query in self.queries:
+            query.stop()
+
+
+def start_job(
     spark: SparkSession,
     settings: Settings,
     *,
     available_now: bool = False,
+    ingest: Ingest | None = None,
     job: Job | None = None,
-) -> StreamingQuery:
-    """Create the tables if needed and start the query; ``available_now``: stop when caught up."""
+) -> Streams:
+    """Create the tables if needed and start both stages; ``available_now``: stop when caught
+    up (stage 1 first, then stage 2)."""
     job = job or Job.from_settings(settings)
+    ingest = ingest or Ingest(job.lake, job.topic_entities)
     job.create_tables(spark)
-    checkpoint = settings.spark.checkpoints_path(settings.data_dir) / QUERY_NAME
-    reader = (
+    checkpoints = settings.spark.checkpoints_path(settings.data_dir)
+    source = (
         spark.readStream.format("kafka")
         .options(**kafka_options(settings.kafka))
         .option("subscribe", ",".join(job.topic_entities))
@@ -436,15 +461,43 @@ def start_query(
         .option("includeHeaders", "true")
     )
     if settings.spark.max_offsets_per_trigger is not None:
-        reader = reader.option("maxOffsetsPerTrigger", str(settings.spark.max_offsets_per_trigger))
-    writer = (
-        reader.load()
-        .writeStream.queryName(QUERY_NAME)
-        .option("checkpointLocation", str(checkpoint))
-        .foreachBatch(job.process_batch)
+        source = source.option("maxOffsetsPerTrigger", str(settings.spark.max_offsets_per_trigger))
+
+    def start(
+        name: str,
+        interval_s: float,
+        reader: DataFrame,
+        process: Callable[[DataFrame, int], None],
+    ) -> StreamingQuery:
+        writer = (
+            reader.writeStream.queryName(name)
+            .option("checkpointLocation", str(checkpoints / name))
+            .foreachBatch(process)
+        )
+        if available_now:
+            writer = writer.trigger(availableNow=True)
+        else:
+            writer = writer.trigger(processingTime=f"{interval_s} seconds")
+        # A fair-scheduler pool per query (inherited by its batches): neither waits for the other.
+        context = spark.sparkContext
+        context.setLocalProperty("spark.scheduler.pool", name)
+        try:
+            return writer.start()
+        finally:
+            context.setLocalProperty("spark.scheduler.pool", None)  # type: ignore[arg-type]
+
+    records = spark.readStream.format("delta").load(job.lake.path(RECORDS))
+    spark_settings = settings.spark
+    first = start(
+        QUERY_NAME, spark_settings.trigger_interval_s, source.load(), ingest.process_batch
+    )
+    stage2 = partial(
+        start,
+        TABLES_QUERY_NAME,
+        spark_settings.tables_trigger_interval_s,
+        records,
+        job.process_batch,
     )
     if available_now:
-        writer = writer.trigger(availableNow=True)
-    else:
-        writer = writer.trigger(processingTime=f"{settings.spark.trigger_interval_s} seconds")
-    return writer.start()
+        return Streams([first], then=stage2)
+    return Streams([first, stage2()])

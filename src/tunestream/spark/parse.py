@@ -1,9 +1,11 @@
-"""Kafka rows → parsed entities, or quarantine rows with the raw value and the reason.
+"""Kafka rows → typed records, or quarantine rows with the raw value and the reason.
 
-A record that does not parse never stops the stream and is never dropped: it becomes a row of the
-``quarantine`` table. Reasons, first match wins: an empty value (tombstone), no key, a value that
-is not a JSON object, a value that does not fit the entity's schema (a field of the wrong type), a
-missing id, and a key that is not the value's id.
+One pass over a batch: each row's value is parsed with its entity's schema into the column named
+after the entity (null in the other entities' columns), and ``reason`` says why it did not parse
+(null when it did). A record that does not parse never stops the stream and is never dropped: it
+becomes a row of the ``quarantine`` table. Reasons, first match wins: a topic the job does not
+know, an empty value (tombstone), no key, a value that is not a JSON object, a value that does not
+fit the entity's schema (a field of the wrong type), a missing id, a key that is not the value's id.
 """
 
 from __future__ import annotations
@@ -13,15 +15,21 @@ from collections.abc import Mapping
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from tunestream.spark.schemas import CORRUPT_COLUMN, SCHEMA_VERSION, VALUE_SCHEMAS, with_corrupt
+from tunestream.spark.schemas import (
+    CORRUPT_COLUMN,
+    ENTITIES,
+    SCHEMA_VERSION,
+    VALUE_SCHEMAS,
+    with_corrupt,
+)
 
 __all__ = [
     "HEADERS",
     "QUARANTINE_COLUMNS",
+    "RECORD_COLUMNS",
     "kafka_rows",
     "parse",
     "quarantine_rows",
-    "unknown_topic_rows",
 ]
 
 HEADERS = {
@@ -44,6 +52,18 @@ QUARANTINE_COLUMNS = (
     "reason",
     "headers",
 )
+RECORD_COLUMNS = (
+    "topic",
+    "partition",
+    "offset",
+    "kafka_ts",
+    "entity",
+    "key",
+    *(c for c in HEADERS if c != "fetched_at"),
+    "fetched_at",
+    "event_time",
+)
+"""The columns every parsed record keeps besides its entity's document."""
 
 
 def _header_sql(name: str) -> str:
@@ -76,42 +96,42 @@ def kafka_rows(batch: DataFrame, topic_entities: Mapping[str, str]) -> DataFrame
     )
 
 
-def parse(rows: DataFrame, entity: str) -> DataFrame:
-    """The rows of one entity with ``doc`` (the parsed value) and ``reason`` (null when good)."""
-    schema = VALUE_SCHEMAS[entity]
+def parse(rows: DataFrame) -> DataFrame:
+    """:func:`kafka_rows` plus, per entity, a column of that name holding the parsed value of
+    the entity's rows (null in other rows), and ``reason`` (null when the row parsed)."""
     text = F.col("value").cast("string")
-    doc = F.from_json(
-        text,
-        with_corrupt(schema),
-        {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_COLUMN},
-    )
-    parsed = rows.where(F.col("entity") == entity).withColumn("doc", doc)
-    has_id = "id" in schema.fieldNames()
+    entity = F.col("entity")
+    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_COLUMN}
+    docs = {
+        e: F.when(entity == e, F.from_json(text, with_corrupt(VALUE_SCHEMAS[e]), options))
+        for e in ENTITIES
+    }
     reason = (
-        F.when(F.col("value").isNull(), F.lit("empty value (a tombstone)"))
+        F.when(entity.isNull(), F.lit("unknown topic"))
+        .when(F.col("value").isNull(), F.lit("empty value (a tombstone)"))
         .when(F.col("key").isNull() | (F.col("key") == ""), F.lit("no key"))
-        .when(F.json_object_keys(text).isNull(), F.lit("not a JSON object"))
-        .when(
-            F.col(f"doc.{CORRUPT_COLUMN}").isNotNull(),
-            F.lit(f"does not match spotify.{entity}.{SCHEMA_VERSION}: a field has the wrong type"),
-        )
     )
-    if has_id:
-        reason = reason.when(F.col("doc.id").isNull(), F.lit("missing id")).when(
-            F.col("doc.id") != F.col("key"), F.lit("key does not match the value's id")
+    for e in ENTITIES:
+        doc = F.col(e)
+        # only a value that did not fit is read a second time, to say which way it failed
+        reason = reason.when(
+            (entity == e) & (doc.isNull() | doc[CORRUPT_COLUMN].isNotNull()),
+            F.when(F.json_object_keys(text).isNull(), F.lit("not a JSON object")).otherwise(
+                F.lit(f"does not match spotify.{e}.{SCHEMA_VERSION}: a field has the wrong type")
+            ),
         )
-    return parsed.withColumn("reason", reason)
+        if "id" in VALUE_SCHEMAS[e].fieldNames():
+            reason = reason.when((entity == e) & doc["id"].isNull(), F.lit("missing id")).when(
+                doc["id"] != F.col("key"), F.lit("key does not match the value's id")
+            )
+    parsed = rows.select("*", *(d.alias(e) for e, d in docs.items()))
+    return parsed.withColumn("reason", reason).select(
+        *rows.columns,
+        *(F.col(e).dropFields(CORRUPT_COLUMN).alias(e) for e in ENTITIES),
+        "reason",
+    )
 
 
 def quarantine_rows(parsed: DataFrame) -> DataFrame:
     """The rows of a :func:`parse` result that did not parse, as quarantine rows."""
     return parsed.where(F.col("reason").isNotNull()).select(*QUARANTINE_COLUMNS)
-
-
-def unknown_topic_rows(rows: DataFrame) -> DataFrame:
-    """Rows from a topic the job does not know (should not happen: it subscribes by name)."""
-    return (
-        rows.where(F.col("entity").isNull())
-        .withColumn("reason", F.lit("unknown topic"))
-        .select(*QUARANTINE_COLUMNS)
-    )

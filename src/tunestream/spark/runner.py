@@ -7,7 +7,7 @@ import logging
 from pyspark.errors import StreamingQueryException
 
 from tunestream.config import Settings
-from tunestream.spark.job import start_query
+from tunestream.spark.job import start_job
 from tunestream.spark.session import SparkJobError, build_session
 
 __all__ = ["run"]
@@ -18,14 +18,14 @@ log = logging.getLogger(__name__)
 def run(settings: Settings, *, once: bool = False) -> None:
     """Start the session and the query; block until it ends. Ctrl-C stops it between batches."""
     spark = build_session(settings)
-    query = start_query(spark, settings, available_now=once)
+    streams = start_job(spark, settings, available_now=once)
     tables = settings.spark.tables_path(settings.data_dir)
     log.info("Spark job running on %s; tables in %s", settings.spark.master, tables)
     try:
-        query.awaitTermination()
+        streams.await_termination()
     except KeyboardInterrupt:
         log.info("stopping the Spark job")
-        query.stop()
+        streams.stop()
     except StreamingQueryException as exc:
         raise SparkJobError(f"the Spark job failed: {_first_line(exc)}") from exc
     finally:

@@ -52,7 +52,6 @@ def _array(kind: DataType) -> ArrayType:
 
 
 _ARTIST_REF = _struct(id=S, name=S)
-_TIME_INTERVAL = _struct(start=D, duration=D, confidence=D)
 
 ALBUM = _struct(
     album_type=S,
@@ -129,26 +128,12 @@ AUDIO_ANALYSIS = _struct(
         mode=L,
         mode_confidence=D,
     ),
-    bars=_array(_TIME_INTERVAL),
-    beats=_array(_TIME_INTERVAL),
-    sections=_array(
-        _struct(
-            start=D,
-            duration=D,
-            confidence=D,
-            loudness=D,
-            tempo=D,
-            tempo_confidence=D,
-            key=L,
-            key_confidence=D,
-            mode=D,
-            mode_confidence=D,
-            time_signature=L,
-            time_signature_confidence=D,
-        )
-    ),
-    segments=_array(_struct(start=D, duration=D, confidence=D, loudness_max=D)),
-    tatums=_array(_TIME_INTERVAL),
+    # the summary counts the intervals and the sections' key changes: one field each is parsed
+    bars=_array(_struct(start=D)),
+    beats=_array(_struct(start=D)),
+    sections=_array(_struct(start=D, key=L)),
+    segments=_array(_struct(start=D)),
+    tatums=_array(_struct(start=D)),
 )
 
 ARTIST = _struct(
@@ -204,8 +189,9 @@ IGNORED: dict[str, tuple[str, ...]] = {
         "album.artists",
     ),
     "audio_features": ("analysis_url", "track_href", "uri"),
-    # Only a summary of the analysis reaches a table: the per-segment pitch and timbre vectors and
-    # the fingerprint strings are what make the documents pass 1 MB.
+    # Only a summary of the analysis reaches a table (track-level values, interval counts, key
+    # changes): the per-segment pitch and timbre vectors and the fingerprint strings are what make
+    # the documents pass 1 MB, and the per-interval values are parsed for nothing.
     "audio_analysis": (
         "meta.platform",
         "meta.detailed_status",
@@ -224,6 +210,25 @@ IGNORED: dict[str, tuple[str, ...]] = {
         "track.synch_version",
         "track.rhythmstring",
         "track.rhythm_version",
+        *(f"{k}[].{f}" for k in ("bars", "beats", "tatums") for f in ("duration", "confidence")),
+        *(
+            f"sections[].{f}"
+            for f in (
+                "duration",
+                "confidence",
+                "loudness",
+                "tempo",
+                "tempo_confidence",
+                "key_confidence",
+                "mode",
+                "mode_confidence",
+                "time_signature",
+                "time_signature_confidence",
+            )
+        ),
+        "segments[].duration",
+        "segments[].confidence",
+        "segments[].loudness_max",
         "segments[].loudness_start",
         "segments[].loudness_max_time",
         "segments[].loudness_end",

@@ -15,7 +15,10 @@ from pyspark.sql import SparkSession
 from tunestream.config import KafkaSettings, Settings
 from tunestream.errors import TunestreamError
 
-__all__ = ["SparkJobError", "build_session", "kafka_options", "session_conf", "spark_jars"]
+__all__ = ["POOLS", "SparkJobError", "build_session", "kafka_options", "session_conf", "spark_jars"]
+
+POOLS = Path(__file__).with_name("pools.xml")
+"""The fair-scheduler pools of the job's two queries (named after them in :mod:`.job`)."""
 
 
 class SparkJobError(TunestreamError):
@@ -53,6 +56,9 @@ def session_conf(settings: Settings) -> dict[str, str]:
         "spark.sql.session.timeZone": "UTC",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.streaming.stopGracefullyOnShutdown": "true",
+        # the job's two queries share the cores (each in its pool) instead of queueing
+        "spark.scheduler.mode": "FAIR",
+        "spark.scheduler.allocation.file": str(POOLS),
     }
     conf.update(spark.conf)
     return conf
@@ -74,7 +80,13 @@ def kafka_options(kafka: KafkaSettings) -> dict[str, str]:
     ``kafka.client_properties`` pass through with the ``kafka.`` prefix (librdkafka and the Java
     client share most names); the address, security and ``read_committed`` set here win.
     """
-    options = {f"kafka.{k}": v for k, v in kafka.client_properties.items()}
+    options = {
+        # The job reads committed transactions: a partition's range often ends with a commit
+        # marker, never returned as a record, and the consumer waited fetch.max.wait.ms (500 ms)
+        # for data past it — per partition, seconds per micro-batch. No range waits for new data.
+        "kafka.fetch.max.wait.ms": "10",
+        **{f"kafka.{k}": v for k, v in kafka.client_properties.items()},
+    }
     options.update(
         {
             "kafka.bootstrap.servers": kafka.bootstrap,

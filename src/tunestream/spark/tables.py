@@ -13,8 +13,9 @@ segments), ``artists``. Derived tables, recomputed for what a batch touched:
   tracks, album-type mix, explicit share, mean/p50/p90 of danceability, energy, valence, tempo.
 - ``artist_activity``: per day (of discovery), artist and genre: new releases and their tracks.
 
-Every write is a Delta MERGE keyed so that redoing a batch leaves the tables as they were: that,
-with the Kafka offsets in the query's checkpoint, is what makes the job exactly once.
+Stage 2 of the job (:mod:`.job`) writes them from the ``records`` table (stage 1, :mod:`.ingest`,
+appends there). Every write here is a Delta MERGE keyed so that redoing a batch leaves the tables
+as they were: that, with the offsets in the query's checkpoint, is what makes the job exactly once.
 """
 
 from __future__ import annotations
@@ -68,11 +69,29 @@ class Lake:
     def read(self, spark: SparkSession, name: str) -> DataFrame:
         return spark.read.format("delta").load(self.path(name))
 
-    def create(self, shape: DataFrame, name: str) -> None:
-        """Create the table, empty, with ``shape``'s schema unless it exists (runs no Spark job)."""
+    def create(self, shape: DataFrame, name: str, *, indexed_columns: int | None = None) -> None:
+        """Create the table, empty, with ``shape``'s schema unless it exists (runs no Spark job);
+        ``indexed_columns``: collect statistics on that many leading columns (Delta: 32)."""
         columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in shape.schema.fields)
+        properties = (
+            ""
+            if indexed_columns is None
+            else f" TBLPROPERTIES ('delta.dataSkippingNumIndexedCols' = '{indexed_columns}')"
+        )
         shape.sparkSession.sql(
             f"CREATE TABLE IF NOT EXISTS delta.`{self.path(name)}` ({columns}) USING delta"
+            + properties
+        )
+
+    def append(self, rows: DataFrame, name: str, writer_id: str, batch_id: int) -> None:
+        """Append the rows once: Delta records (``writer_id``, ``batch_id``) in the same commit
+        and skips a later append with a version not above it, so a redone batch adds nothing."""
+        (
+            rows.write.format("delta")
+            .mode("append")
+            .option("txnAppId", writer_id)
+            .option("txnVersion", str(batch_id))
+            .save(self.path(name))
         )
 
     def merge(self, source: DataFrame, name: str, keys: Sequence[str], clauses: str) -> None:
@@ -279,35 +298,48 @@ ANALYSIS_COLUMNS = (
 )
 
 
-def audio_analysis(good: DataFrame) -> DataFrame:
-    """A summary of each analysis: the track-level values and how many of each interval."""
+def analysis_summary(doc: Column) -> Column:
+    """An audio analysis reduced to what the tables use: its track-level values and how many of
+    each interval (the analysis itself runs past 1 MB; the summary is a few dozen bytes)."""
 
     def count(name: str) -> Column:
-        return F.when(F.col(f"doc.{name}").isNotNull(), F.size(f"doc.{name}"))
+        return F.when(doc[name].isNotNull(), F.size(doc[name]))
 
+    track = doc["track"]
+    return F.when(
+        doc.isNotNull(),
+        F.struct(
+            doc["meta"]["analyzer_version"].alias("analyzer_version"),
+            track["duration"].alias("analysis_duration_s"),
+            track["tempo"].alias("analysis_tempo"),
+            track["tempo_confidence"].alias("analysis_tempo_confidence"),
+            track["key"].alias("analysis_key"),
+            track["key_confidence"].alias("analysis_key_confidence"),
+            track["mode"].alias("analysis_mode"),
+            track["mode_confidence"].alias("analysis_mode_confidence"),
+            track["time_signature"].alias("analysis_time_signature"),
+            track["loudness"].alias("analysis_loudness"),
+            track["end_of_fade_in"].alias("analysis_end_of_fade_in"),
+            track["start_of_fade_out"].alias("analysis_start_of_fade_out"),
+            count("sections").alias("sections_count"),
+            count("segments").alias("segments_count"),
+            count("bars").alias("bars_count"),
+            count("beats").alias("beats_count"),
+            count("tatums").alias("tatums_count"),
+            F.when(
+                doc["sections"].isNotNull(),
+                F.size(F.filter(doc["sections"], lambda s: s["key"] != track["key"])),
+            ).alias("sections_key_changes"),
+        ),
+    )
+
+
+def audio_analysis(good: DataFrame) -> DataFrame:
+    """Rows of audio analysis summaries (:func:`analysis_summary`) in ``doc``."""
     rows = good.select(
         F.col("key").alias("track_id"),
-        F.col("doc.meta.analyzer_version").alias("analyzer_version"),
-        F.col("doc.track.duration").alias("analysis_duration_s"),
-        F.col("doc.track.tempo").alias("analysis_tempo"),
-        F.col("doc.track.tempo_confidence").alias("analysis_tempo_confidence"),
-        F.col("doc.track.key").alias("analysis_key"),
-        F.col("doc.track.key_confidence").alias("analysis_key_confidence"),
-        F.col("doc.track.mode").alias("analysis_mode"),
-        F.col("doc.track.mode_confidence").alias("analysis_mode_confidence"),
-        F.col("doc.track.time_signature").alias("analysis_time_signature"),
-        F.col("doc.track.loudness").alias("analysis_loudness"),
-        F.col("doc.track.end_of_fade_in").alias("analysis_end_of_fade_in"),
-        F.col("doc.track.start_of_fade_out").alias("analysis_start_of_fade_out"),
-        count("sections").alias("sections_count"),
-        count("segments").alias("segments_count"),
-        count("bars").alias("bars_count"),
-        count("beats").alias("beats_count"),
-        count("tatums").alias("tatums_count"),
-        F.when(
-            F.col("doc.sections").isNotNull(),
-            F.size(F.filter("doc.sections", lambda s: s["key"] != F.col("doc.track.key"))),
-        ).alias("sections_key_changes"),
+        F.col("doc.analyzer_version").alias("analyzer_version"),
+        *(F.col(f"doc.{c}").alias(c) for c in ANALYSIS_COLUMNS),
         "event_time",
         "kafka_ts",
         "offset",

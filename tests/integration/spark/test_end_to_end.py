@@ -27,7 +27,7 @@ from tests.integration.spark.conftest import TEST_SPARK
 from tests.integration.spark.test_job import KEYS, table
 from tunestream.config import KafkaSettings, Settings, SparkSettings
 from tunestream.runtime.service import Producer
-from tunestream.spark.job import start_query
+from tunestream.spark.job import start_job
 from tunestream_emulator import EmulatorHandle, start_in_thread
 from tunestream_emulator.analysis import audio_analysis
 from tunestream_emulator.catalog import Catalog
@@ -82,7 +82,7 @@ def test_emulator_to_tables_through_the_producer_and_the_job(
         kafka=produced.kafka,
         spark=SparkSettings.model_validate({**TEST_SPARK, "features_timeout_s": 3600}),
     )
-    start_query(spark, settings, available_now=True).awaitTermination(300)
+    start_job(spark, settings, available_now=True).await_termination(300)
 
     def rows(name: str) -> list[dict[str, Any]]:
         found = table(spark, settings, name)

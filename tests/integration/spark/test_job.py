@@ -20,7 +20,7 @@ from tests.integration.spark.catalog import (
 )
 from tests.integration.spark.conftest import job_settings
 from tunestream.config import KafkaSettings, Settings
-from tunestream.spark.job import start_query
+from tunestream.spark.job import start_job
 
 pytestmark = pytest.mark.integration
 
@@ -93,7 +93,7 @@ def test_tables_from_a_known_input(
     settings = job_settings(kafka_settings, tmp_path, features_timeout_s=3600)
     cat = produce_input(settings.kafka)
 
-    start_query(spark, settings, available_now=True).awaitTermination(300)
+    start_job(spark, settings, available_now=True).await_termination(300)
 
     assert_tables(spark, settings, cat)
 
@@ -105,16 +105,20 @@ def test_later_batches_time_out_waiting_tracks_and_move_albums_seen_earlier(
     """One running query, two inputs: the second moves the watermark past a waiting track and
     brings an album fetched earlier than first known (its hour and day change)."""
     settings = job_settings(
-        kafka_settings, tmp_path, features_timeout_s=3600, trigger_interval_s=0.5
+        kafka_settings,
+        tmp_path,
+        features_timeout_s=3600,
+        trigger_interval_s=0.5,
+        tables_trigger_interval_s=0.5,
     )
     cat = Catalog()
     cat.artist("ar1", ["pop"])
     cat.album("al1", market="SE", hour=2, artist_ids=["ar1"], n_tracks=2)
     cat.album("al2", market="SE", hour=2, artist_ids=["ar1"], n_tracks=1, features=False)
     produce(settings.kafka, cat.records)
-    query = start_query(spark, settings)
+    streams = start_job(spark, settings)
     try:
-        query.processAllAvailable()
+        streams.process_all_available()
         enriched = {r["track_id"] for r in table(spark, settings, "tracks_enriched")}
         assert enriched == set(cat.album_tracks("al1"))  # al2t0 waits: 2:05 > cutoff 1:05
 
@@ -124,9 +128,9 @@ def test_later_batches_time_out_waiting_tracks_and_move_albums_seen_earlier(
         cat.album_seen["al1"] = earlier
         refetch = Rec("album", "al1", json.dumps(cat.albums["al1"]).encode(), "SE", earlier)
         produce(settings.kafka, [*cat.records[first:], refetch])
-        query.processAllAvailable()
+        streams.process_all_available()
     finally:
-        query.stop()
+        streams.stop()
 
     enriched = {r["track_id"] for r in table(spark, settings, "tracks_enriched")}
     assert enriched == set(cat.tracks)

@@ -16,7 +16,7 @@ from pyspark.sql import SparkSession
 from tests.integration.spark.conftest import job_settings
 from tests.integration.spark.test_job import POISON, assert_tables, produce_input
 from tunestream.config import KafkaSettings, Settings
-from tunestream.spark.job import QUERY_NAME, start_query
+from tunestream.spark.job import QUERY_NAME, TABLES_QUERY_NAME, start_job
 
 # A second JVM (and a cluster) on shared CPUs: more than the default 300 s when they are busy.
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -37,8 +37,13 @@ def _commits(tables: Path) -> set[Path]:
     return set(tables.glob("*/_delta_log/*.json"))
 
 
+@pytest.mark.parametrize(
+    ("query", "batch"),
+    [(QUERY_NAME, "1"), (TABLES_QUERY_NAME, "0")],
+    ids=["stage 1 (Kafka to records)", "stage 2 (records to tables)"],
+)
 def test_killed_mid_batch_then_restarted_writes_every_row_once(
-    spark: SparkSession, kafka_settings: KafkaSettings, tmp_path: Path
+    spark: SparkSession, kafka_settings: KafkaSettings, tmp_path: Path, query: str, batch: str
 ) -> None:
     settings = job_settings(
         kafka_settings, tmp_path, features_timeout_s=3600, max_offsets_per_trigger=25
@@ -47,7 +52,7 @@ def test_killed_mid_batch_then_restarted_writes_every_row_once(
     total = len(cat.records) + len(POISON) + 1
     assert 25 < total <= 2 * 25  # two batches (0, and 1 that is killed), or three
     config = write_config(settings, tmp_path / "tunestream.yaml")
-    checkpoint = settings.spark.checkpoints_path(settings.data_dir) / QUERY_NAME
+    checkpoint = settings.spark.checkpoints_path(settings.data_dir) / query
     tables = settings.spark.tables_path(settings.data_dir)
 
     # 1. The job, as a user runs it, in its own process (its own JVM).
@@ -59,16 +64,16 @@ def test_killed_mid_batch_then_restarted_writes_every_row_once(
     )
     killed_mid_batch = False
     try:
-        # 2. Wait until batch 1 has begun (its offsets are logged) and written to a table, but
+        # 2. Wait until the batch has begun (its offsets are logged) and written to a table, but
         #    has not committed; then kill -9 the whole process group (Python and its JVM).
         deadline = time.monotonic() + 480
         before: set[Path] | None = None
         while time.monotonic() < deadline and job.poll() is None:
-            if "1" in _files(checkpoint / "offsets"):
+            if batch in _files(checkpoint / "offsets"):
                 if before is None:
                     before = _commits(tables)
                 elif _commits(tables) - before:
-                    killed_mid_batch = "1" not in _files(checkpoint / "commits")
+                    killed_mid_batch = batch not in _files(checkpoint / "commits")
                     break
             time.sleep(0.05)
     finally:
@@ -76,10 +81,10 @@ def test_killed_mid_batch_then_restarted_writes_every_row_once(
             os.killpg(job.pid, signal.SIGKILL)
         job.wait(30)
     log = (tmp_path / "job.log").read_text(errors="replace")
-    assert killed_mid_batch, f"did not catch batch 1 in flight; job log:\n{log[-3000:]}"
+    assert killed_mid_batch, f"did not catch batch {batch} in flight; job log:\n{log[-3000:]}"
 
     # 3. Restart (here, in the test's Spark session) from the same checkpoint, to the end.
-    start_query(spark, settings, available_now=True).awaitTermination(300)
+    start_job(spark, settings, available_now=True).await_termination(300)
 
-    assert {"0", "1"} <= _files(checkpoint / "commits")
+    assert {"0", batch} <= _files(checkpoint / "commits")
     assert_tables(spark, settings, cat)

@@ -145,6 +145,7 @@ def write_system_config(folder: Path) -> SystemUnderTest:
                     "shuffle_partitions": 1,
                     "driver_memory": "1g",
                     "trigger_interval_s": 5,
+                    "tables_trigger_interval_s": 5,
                     "features_timeout_s": 0,
                     "conf": {"spark.ui.enabled": "false"},
                 },

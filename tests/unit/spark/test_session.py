@@ -54,6 +54,7 @@ def test_tables_and_checkpoints_default_under_the_data_dir(tmp_path: Path) -> No
 def test_kafka_options_read_committed_and_security() -> None:
     plain = kafka_options(KafkaSettings(bootstrap_servers="k:9092"))
     assert plain == {
+        "kafka.fetch.max.wait.ms": "10",
         "kafka.bootstrap.servers": "k:9092",
         "kafka.security.protocol": "PLAINTEXT",
         "kafka.isolation.level": "read_committed",
@@ -87,6 +88,7 @@ def test_kafka_client_properties_reach_the_source_prefixed_without_overriding_re
                 "client.id": "tables",
                 "request.timeout.ms": "45000",
                 "isolation.level": "read_uncommitted",
+                "fetch.max.wait.ms": "50",
             },
         }
     )
@@ -95,3 +97,4 @@ def test_kafka_client_properties_reach_the_source_prefixed_without_overriding_re
     assert options["kafka.request.timeout.ms"] == "45000"
     assert options["kafka.isolation.level"] == "read_committed"
     assert options["kafka.bootstrap.servers"] == "k:9092"
+    assert options["kafka.fetch.max.wait.ms"] == "50"  # the job's default gives way
