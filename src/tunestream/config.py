@@ -215,7 +215,8 @@ class SourceSettings(_Model):
     interval_s: Annotated[float, Field(gt=0)] = 3600.0
     jitter_s: Annotated[float, Field(ge=0)] = 60.0
     transactional_id: str | None = None
-    """Stable per source (default ``tunestream-<spec name>``): a restart fences its old self."""
+    """Stable per source (default ``tunestream-<spec name>``): a restart fences its old self.
+    The producer uses ``<id>.1`` too (two producers take turns with units)."""
     rate_limit: RateLimitConfig | None = None
     """Replaces the spec's request budget (one per API app), e.g. ``{requests_per_second: 5}``."""
     commit_max_records: Annotated[int, Field(ge=1)] = 10_000

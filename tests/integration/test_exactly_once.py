@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import subprocess
 import sys
@@ -12,12 +13,14 @@ import pytest
 
 from tests.support import read_topic
 from tunestream.config import KafkaSettings, TopicSettings
-from tunestream.errors import ProducerFenced
+from tunestream.errors import ProducerFenced, SinkError
 from tunestream.kafka.client import admin_client, client_config
 from tunestream.kafka.topics import TopicAdmin
 from tunestream.records import Record
-from tunestream.sink.transactional import TransactionalSink, producer_config
+from tunestream.runtime.committer import Committer
+from tunestream.sink.transactional import SinkPair, TransactionalSink, pair_ids, producer_config
 from tunestream.state.store import KafkaStateStore, state_records
+from tunestream.state.work import WorkState
 
 pytestmark = pytest.mark.integration
 
@@ -120,3 +123,60 @@ def test_state_keeps_the_latest_value_and_honours_deletes(kafka_settings: KafkaS
     sink.close()
     store = KafkaStateStore(client_config(kafka_settings), state, "src/")
     assert store.load() == {"a": b"2"}
+
+
+def test_a_failed_commit_aborts_the_unit_open_beside_it(kafka_settings: KafkaSettings) -> None:
+    data, state = make_topics(kafka_settings)
+    base = client_config(kafka_settings)
+    transactional_id = f"pipeline-{uuid.uuid4().hex}"
+    sinks = SinkPair(base, transactional_id)
+    sinks.start()
+    work = WorkState()
+    committer = Committer(sinks.sinks, work, state_topic=state, prefix="s/", max_records=2)
+
+    async def run() -> None:
+        committer.add([Record(data, b"1", b"kept"), Record(data, b"2", b"kept")])
+        work.set_cursor("r", "1", {"done": True})
+        await committer.flush()  # unit 1, in the first producer
+        committer.add([Record(data, b"3", b"lost"), Record(data, b"4", b"lost")])
+        work.set_cursor("r", "2", {"done": True})
+        # unit 2 is open in the second producer: a newer process takes its id over
+        TransactionalSink(producer_config(base, pair_ids(transactional_id)[1])).start()
+        await committer.maybe_flush()  # due: unit 2's commit starts, and fails
+        committer.add([Record(data, b"5", b"lost")])  # unit 3, open in the first producer
+        work.set_cursor("r", "3", {"done": True})
+        await asyncio.sleep(0.3)  # unit 3's record reaches the broker, in its open transaction
+        with pytest.raises(SinkError):
+            await committer.flush()
+        with pytest.raises(SinkError):
+            committer.add([Record(data, b"6", b"lost")])
+
+    asyncio.run(run())
+    # unit 3 was aborted, not left open: its producer takes a new transaction at once
+    sinks.sinks[0].write([Record(data, b"7", b"after")])
+    sinks.sinks[0].close()
+    assert sorted(read_committed(kafka_settings.bootstrap, data)) == [b"after", b"kept", b"kept"]
+    loaded = KafkaStateStore(base, state, "s/").load()
+    assert loaded == {"cursor/r/1": b'{"done":true}'}
+
+
+def test_a_restart_aborts_what_both_producers_left_open(kafka_settings: KafkaSettings) -> None:
+    data, state = make_topics(kafka_settings)
+    base = client_config(kafka_settings)
+    transactional_id = f"restart-{uuid.uuid4().hex}"
+    crashed = SinkPair(base, transactional_id)
+    crashed.start()
+    crashed.sinks[0].write([Record(data, b"1", b"kept")])
+    for n, sink in enumerate(crashed.sinks):  # one unit committing, one open: then it dies
+        sink.begin()
+        sink.produce([Record(data, b"x", f"lost-{n}".encode())])
+        sink.produce(state_records(state, "s/", {"next": f"lost-{n}".encode()}))
+        sink._producer.flush(10)  # on the broker, uncommitted
+    restarted = SinkPair(base, transactional_id)
+    restarted.start()
+    assert KafkaStateStore(base, state, "s/").load() == {}
+    restarted.sinks[1].write([Record(data, b"2", b"new")])
+    restarted.close()
+    assert sorted(read_committed(kafka_settings.bootstrap, data)) == [b"kept", b"new"]
+    with pytest.raises(SinkError):  # the crashed process, were it alive, is fenced
+        crashed.sinks[0].commit()

@@ -9,8 +9,9 @@ configured Kafka cluster (the local broker by default, started if needed):
    told; achieved rate ÷ budget, and the share of requests answered 429.
 3. **Kafka write path** — the records of (1) written again through the producer's exactly-once
    path (pages of 50 records with their work-queue state, committed under the source's
-   ``commit_max_*`` limits as a cycle does) ÷ the same records
-   through a plain confluent-kafka producer, in the same run.
+   ``commit_max_*`` limits as a cycle does, by the real Committer on the producer's pair of
+   transactional producers) ÷ the same records through a plain confluent-kafka producer, in the
+   same run.
 4. **Memory** — peak RSS of ``tunestream produce --once`` over a day of releases (100,000
    tracks) in full-discovery mode.
 """
@@ -45,7 +46,7 @@ from tunestream.kafka.topics import TopicAdmin
 from tunestream.records import Record
 from tunestream.runtime.committer import Committer
 from tunestream.runtime.service import Producer as SourceProducer
-from tunestream.sink.transactional import TransactionalSink, producer_config
+from tunestream.sink.transactional import SinkPair, producer_config
 from tunestream.spec.loader import load_spec
 from tunestream.spec.models import SourceSpec
 from tunestream.state.work import WorkState
@@ -323,19 +324,19 @@ def _write_exactly_once(
     kafka: KafkaSettings, records: list[Record], state_topic: str, source: SourceSettings
 ) -> tuple[float, int]:
     """Seconds to write ``records`` as a cycle does, and the number of transactions it took."""
-    sink = TransactionalSink(producer_config(client_config(kafka), f"bench-{uuid.uuid4().hex}"))
-    sink.start()
+    sinks = SinkPair(client_config(kafka), f"bench-{uuid.uuid4().hex}")
+    sinks.start()
     state = WorkState()
     commits: list[int] = []
     committer = Committer(
-        sink.write,
+        sinks.sinks,
         state,
         state_topic=state_topic,
         prefix="bench/",
         max_records=source.commit_max_records,
         max_bytes=source.commit_max_bytes,
         max_delay_s=source.commit_max_delay_s,
-        on_commit=lambda unit: commits.append(len(unit)),
+        on_commit=lambda counts: commits.append(sum(counts.values())),
     )
 
     async def write() -> None:
@@ -351,7 +352,7 @@ def _write_exactly_once(
 
     started = time.perf_counter()
     asyncio.run(write())
-    sink.close()
+    sinks.close()
     return time.perf_counter() - started, len(commits)
 
 
@@ -616,7 +617,9 @@ the budget allows.
 
 The same {writes.records:,} records ({writes.megabytes:,.1f} MB of values) in the same run, with the
 same producer settings (idempotent, zstd, linger and batch size of the sink), {_WRITE_ROUNDS} rounds
-each writing them both ways back to back, which way first alternating. Seconds are the medians;
+each writing them both ways back to back, which way first alternating. The exactly-once path is
+the producer's: two transactional producers taking turns, one unit committing while the next
+fills the other, each unit's work-state records in its transaction. Seconds are the medians;
 the ratio is the median of the rounds' ratios, which ranged {lowest:.3f} to {highest:.3f}
 (middle half {quarter:.3f} to {three_quarters:.3f}).
 

@@ -7,7 +7,7 @@ started for the run. The records are a day of releases as the producer emits the
 
 1. **Throughput** — the records written through the producer's exactly-once path
    (:class:`~tunestream.runtime.committer.Committer` units on the
-   :class:`~tunestream.sink.transactional.TransactionalSink`), every configuration once per
+   :class:`~tunestream.sink.transactional.SinkPair`), every configuration once per
    round, rounds interleaved so all see the same machine; the median per configuration.
 2. **Latency** — a Structured Streaming query (a trigger every second) appends the records to a
    Delta table partitioned by entity, the entity taken from the topic or, in the single-topic
@@ -44,7 +44,7 @@ from tunestream.kafka.client import admin_client, client_config
 from tunestream.kafka.topics import TopicAdmin
 from tunestream.records import Record
 from tunestream.runtime.committer import Committer
-from tunestream.sink.transactional import TransactionalSink, producer_config
+from tunestream.sink.transactional import SinkPair
 from tunestream.spark.session import build_session, kafka_options
 from tunestream.state.work import WorkState
 
@@ -209,21 +209,21 @@ def run(
 # -- the write path ------------------------------------------------------------------------------
 
 
-def _sink(kafka: KafkaSettings) -> TransactionalSink:
-    sink = TransactionalSink(producer_config(client_config(kafka), f"bench-{uuid.uuid4().hex}"))
-    sink.start()
-    return sink
+def _sink(kafka: KafkaSettings) -> SinkPair:
+    sinks = SinkPair(client_config(kafka), f"bench-{uuid.uuid4().hex}")
+    sinks.start()
+    return sinks
 
 
 async def _produce(
-    sink: TransactionalSink,
+    sinks: SinkPair,
     records: Iterator[Record],
     source: SourceSettings,
     pace: float | None = None,
 ) -> int:
     """Write as the producer does (its unit limits); ``pace``: records a second. The count."""
     committer = Committer(
-        sink.write,
+        sinks.sinks,
         WorkState(),
         state_topic=_STATE_TOPIC,
         prefix="bench/",

@@ -21,7 +21,7 @@ from tunestream.bench.common import BenchError, free_port, spawn
 from tunestream.config import DEFAULT_TOPICS, Settings, SourceSettings
 from tunestream.http.client import RestClient
 from tunestream.records import Record
-from tunestream.runtime.committer import Committer
+from tunestream.runtime.committer import Committer, MemoryWriter
 from tunestream.runtime.cycle import CycleRunner
 from tunestream.runtime.plan import Plan
 from tunestream.runtime.service import STATE_TOPIC, Producer
@@ -122,7 +122,9 @@ async def _cycle(spec: SourceSpec) -> list[Record]:
     """One cycle whose units are kept in memory instead of written to Kafka."""
     kept: list[Record] = []
     state = WorkState()
-    committer = Committer(kept.extend, state, state_topic=STATE_TOPIC, prefix="sample/")
+    committer = Committer(
+        MemoryWriter.pair(kept.extend), state, state_topic=STATE_TOPIC, prefix="sample/"
+    )
     plan = Plan.initial(spec, MODE, frozenset())
     topics = {key: key for key in DEFAULT_TOPICS}
     async with RestClient.from_config(spec.client) as client:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 from tunestream.http.exchange import Attempt
-from tunestream.records import Record
 from tunestream.runtime.cycle import CycleReport
 
 __all__ = ["Metrics"]
@@ -70,9 +71,10 @@ class Metrics:
         if attempt.status == 429:
             self.rate_limited.labels(self.source, attempt.endpoint).inc()
 
-    def observe_commit(self, records: list[Record]) -> None:
-        for record in records:
-            self.records.labels(self.source, record.topic).inc()
+    def observe_commit(self, counts: Mapping[str, int]) -> None:
+        """A unit committed: its records per topic."""
+        for topic, count in counts.items():
+            self.records.labels(self.source, topic).inc(count)
 
     def observe_cycle(self, report: CycleReport, skipped: list[str], finished_at: float) -> None:
         self.cycle_duration.labels(self.source).observe(report.duration_s)

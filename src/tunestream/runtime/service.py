@@ -3,8 +3,9 @@
 Start-up, in this order (the order is what makes restarts safe):
 
 1. check the spec against the settings (mode, skipped resources, topics);
-2. register the transactional producer: this fences any older process with the same
-   ``transactional.id`` and aborts the transaction it left open;
+2. register the transactional producers (two, taking turns with units: ``<id>`` and
+   ``<id>.1``): this fences any older process with the same ids and aborts the transactions it
+   left open;
 3. read the source state from the state topic — now nothing uncommitted can hide in it;
 4. run cycles: resume the cycle the state says is running, else start one; between cycles,
    sleep until the next is due (``interval_s`` ± ``jitter_s``), or as long as the API asked.
@@ -28,11 +29,11 @@ from tunestream.errors import ConfigError
 from tunestream.http.client import RestClient
 from tunestream.http.models import RateLimitConfig
 from tunestream.kafka.client import client_config
-from tunestream.runtime.committer import Committer
+from tunestream.runtime.committer import Committer, MemoryWriter
 from tunestream.runtime.cycle import DEAD_LETTER_TOPIC, CycleReport, CycleRunner
 from tunestream.runtime.metrics import Metrics
 from tunestream.runtime.plan import Plan
-from tunestream.sink.transactional import TransactionalSink, producer_config
+from tunestream.sink.transactional import SinkPair
 from tunestream.spec.loader import load_spec
 from tunestream.spec.models import ListResource, LookupResource, SourceSpec
 from tunestream.state.store import KafkaStateStore
@@ -118,14 +119,14 @@ class Producer:
         source = self.settings.source
         transactional_id = source.transactional_id or f"tunestream-{self.spec.name}"
         base = client_config(self.settings.kafka)
-        sink = TransactionalSink(producer_config(base, transactional_id))
-        await asyncio.to_thread(sink.start)
+        sinks = SinkPair(base, transactional_id)
+        await asyncio.to_thread(sinks.start)
         prefix = f"{self.spec.name}/"
         store = KafkaStateStore(base, self.topics[STATE_TOPIC], prefix)
         state = WorkState(await asyncio.to_thread(store.load))
         plan = Plan.initial(self.spec, self.mode, self.skip)
         committer = Committer(
-            sink.write,
+            sinks.sinks,
             state,
             state_topic=self.topics[STATE_TOPIC],
             prefix=prefix,
@@ -153,7 +154,7 @@ class Producer:
                 if once or self._stop.is_set():
                     break
                 await self._sleep(self._delay(report, state))
-        await asyncio.to_thread(sink.close)
+        await asyncio.to_thread(sinks.close)
         return report
 
     async def detect_plan(self) -> Plan:
@@ -161,7 +162,7 @@ class Producer:
         the first batch); nothing is written to Kafka."""
         plan = Plan.initial(self.spec, self.mode, self.skip)
         state = WorkState()
-        discard = Committer(lambda unit: None, state, state_topic="", prefix="")
+        discard = Committer(MemoryWriter.pair(), state, state_topic="", prefix="")
         async with self._client() as client:
             runner = CycleRunner(
                 self.spec, client, state, discard, plan, self.topics, concurrency=1, probe=True

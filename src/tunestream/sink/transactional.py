@@ -3,6 +3,14 @@
 Records and the source state that says they were written go into the same transaction, so after
 a crash at any moment the state read back on restart describes exactly the records that are
 visible to ``read_committed`` consumers (Kafka Connect's exactly-once source model).
+
+A :class:`TransactionalSink` is one producer with one ``transactional.id``: ``begin``, any number
+of ``produce`` calls, then ``commit`` (or ``abort``); ``write`` does all three for one unit. The
+runtime uses a :class:`SinkPair` — two producers with two ids (``<id>`` and ``<id>.1``) that take
+turns, so that one unit's commit (the tail of its batches, the acks, the transaction markers)
+overlaps with the next unit being produced into the other (see
+:class:`~tunestream.runtime.committer.Committer`). Starting the pair registers both ids, which
+fences any older process holding either and aborts whatever transaction it left open.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from tunestream.errors import ProducerFenced, SinkError, TransactionAborted
 from tunestream.kafka.client import ClientConfig
 from tunestream.records import Record
 
-__all__ = ["MAX_MESSAGE_BYTES", "TransactionalSink", "producer_config"]
+__all__ = ["MAX_MESSAGE_BYTES", "SinkPair", "TransactionalSink", "pair_ids", "producer_config"]
 
 log = logging.getLogger(__name__)
 
@@ -63,31 +71,64 @@ class TransactionalSink:
             lambda: self._producer.init_transactions(self._timeout),
         )
 
-    def write(self, records: Iterable[Record]) -> int:
-        """Write the records in one transaction; return how many. All or nothing."""
+    def begin(self) -> None:
+        """Open a transaction: a local step, no round trip to the broker."""
         self._failures.clear()
         self._call("beginning a transaction", self._producer.begin_transaction)
-        produce = self._producer.produce  # the loop runs per record: no lookups, no frames
+
+    def produce(self, records: Iterable[Record]) -> int:
+        """Queue the records in the open transaction (the producer's threads send them); return
+        how many."""
+        producer = self._producer
+        produce = producer.produce  # the loop runs per record: no lookups, no frames
         count = 0
+        for record in records:
+            while True:
+                try:
+                    produce(record.topic, record.value, record.key, headers=list(record.headers))
+                    break
+                except BufferError:  # the local queue is full: let deliveries drain it
+                    producer.poll(0.1)
+                except KafkaException as exc:
+                    raise self._produce_failed(record, exc) from exc
+            count += 1
+        return count
+
+    def commit(self) -> None:
+        """Commit the open transaction: waits for every record in it to be acknowledged. If it
+        fails, the transaction is aborted (a fenced producer has nothing left to abort)."""
+        while True:
+            try:
+                self._producer.commit_transaction(self._timeout)
+                return
+            except KafkaException as exc:
+                error = exc.args[0]
+                if error.retriable() and not error.txn_requires_abort():
+                    log.info("committing the transaction: %s; retrying", error.str())
+                    continue
+                failure = self._translate("committing the transaction", exc)
+                if not isinstance(failure, TransactionAborted | ProducerFenced):
+                    self.abort()
+                raise failure from exc
+
+    def abort(self) -> None:
+        """Abort the open transaction, if any; a failure to abort is logged, not raised."""
         try:
-            for record in records:
-                while True:
-                    try:
-                        produce(
-                            record.topic, record.value, record.key, headers=list(record.headers)
-                        )
-                        break
-                    except BufferError:  # the local queue is full: let deliveries drain it
-                        self._producer.poll(0.1)
-                    except KafkaException as exc:
-                        raise self._produce_failed(record, exc) from exc
-                count += 1
-            self._commit()
-        except TransactionAborted:
+            self._producer.abort_transaction(self._timeout)
+        except KafkaException as exc:
+            log.warning("aborting the transaction failed: %s", exc.args[0])
+
+    def write(self, records: Iterable[Record]) -> int:
+        """Write the records in one transaction; return how many. All or nothing."""
+        self.begin()
+        try:
+            count = self.produce(records)
+        except TransactionAborted:  # aborted already
             raise
         except BaseException:
-            self._abort()
+            self.abort()
             raise
+        self.commit()
         return count
 
     def close(self) -> None:
@@ -103,24 +144,6 @@ class TransactionalSink:
                 f"{len(record.value or b'')} bytes, over the producer's limit"
             )
         return self._translate("producing a record", exc)
-
-    def _commit(self) -> None:
-        while True:
-            try:
-                self._producer.commit_transaction(self._timeout)
-                return
-            except KafkaException as exc:
-                error = exc.args[0]
-                if error.retriable() and not error.txn_requires_abort():
-                    log.info("committing the transaction: %s; retrying", error.str())
-                    continue
-                raise self._translate("committing the transaction", exc) from exc
-
-    def _abort(self) -> None:
-        try:
-            self._producer.abort_transaction(self._timeout)
-        except KafkaException as exc:
-            log.warning("aborting the transaction failed: %s", exc.args[0])
 
     def _on_delivery(self, error: RdKafkaError | None, message: Message) -> None:
         if error is not None:
@@ -140,6 +163,34 @@ class TransactionalSink:
                 f"{what}: another producer with this transactional.id took over ({detail})"
             )
         if error.txn_requires_abort():
-            self._abort()
+            self.abort()
             return TransactionAborted(f"{what}: the transaction was aborted ({detail})")
         return SinkError(f"{what} failed: {detail}")
+
+
+def pair_ids(transactional_id: str) -> tuple[str, str]:
+    """The two transactional ids of a :class:`SinkPair`: ``<id>`` and ``<id>.1``."""
+    return transactional_id, f"{transactional_id}.1"
+
+
+class SinkPair:
+    """Two transactional producers that take turns with units (``<id>`` and ``<id>.1``), so one
+    unit's commit runs while the next is produced. ``start`` registers both ids: a restart fences
+    an older process that held either and aborts whatever it left open in either."""
+
+    def __init__(
+        self, base: ClientConfig, transactional_id: str, *, timeout_s: float = 60.0
+    ) -> None:
+        first, second = (
+            TransactionalSink(producer_config(base, id_), timeout_s=timeout_s)
+            for id_ in pair_ids(transactional_id)
+        )
+        self.sinks: tuple[TransactionalSink, TransactionalSink] = (first, second)
+
+    def start(self) -> None:
+        for sink in self.sinks:
+            sink.start()
+
+    def close(self) -> None:
+        for sink in self.sinks:
+            sink.close()
