@@ -2,12 +2,12 @@
 
 Two Structured Streaming queries in one application. Stage 1 reads the five topics
 (``read_committed``: only records of committed producer transactions) and appends each batch to
-``records`` once. Stage 2 (:meth:`Job.process_batch`) streams ``records`` into the entity tables
-and the derived ones. Each query commits a batch's offsets to its checkpoint only after the batch
-was written, so a killed job redoes its last batch of each on restart: stage 1's appends are
-idempotent (Delta ``txnVersion``), stage 2's writes are keyed Delta MERGEs — no row missing, none
-doubled. The queries share the cores through fair scheduling, so stage 2's MERGEs do not hold up
-the appends of stage 1.
+``records`` once. Stage 2 (:meth:`Job.process_batch`) streams ``records`` into ``quarantine``
+(what did not parse), the entity tables and the derived ones. Each query commits a batch's
+offsets to its checkpoint only after the batch was written, so a killed job redoes its last batch
+of each on restart: stage 1's appends are idempotent (Delta ``txnVersion``), stage 2's writes are
+keyed Delta MERGEs — no row missing, none doubled. The queries share the cores through fair
+scheduling, so stage 2's MERGEs do not hold up the appends of stage 1.
 
 A stage-2 batch costs a fixed number of Spark jobs, not one per table it might touch: one aggregate
 says which entities the batch holds (filling the cache every later step reads); tables it does not

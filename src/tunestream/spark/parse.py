@@ -41,24 +41,11 @@ HEADERS = {
 }
 """Column name → Kafka header the producer sets on every record."""
 
-QUARANTINE_COLUMNS = (
-    "topic",
-    "partition",
-    "offset",
-    "kafka_ts",
-    "entity",
-    "key",
-    "value",
-    "reason",
-    "headers",
-)
+_ORIGIN = ("topic", "partition", "offset", "kafka_ts", "entity", "key")
+"""Where a record came from: every row of ``records`` and ``quarantine`` starts with these."""
+QUARANTINE_COLUMNS = (*_ORIGIN, "value", "reason", "headers")
 RECORD_COLUMNS = (
-    "topic",
-    "partition",
-    "offset",
-    "kafka_ts",
-    "entity",
-    "key",
+    *_ORIGIN,
     *(c for c in HEADERS if c != "fetched_at"),
     "fetched_at",
     "event_time",

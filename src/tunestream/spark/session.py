@@ -52,7 +52,9 @@ def session_conf(settings: Settings) -> dict[str, str]:
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.sql.shuffle.partitions": str(spark.shuffle_partitions),
-        "spark.databricks.delta.snapshotPartitions": str(spark.shuffle_partitions),
+        # A table's log state (its files) is small; rebuilding it in one task, not in one per
+        # shuffle partition, takes a third off every small commit (spark.conf can raise it).
+        "spark.databricks.delta.snapshotPartitions": "1",
         "spark.sql.session.timeZone": "UTC",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.streaming.stopGracefullyOnShutdown": "true",
