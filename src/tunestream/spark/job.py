@@ -303,6 +303,19 @@ class Job:
             if cutoff_us is not None:
                 self.progress.swept_us = cutoff_us
 
+        def recompute(
+            name: str,
+            slices: DataFrame,
+            build: Callable[[tables.Lake, SparkSession, DataFrame], DataFrame],
+            keys: list[str],
+        ) -> None:
+            """Rebuild the derived table's rows in ``slices`` and in those a moved album left."""
+            if name in moved:
+                slices = slices.unionByName(moved[name]).distinct()
+            slices = slices.persist()
+            lake.replace_slices(build(lake, spark, slices), name, slices, keys)
+            slices.unpersist()
+
         def release_stats() -> None:
             # The hours and markets of albums touched directly or through their tracks.
             via_tracks = track_table.join(
@@ -311,17 +324,12 @@ class Job:
                 "left_semi",
             ).select(F.col("album_id").alias("id"))
             touched = new_albums.unionByName(via_tracks).withColumnRenamed("id", "album_id")
-            slices = tables.release_slices(lake, spark, touched)
-            if "release_stats" in moved:
-                slices = slices.unionByName(moved["release_stats"]).distinct()
-            slices = slices.persist()
-            lake.replace_slices(
-                tables.release_stats(lake, spark, slices),
+            recompute(
                 "release_stats",
-                slices,
+                tables.release_slices(lake, spark, touched),
+                tables.release_stats,
                 ["market", "window_start"],
             )
-            slices.unpersist()
 
         def artist_activity() -> None:
             days = tables.activity_slices(
@@ -330,16 +338,9 @@ class Job:
                 new_albums.withColumnRenamed("id", "album_id"),
                 new_artists.withColumnRenamed("id", "artist_id"),
             )
-            if "artist_activity" in moved:
-                days = days.unionByName(moved["artist_activity"]).distinct()
-            days = days.persist()
-            lake.replace_slices(
-                tables.artist_activity(lake, spark, days),
-                "artist_activity",
-                days,
-                ["day", "artist_id", "genre"],
+            recompute(
+                "artist_activity", days, tables.artist_activity, ["day", "artist_id", "genre"]
             )
-            days.unpersist()
 
         steps: dict[str, Callable[[], None]] = {"tracks_enriched": enrich}
         if latest.keys() & {"album", "track", "audio_features"}:
