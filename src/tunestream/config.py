@@ -223,7 +223,8 @@ class SourceSettings(_Model):
     commit_max_bytes: Annotated[int, Field(ge=1)] = 32 * 1024 * 1024
     commit_max_delay_s: Annotated[float, Field(gt=0)] = 1.0
     """A transaction commits at whichever of these limits comes first (records, value bytes,
-    seconds since its first record)."""
+    seconds since its first record) — or, if the previous one is still committing then, once
+    that one is in (meanwhile it may grow to twice the limits)."""
     metrics_port: Port | None = 9464
     """Prometheus metrics on 127.0.0.1:<port>/metrics; null: off."""
 

@@ -11,9 +11,12 @@ Two writers take turns (:class:`~tunestream.sink.transactional.SinkPair`: two tr
 producers). Unit N commits on a worker thread while unit N+1 is produced into the other writer;
 unit N+1 is cut, and its state records produced and committed, only after unit N's commit is in
 — so the state topic's records and commits stay in order and at most one unit commits while one
-more is open. A commit that fails aborts the open unit too and the error propagates: the
-committer refuses everything after it, since the in-memory state is then ahead of Kafka's (a
-restart reads the state back and redoes what was lost).
+more is open. Meanwhile unit N+1 keeps taking records past its limits, up to ``_GROWTH`` times
+them, before the caller waits: producing never stalls on a commit that is about to end.
+
+A commit that fails aborts the open unit too and the error propagates: the committer refuses
+everything after it, since the in-memory state is then ahead of Kafka's (a restart reads the
+state back and redoes what was lost).
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ __all__ = ["Committer", "MemoryWriter", "UnitWriter"]
 
 _topic = operator.attrgetter("topic")
 _value = operator.attrgetter("value")
+_GROWTH = 2
+"""While the previous unit commits, the open unit takes records up to this many times the limits
+before the caller waits: the commit's wait for acks and markers overlaps with producing."""
 
 
 class UnitWriter(Protocol):
@@ -137,19 +143,29 @@ class Committer:
 
     async def maybe_flush(self) -> None:
         """Cut the open unit and start its commit if it is due (a limit reached). If the previous
-        unit is still committing, wait for it first: at most one unit commits while one is open.
-        Returns once the commit has started, not once it is done."""
+        unit is still committing, the open unit is due only at ``_GROWTH`` times a limit, and
+        then waits for that commit first: at most one unit commits while one is open. Returns
+        once the commit has started, not once it is done."""
         self._check()
         task = self._committing
         if task is not None and task.done():
             await self._finished(task)  # raises the failure of a commit at once
-        due = (
-            self._records >= self._max_records
-            or self._bytes >= self._max_bytes
-            or (self._records and time.monotonic() - self._since >= self._max_delay_s)
-        )
-        if due and not self._lock.locked():  # locked: another call is cutting already
+            task = None
+        if self._lock.locked():  # another call is cutting already
+            return
+        if task is None:
+            if self._due(1):
+                await self._cut_after_previous()
+        elif self._due(_GROWTH):  # the unit outgrew what it may while the previous commits
             await self._cut_after_previous()
+
+    def _due(self, scale: int) -> bool:
+        """Whether the open unit reached ``scale`` times one of the limits."""
+        return bool(
+            self._records >= scale * self._max_records
+            or self._bytes >= scale * self._max_bytes
+            or (self._records and time.monotonic() - self._since >= scale * self._max_delay_s)
+        )
 
     async def flush(self) -> None:
         """Commit everything added so far, and the state changes behind it; return once it is

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,16 +41,53 @@ class Cycle:
         return self.finished_at is None
 
 
+class _Queue:
+    """The items still to do for one resource, with their contexts, in groups of at most
+    ``GROUP_SIZE``; ``dirty`` holds the groups changed since the last ``take_changes``."""
+
+    __slots__ = ("dirty", "group_of", "groups", "items", "open", "open_members")
+
+    def __init__(self) -> None:
+        self.items: dict[str, Context] = {}
+        self.group_of: dict[str, str] = {}
+        self.groups: dict[str, set[str]] = {}
+        self.open: str | None = None  # the group new items join in this unit
+        self.open_members: set[str] = set()
+        self.dirty: set[str] = set()
+
+    def join(self, group: str, item: str, context: Context) -> None:
+        self.items[item] = context
+        self.group_of[item] = group
+        members = self.groups.get(group)
+        if members is None:
+            members = self.groups[group] = set()
+        members.add(item)
+
+    def add(self, item: str, context: Context) -> None:
+        group, members = self.open, self.open_members
+        if group is None or len(members) >= GROUP_SIZE:
+            group = self.open = uuid.uuid4().hex[:16]
+            members = self.open_members = self.groups[group] = set()
+            self.dirty.add(group)
+        self.items[item] = context
+        self.group_of[item] = group
+        members.add(item)
+
+    def drop(self, items: Iterable[str]) -> None:
+        pop, group_of, groups, dirty = self.items.pop, self.group_of, self.groups, self.dirty
+        for item in items:
+            if pop(item, None) is not None:
+                group = group_of.pop(item)
+                groups[group].discard(item)
+                dirty.add(group)
+
+
 class WorkState:
     """The state of one source, loaded from the state topic and changed as work is done."""
 
     def __init__(self, loaded: Mapping[str, bytes] | None = None) -> None:
         self.cycle: Cycle | None = None
-        self._todo: dict[str, dict[str, Context]] = {}
-        self._group_of: dict[str, dict[str, str]] = {}  # resource → item → its group
-        self._groups: dict[str, dict[str, set[str]]] = {}  # resource → group → items
-        self._open: dict[str, str] = {}  # resource → the group new items join in this unit
-        self._dirty: set[tuple[str, str]] = set()
+        self._queues: dict[str, _Queue] = {}
         self._seen: dict[str, dict[str, float]] = {}
         self._cursors: dict[str, dict[str, Any]] = {}
         self._changes: dict[str, bytes | None] = {}
@@ -64,8 +101,9 @@ class WorkState:
             return
         resource, _, item = rest.partition("/")
         if kind == "todo":
+            queue = self._queue(resource)
             for queued, context in value.items():
-                self._join(resource, item, queued, context)
+                queue.join(item, queued, context)
         elif kind == "seen":
             self._seen.setdefault(resource, {})[item] = float(value)
         elif kind == "cursor":
@@ -90,33 +128,27 @@ class WorkState:
 
     def add_todo(self, resource: str, item: str, context: Context, *, dedupe: bool) -> bool:
         """Queue an item unless it is queued already or (when ``dedupe``) was emitted before."""
-        if item in self._todo.get(resource, {}) or (dedupe and self.seen(resource, item)):
+        queue = self._queues.get(resource) or self._queue(resource)
+        if item in queue.items or (dedupe and self.seen(resource, item)):
             return False
-        group = self._open.get(resource)
-        if group is None or len(self._groups[resource][group]) >= GROUP_SIZE:
-            group = self._open[resource] = uuid.uuid4().hex[:16]
-        self._join(resource, group, item, context)
-        self._dirty.add((resource, group))
+        queue.add(item, context)
         return True
 
-    def _join(self, resource: str, group: str, item: str, context: Context) -> None:
-        self._todo.setdefault(resource, {})[item] = context
-        self._group_of.setdefault(resource, {})[item] = group
-        self._groups.setdefault(resource, {}).setdefault(group, set()).add(item)
+    def _queue(self, resource: str) -> _Queue:
+        return self._queues.setdefault(resource, _Queue())
 
     def todo(self, resource: str) -> dict[str, Context]:
         """The items still to do for the resource, oldest first, with their contexts."""
-        return self._todo.get(resource, {})
+        queue = self._queues.get(resource)
+        return {} if queue is None else queue.items
 
-    def done(self, resource: str, items: Iterable[str], *, remember_at: float | None) -> None:
+    def done(self, resource: str, items: Collection[str], *, remember_at: float | None) -> None:
         """The items' records are being written: drop them from the queue, remember if asked."""
-        queue = self._todo.get(resource, {})
-        for item in items:
-            if queue.pop(item, None) is not None:
-                group = self._group_of[resource].pop(item)
-                self._groups[resource][group].discard(item)
-                self._dirty.add((resource, group))
-            if remember_at is not None:
+        queue = self._queues.get(resource)
+        if queue is not None:
+            queue.drop(items)
+        if remember_at is not None:
+            for item in items:
                 self.remember(resource, item, remember_at)
 
     def remember(self, resource: str, item: str, at: float) -> None:
@@ -154,16 +186,17 @@ class WorkState:
 
     def take_changes(self) -> dict[str, bytes | None]:
         """The state-topic writes accumulated since the last call (None deletes a key)."""
-        for resource, group in self._dirty:
-            items = self._groups[resource].get(group)
-            if items:
-                queue = self._todo[resource]
-                self._put(f"todo/{resource}/{group}", {item: queue[item] for item in items})
-            else:
-                self._groups[resource].pop(group, None)
-                self._delete(f"todo/{resource}/{group}")
-        self._dirty.clear()
-        self._open.clear()  # the next unit's items start new groups
+        for resource, queue in self._queues.items():
+            for group in queue.dirty:
+                members = queue.groups.get(group)
+                if members:
+                    items = queue.items
+                    self._put(f"todo/{resource}/{group}", {item: items[item] for item in members})
+                else:
+                    queue.groups.pop(group, None)
+                    self._delete(f"todo/{resource}/{group}")
+            queue.dirty.clear()
+            queue.open = None  # the next unit's items start new groups
         changes, self._changes = self._changes, {}
         return changes
 

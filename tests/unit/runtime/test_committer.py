@@ -106,19 +106,19 @@ def test_the_next_unit_fills_while_the_previous_commits_and_is_cut_after_it() ->
         state.set_cursor("r", "a", {"done": True})
         await committer.maybe_flush()  # due: the cut returns at once, the commit goes on
         await until(lambda: ("commit", "w0", [b"a1", b"a2", b"p/cursor/r/a"]) in log)
-        # unit 1 commits (held); unit 2 fills the other writer meanwhile
-        committer.add(records("b1"))
-        await committer.maybe_flush()  # not due: returns
-        committer.add(records("b2"))
+        # unit 1 commits (held); unit 2 fills the other writer meanwhile, past its limit
+        committer.add(records("b1", "b2"))
+        await asyncio.wait_for(committer.maybe_flush(), 1)  # due, but unit 1 is not in: grows
+        committer.add(records("b3", "b4"))
         state.set_cursor("r", "b", {"done": True})
-        # due, but unit 1 is not in: this call waits for it (backpressure) ...
+        # twice the limit: this call waits for unit 1 (backpressure) ...
         waiting = asyncio.ensure_future(committer.maybe_flush())
         await asyncio.sleep(0.05)
         assert not waiting.done()
         # ... while other fetches still add to unit 2, and their maybe_flush does not wait
-        committer.add(records("b3"))
+        committer.add(records("b5"))
         await asyncio.wait_for(committer.maybe_flush(), 1)
-        assert ("produce", "w1", [b"b3"]) in log
+        assert ("produce", "w1", [b"b5"]) in log
         assert not any(step[0] == "commit" and step[1] == "w1" for step in log)
         first.hold.set()
         await asyncio.wait_for(waiting, 5)  # unit 1 is in: unit 2 is cut now
@@ -126,10 +126,29 @@ def test_the_next_unit_fills_while_the_previous_commits_and_is_cut_after_it() ->
 
     asyncio.run(run())
     assert first.committed == [[b"a1", b"a2", b"p/cursor/r/a"]]
-    assert second.committed == [[b"b1", b"b2", b"b3", b"p/cursor/r/b"]]
+    assert second.committed == [[b"b1", b"b2", b"b3", b"b4", b"b5", b"p/cursor/r/b"]]
     # unit 2's state records were produced only after unit 1's commit completed
     state_write = log.index(("produce", "w1", [b"p/cursor/r/b"]))
     assert log.index(("committed", "w0", [])) < state_write
+
+
+def test_a_unit_that_grew_during_a_commit_is_cut_by_the_first_call_after_it() -> None:
+    committer, _, first, second, log = make()
+    first.hold.clear()
+
+    async def run() -> None:
+        committer.add(records("a1", "a2"))
+        await committer.maybe_flush()
+        committer.add(records("b1", "b2", "b3"))
+        await asyncio.wait_for(committer.maybe_flush(), 1)  # unit 1 is not in: no cut
+        assert not any(step[0] == "commit" and step[1] == "w1" for step in log)
+        first.hold.set()
+        await until(lambda: ("committed", "w0", []) in log)
+        await committer.maybe_flush()  # unit 1 is in: unit 2, over its limit, is cut
+        await until(lambda: second.committed != [])
+
+    asyncio.run(run())
+    assert second.committed == [[b"b1", b"b2", b"b3"]]
 
 
 def test_a_failed_commit_aborts_the_open_unit_and_everything_after_fails() -> None:
