@@ -120,7 +120,7 @@ class Producer:
         transactional_id = source.transactional_id or f"tunestream-{self.spec.name}"
         base = client_config(self.settings.kafka)
         sinks = SinkPair(base, transactional_id)
-        await asyncio.to_thread(sinks.start)
+        await asyncio.to_thread(sinks.start, self.topics.values())
         prefix = f"{self.spec.name}/"
         store = KafkaStateStore(base, self.topics[STATE_TOPIC], prefix)
         state = WorkState(await asyncio.to_thread(store.load))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from functools import partial
 
 from confluent_kafka import KafkaError as RdKafkaError
 from confluent_kafka import KafkaException, Message, Producer
@@ -58,7 +59,8 @@ class TransactionalSink:
     """Writes units of records, each in one Kafka transaction.
 
     ``start`` must come first: it registers the transactional id, which fences any older producer
-    with the same id and aborts the transaction that producer left open.
+    with the same id and aborts the transaction that producer left open, and loads the metadata
+    of the topics the sink will write (so the first unit does not wait for it).
     """
 
     def __init__(self, config: ClientConfig, *, timeout_s: float = 60.0) -> None:
@@ -67,11 +69,13 @@ class TransactionalSink:
         self._timeout = timeout_s
         self._failures: list[str] = []
 
-    def start(self) -> None:
+    def start(self, topics: Iterable[str] = ()) -> None:
         self._call(
             "registering the transactional producer",
             lambda: self._producer.init_transactions(self._timeout),
         )
+        for topic in topics:
+            self._call(f"reading the metadata of topic {topic}", partial(self._metadata, topic))
 
     def begin(self) -> None:
         """Open a transaction: a local step, no round trip to the broker."""
@@ -138,6 +142,9 @@ class TransactionalSink:
 
     # -- steps -------------------------------------------------------------------------------
 
+    def _metadata(self, topic: str) -> None:
+        self._producer.list_topics(topic, timeout=self._timeout)
+
     def _produce_failed(self, record: Record, exc: KafkaException) -> SinkError:
         error = exc.args[0]
         if error.code() == RdKafkaError.MSG_SIZE_TOO_LARGE:
@@ -189,9 +196,11 @@ class SinkPair:
         )
         self.sinks: tuple[TransactionalSink, TransactionalSink] = (first, second)
 
-    def start(self) -> None:
+    def start(self, topics: Iterable[str] = ()) -> None:
+        """Register both ids; load the metadata of ``topics`` (those the units will write)."""
+        topics = list(topics)
         for sink in self.sinks:
-            sink.start()
+            sink.start(topics)
 
     def close(self) -> None:
         for sink in self.sinks:
