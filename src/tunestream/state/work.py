@@ -45,31 +45,30 @@ class _Queue:
     """The items still to do for one resource, with their contexts, in groups of at most
     ``GROUP_SIZE``; ``dirty`` holds the groups changed since the last ``take_changes``."""
 
-    __slots__ = ("dirty", "group_of", "groups", "items", "open", "open_members")
+    __slots__ = ("dirty", "group_of", "groups", "items", "open")
 
     def __init__(self) -> None:
         self.items: dict[str, Context] = {}
         self.group_of: dict[str, str] = {}
         self.groups: dict[str, set[str]] = {}
         self.open: str | None = None  # the group new items join in this unit
-        self.open_members: set[str] = set()
         self.dirty: set[str] = set()
 
     def join(self, group: str, item: str, context: Context) -> None:
         self.items[item] = context
         self.group_of[item] = group
-        members = self.groups.get(group)
-        if members is None:
-            members = self.groups[group] = set()
-        members.add(item)
+        self.groups.setdefault(group, set()).add(item)
 
     def add(self, item: str, context: Context) -> None:
-        group, members = self.open, self.open_members
-        if group is None or len(members) >= GROUP_SIZE:
-            group = self.open = uuid.uuid4().hex[:16]
-            members = self.open_members = self.groups[group] = set()
+        """Queue a new item in this unit's open group (a new one when it is full)."""
+        group = self.open
+        members = None if group is None else self.groups[group]
+        if group is None or members is None or len(members) >= GROUP_SIZE:
+            group = uuid.uuid4().hex[:16]
+            self.open, members = group, set()
+            self.groups[group] = members
             self.dirty.add(group)
-        self.items[item] = context
+        self.items[item] = context  # as join does, without its lookups (the hot path)
         self.group_of[item] = group
         members.add(item)
 
