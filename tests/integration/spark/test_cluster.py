@@ -53,7 +53,7 @@ def _wait(what: str, check: Any, timeout_s: float = 90) -> None:
         try:
             if check():
                 return
-        except OSError:
+        except (OSError, ValueError):  # not listening yet, or its UI still serving HTML, not JSON
             pass
         time.sleep(0.5)
     raise AssertionError(f"{what} not ready within {timeout_s:g} s")
