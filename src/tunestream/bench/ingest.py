@@ -8,7 +8,8 @@ configured Kafka cluster (the local broker by default, started if needed):
 2. **Rate budget** — the emulator enforces a budget per rolling 30 s that the producer is not
    told; achieved rate ÷ budget, and the share of requests answered 429.
 3. **Kafka write path** — the records of (1) written again through the producer's exactly-once
-   path (pages of 50 records with their work-queue state, committed under the source's
+   path (pages of 50 records, each record retiring a work item queued a unit earlier, with
+   the work-queue state, committed under the source's
    ``commit_max_*`` limits as a cycle does, by the real Committer on the producer's pair of
    transactional producers) ÷ the same records through a plain confluent-kafka producer, in the
    same run.
@@ -56,7 +57,7 @@ __all__ = ["IngestOptions", "run"]
 _CLIENT = ("bench-client", "bench-secret")
 _WRITE_COPIES = 12  # the records of one cycle, repeated: enough for seconds of writing
 _PAGE = 50  # records a cycle adds at a time: one page or batch of an API
-_WRITE_ROUNDS = 15  # pairs of runs: the ratio is their median, as other work comes and goes
+_WRITE_ROUNDS = 31  # pairs of runs: the ratio is their median, as other work comes and goes
 _CLOCK = "2026-11-20T12:00:00Z"
 
 
@@ -340,14 +341,22 @@ def _write_exactly_once(
         on_commit=lambda counts: commits.append(sum(counts.values())),
     )
 
+    # As in a cycle, where a stage retires the work an earlier one queued: each record's work
+    # item is queued a unit's worth of records before the record retires it, so every item is
+    # in one unit's state (a todo group) and leaves it in a later unit's.
+    items = [f"{n}/{r.key.decode()}" for n, r in enumerate(records)]
+    lead = source.commit_max_records
+    context = {"market": "US"}
+
+    def queue(start: int, stop: int) -> None:  # the items a page of a parent's records names
+        state.add_todos("bench", items[start:stop], context, dedupe=False)
+
     async def write() -> None:
+        queue(0, lead)
         for start in range(0, len(records), _PAGE):
-            page = records[start : start + _PAGE]
-            keys = [r.key.decode() for r in page]
-            for key in keys:  # as in a cycle: each record retires the work item it came from
-                state.add_todo("bench", key, {}, dedupe=False)
-            state.done("bench", keys, remember_at=None)
-            committer.add(page)
+            queue(start + lead, start + lead + _PAGE)
+            state.done("bench", items[start : start + _PAGE], remember_at=None)
+            committer.add(records[start : start + _PAGE])
             await committer.maybe_flush()
         await committer.flush()
 
@@ -620,7 +629,9 @@ The same {writes.records:,} records ({writes.megabytes:,.1f} MB of values) in th
 same producer settings (idempotent, zstd, linger and batch size of the sink), {_WRITE_ROUNDS} rounds
 each writing them both ways back to back, which way first alternating. The exactly-once path is
 the producer's: two transactional producers taking turns, one unit committing while the next
-fills the other, each unit's work-state records in its transaction. Seconds are the medians;
+fills the other, each unit's work-state records in its transaction (every record retires a work
+item queued a unit's worth of records earlier, as a cycle's stage retires what the one before it
+queued: most items are written to the state topic in one unit and deleted in a later one). Seconds are the medians;
 the ratio is the median of the rounds' ratios, which ranged {lowest:.3f} to {highest:.3f}
 (middle half {quarter:.3f} to {three_quarters:.3f}).
 

@@ -491,10 +491,12 @@ class CycleRunner:
                 for edge in child.from_:
                     if edge.resource != parent:
                         continue
-                    for child_id in select_ids(record, edge.select):
-                        self.state.add_todo(
-                            name, child_id, inherited, dedupe=child.dedupe is not None
-                        )
+                    self.state.add_todos(
+                        name,
+                        select_ids(record, edge.select),
+                        inherited,
+                        dedupe=child.dedupe is not None,
+                    )
             elif isinstance(child, PagesResource):
                 embedded = lookup(record, child.embedded)
                 if isinstance(embedded, dict):

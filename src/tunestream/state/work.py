@@ -10,18 +10,20 @@ source's prefix):
     cursor/<resource>/<part>    where paging a list stands (the next request), or that it is done
 
 An item leaves ``todo`` in the transaction that writes the records fetched for it, so it is
-either still to do or its records are in Kafka — never both, never neither. Items queued
-together share a group of at most ``GROUP_SIZE`` (they are mostly done together, too), so a
-transaction rewrites or deletes a few groups instead of writing a record per item.
+either still to do or its records are in Kafka — never both, never neither. Items queued in one
+unit and still to do at its end share groups of at most ``GROUP_SIZE`` (they are mostly done
+together, too), so a transaction writes, rewrites or deletes a few groups instead of a record per
+item; an item done in the unit that queued it is never written at all.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Container, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 __all__ = ["GROUP_SIZE", "Cycle", "WorkState"]
 
@@ -42,16 +44,21 @@ class Cycle:
 
 
 class _Queue:
-    """The items still to do for one resource, with their contexts, in groups of at most
-    ``GROUP_SIZE``; ``dirty`` holds the groups changed since the last ``take_changes``."""
+    """The items still to do for one resource, with their contexts.
 
-    __slots__ = ("dirty", "group_of", "groups", "items", "open")
+    An item joins a group of at most ``GROUP_SIZE`` (one state record) only when the unit it was
+    queued in is cut (:meth:`settle`): until then it is in ``fresh``, and an item done in the
+    unit that queued it costs the state topic nothing. ``dirty`` holds the groups changed since
+    the last cut.
+    """
+
+    __slots__ = ("dirty", "fresh", "group_of", "groups", "items")
 
     def __init__(self) -> None:
         self.items: dict[str, Context] = {}
+        self.fresh: list[str] = []  # queued since the last cut, in no group yet
         self.group_of: dict[str, str] = {}
         self.groups: dict[str, set[str]] = {}
-        self.open: str | None = None  # the group new items join in this unit
         self.dirty: set[str] = set()
 
     def join(self, group: str, item: str, context: Context) -> None:
@@ -59,26 +66,33 @@ class _Queue:
         self.group_of[item] = group
         self.groups.setdefault(group, set()).add(item)
 
-    def add(self, item: str, context: Context) -> None:
-        """Queue a new item in this unit's open group (a new one when it is full)."""
-        group = self.open
-        members = None if group is None else self.groups[group]
-        if group is None or members is None or len(members) >= GROUP_SIZE:
-            group = uuid.uuid4().hex[:16]
-            self.open, members = group, set()
-            self.groups[group] = members
-            self.dirty.add(group)
-        self.items[item] = context  # as join does, without its lookups (the hot path)
-        self.group_of[item] = group
-        members.add(item)
+    def add(self, items: Iterable[str], context: Context, seen: Container[str]) -> None:
+        """Queue the items neither queued nor in ``seen``."""
+        queued, fresh = self.items, self.fresh
+        for item in items:
+            if item not in queued and item not in seen:
+                queued[item] = context
+                fresh.append(item)
 
     def drop(self, items: Iterable[str]) -> None:
-        pop, group_of, groups, dirty = self.items.pop, self.group_of, self.groups, self.dirty
+        pop, group_of, groups, dirty = self.items.pop, self.group_of.pop, self.groups, self.dirty
         for item in items:
-            if pop(item, None) is not None:
-                group = group_of.pop(item)
+            if pop(item, None) is not None and (group := group_of(item, None)) is not None:
                 groups[group].discard(item)
                 dirty.add(group)
+
+    def settle(self) -> None:
+        """Put the fresh items still to do into new groups (at a cut)."""
+        items = self.items
+        # dict.fromkeys: an item queued, done and queued again in one unit is listed twice
+        fresh = [item for item in dict.fromkeys(self.fresh) if item in items]
+        self.fresh = []
+        for start in range(0, len(fresh), GROUP_SIZE):
+            members = fresh[start : start + GROUP_SIZE]
+            group = uuid.uuid4().hex[:16]
+            self.groups[group] = set(members)
+            self.group_of.update(dict.fromkeys(members, group))
+            self.dirty.add(group)
 
 
 class WorkState:
@@ -91,7 +105,7 @@ class WorkState:
         self._cursors: dict[str, dict[str, Any]] = {}
         self._changes: dict[str, bytes | None] = {}
         for key, raw in (loaded or {}).items():
-            self._load(key, json.loads(raw))
+            self._load(key, orjson.loads(raw))
 
     def _load(self, key: str, value: Any) -> None:
         kind, _, rest = key.partition("/")
@@ -127,11 +141,17 @@ class WorkState:
 
     def add_todo(self, resource: str, item: str, context: Context, *, dedupe: bool) -> bool:
         """Queue an item unless it is queued already or (when ``dedupe``) was emitted before."""
+        return self.add_todos(resource, (item,), context, dedupe=dedupe) == 1
+
+    def add_todos(
+        self, resource: str, items: Iterable[str], context: Context, *, dedupe: bool
+    ) -> int:
+        """Queue the items (found together: one context) as :meth:`add_todo` does each; return
+        how many were queued."""
         queue = self._queues.get(resource) or self._queue(resource)
-        if item in queue.items or (dedupe and self.seen(resource, item)):
-            return False
-        queue.add(item, context)
-        return True
+        before = len(queue.items)
+        queue.add(items, context, self._seen.get(resource, {}) if dedupe else ())
+        return len(queue.items) - before
 
     def _queue(self, resource: str) -> _Queue:
         return self._queues.setdefault(resource, _Queue())
@@ -186,6 +206,7 @@ class WorkState:
     def take_changes(self) -> dict[str, bytes | None]:
         """The state-topic writes accumulated since the last call (None deletes a key)."""
         for resource, queue in self._queues.items():
+            queue.settle()
             for group in queue.dirty:
                 members = queue.groups.get(group)
                 if members:
@@ -195,12 +216,11 @@ class WorkState:
                     queue.groups.pop(group, None)
                     self._delete(f"todo/{resource}/{group}")
             queue.dirty.clear()
-            queue.open = None  # the next unit's items start new groups
         changes, self._changes = self._changes, {}
         return changes
 
     def _put(self, key: str, value: Any) -> None:
-        self._changes[key] = json.dumps(value, separators=(",", ":")).encode()
+        self._changes[key] = orjson.dumps(value)
 
     def _delete(self, key: str) -> None:
         self._changes[key] = None

@@ -79,3 +79,32 @@ def test_items_queued_together_share_a_few_state_records() -> None:
     restarted.done("tracks", [f"t{n}" for n in range(120, 250)], remember_at=None)
     write(restarted.take_changes())
     assert not any(key.startswith("todo/") for key in written)
+
+
+def test_an_item_done_in_the_unit_that_queued_it_is_never_written() -> None:
+    state = WorkState()
+    state.start_cycle("c1", "full", now=1.0)
+    state.take_changes()
+    assert state.add_todos("tracks", ["t1", "t2", "t1"], {"market": "SE"}, dedupe=False) == 2
+    state.done("tracks", ["t1"], remember_at=None)
+    changes = state.take_changes()
+    assert len(changes) == 1  # one group, holding t2 only
+    restarted = WorkState({k: v for k, v in changes.items() if v is not None})
+    assert restarted.todo("tracks") == {"t2": {"market": "SE"}}
+
+    # queued, done and queued again within one unit: written once, in the group of that unit
+    state.done("tracks", ["t2"], remember_at=None)
+    state.add_todo("tracks", "t2", {"market": "GB"}, dedupe=False)
+    changes = state.take_changes()
+    assert sorted(v is None for v in changes.values()) == [False, True]  # old group deleted
+    assert WorkState({k: v for k, v in changes.items() if v is not None}).todo("tracks") == {
+        "t2": {"market": "GB"}
+    }
+
+
+def test_add_todos_skips_items_emitted_before_when_deduplicating() -> None:
+    state = WorkState()
+    state.remember("artists", "a1", at=5.0)
+    assert state.add_todos("artists", ["a1", "a2"], {}, dedupe=True) == 1
+    assert state.add_todos("artists", ["a1"], {}, dedupe=False) == 1
+    assert set(state.todo("artists")) == {"a1", "a2"}
