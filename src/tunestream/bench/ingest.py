@@ -631,9 +631,9 @@ each writing them both ways back to back, which way first alternating. The exact
 the producer's: two transactional producers taking turns, one unit committing while the next
 fills the other, each unit's work-state records in its transaction (every record retires a work
 item queued a unit's worth of records earlier, as a cycle's stage retires what the one before it
-queued: most items are written to the state topic in one unit and deleted in a later one). Seconds are the medians;
-the ratio is the median of the rounds' ratios, which ranged {lowest:.3f} to {highest:.3f}
-(middle half {quarter:.3f} to {three_quarters:.3f}).
+queued: most items are written to the state topic in one unit and deleted in a later one).
+Seconds are the medians; the ratio is the median of the rounds' ratios, which ranged
+{lowest:.3f} to {highest:.3f} (middle half {quarter:.3f} to {three_quarters:.3f}).
 
 {write}
 

@@ -19,7 +19,6 @@ started for the run. The records are a day of releases as the producer emits the
 from __future__ import annotations
 
 import asyncio
-import json
 import statistics
 import tempfile
 import time
@@ -29,9 +28,7 @@ from dataclasses import dataclass
 from itertools import cycle, islice
 from pathlib import Path
 from typing import Literal
-from urllib.parse import unquote
 
-import duckdb
 from pyspark.sql import Column, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming.query import StreamingQuery
@@ -45,6 +42,7 @@ from tunestream.kafka.topics import TopicAdmin
 from tunestream.records import Record
 from tunestream.runtime.committer import Committer
 from tunestream.sink.transactional import SinkPair
+from tunestream.spark.commits import added_files, commit_latencies
 from tunestream.spark.session import build_session, kafka_options
 from tunestream.state.work import WorkState
 
@@ -343,13 +341,8 @@ def _latency(
     finally:
         sink.close()
         query.stop()
-    adds = list(_commits(tables))
-    committed_at = {str(path): log.stat().st_mtime for log, path, _ in adds}
-    latencies = [
-        committed_at[path] - stamp
-        for path, stamp in _timestamps(list(committed_at))
-        if stamp >= started + options.warmup_s
-    ]
+    adds = list(added_files(tables / "records"))
+    latencies = commit_latencies(tables / "records", "timestamp", started + options.warmup_s)
     commits = len({log for log, _, _ in adds})
     return latencies, count, sum(n for _, _, n in adds) - len(first), commits, len(adds)
 
@@ -357,30 +350,12 @@ def _latency(
 def _await_rows(query: StreamingQuery, tables: Path, rows: int, timeout_s: float) -> None:
     """Until the tables hold ``rows`` rows (or the time is up: the report shows the shortfall)."""
     deadline = time.monotonic() + timeout_s
-    while sum(n for _, _, n in _commits(tables)) < rows and time.monotonic() < deadline:
+    while sum(n for _, _, n in added_files(tables / "records")) < rows and (
+        time.monotonic() < deadline
+    ):
         if query.exception() is not None:
             raise BenchError(f"the streaming query failed: {query.exception()}")
         time.sleep(0.25)
-
-
-def _commits(tables: Path) -> Iterator[tuple[Path, Path, int]]:
-    """Each data file added to the tables: (the commit file that added it, the file, rows)."""
-    for log in sorted(tables.glob("records/_delta_log/*.json")):
-        for line in log.read_text().splitlines():
-            add = json.loads(line).get("add")
-            if add is not None:
-                rows = json.loads(add.get("stats") or "{}").get("numRecords", 0)
-                yield log, log.parent.parent / unquote(add["path"]), int(rows)
-
-
-def _timestamps(files: list[str]) -> list[tuple[str, float]]:
-    """(data file, Kafka timestamp in seconds since the epoch) of every row of the files."""
-    if not files:
-        return []
-    rows = duckdb.execute(
-        "SELECT filename, epoch_us(timestamp) FROM read_parquet(?, filename = true)", [files]
-    ).fetchall()
-    return [(str(name), micros / 1e6) for name, micros in rows]
 
 
 # -- the report ----------------------------------------------------------------------------------

@@ -9,9 +9,9 @@
    whole job's (both stages, one after the other) is reported beside it. An unmeasured pass of
    the no-op read and of stage 1 comes first, so neither measured run pays for warming up.
 3. Latency: the job keeps running (stage 1 triggered every second, stage 2 at its configured
-   interval) while records arrive at a
-   steady rate; for each record, the time from its Kafka timestamp to the commit of its row in
-   ``records``, and to the end of the stage-2 batch that merged it into the tables. p50 and p99.
+   interval) while records arrive at a steady rate; for each record, the time from its Kafka
+   timestamp to the Delta commit that added its row to ``records`` (from the table's log), and
+   to the end of the stage-2 batch that merged it into the tables. p50 and p99.
 The bench topics are deleted afterwards; tables and checkpoints live in a temporary folder.
 """
 
@@ -33,7 +33,8 @@ from confluent_kafka import Producer
 from tunestream.config import KafkaSettings, Settings
 from tunestream.kafka.client import admin_client, client_config
 from tunestream.kafka.topics import TopicAdmin
-from tunestream.spark.ingest import Ingest
+from tunestream.spark.commits import commit_latencies
+from tunestream.spark.ingest import RECORDS
 from tunestream.spark.job import TOPIC_KEYS, Job, start_job
 from tunestream.spark.session import build_session, kafka_options
 
@@ -266,19 +267,19 @@ def run_bench(
         streams.await_termination()
         job_s = time.perf_counter() - started
 
-        latencies: list[float] = []
         tables_latencies: list[float] = []
         live_job = Job(
             job.lake, job.topic_entities, job.features_timeout_s, latencies=tables_latencies
         )
-        live_ingest = Ingest(job.lake, job.topic_entities, latencies=latencies)
-        streams = start_job(spark, run_settings, ingest=live_ingest, job=live_job)
+        streams = start_job(spark, run_settings, job=live_job)
+        live_since = time.time()
         live = _produce_live(kafka, live_seconds)
         deadline = time.monotonic() + 120 + live_seconds
         while len(tables_latencies) < live and time.monotonic() < deadline:
             time.sleep(0.5)
         streams.stop()
         spark.stop()
+        latencies = commit_latencies(Path(job.lake.path(RECORDS)), "kafka_ts", live_since)
     finally:
         admin.delete([t.name for t in bench_topics])
 
@@ -353,12 +354,12 @@ Command: `{command}`
 Run {now} on {os.cpu_count()} CPUs (load average {result.load_average:g} when it began: other
 work shared them), Spark master `{result.master}`. The same topics
 ({result.records:,} records, {result.megabytes:,.1f} MB) read into a no-op sink, then through the
-job's stage 1 (Kafka → `records`, one idempotent append a batch), then its stage 2 (`records` →
-the entity and derived tables, keyed MERGEs), in the same run. Then {result.live_records:,}
-records produced at a steady rate while both stages run (stage 1 triggered every second, stage 2
-every {result.tables_trigger_s:g} s), each timed from
-its Kafka timestamp to the commit of its row in `records`, and to the end of the stage-2 batch
-that merged it into the tables.
+job's stage 1 (Kafka → `records` through Delta's streaming sink, one idempotent append a batch),
+then its stage 2 (`records` → the entity and derived tables, keyed MERGEs), in the same run.
+Then {result.live_records:,} records produced at a steady rate while both stages run (stage 1
+triggered every second, stage 2 every {result.tables_trigger_s:g} s), each timed from its Kafka
+timestamp to the Delta commit that added its row to `records` (read from the table's log), and to
+the end of the stage-2 batch that merged it into the tables.
 
 | measure | value | target |
 |---|---:|---:|

@@ -1,28 +1,29 @@
-"""Stage 1 of the job: the Spotify topics → the ``records`` table.
+"""Stage 1 of the job: the Spotify topics → the ``records`` table, through Delta's streaming sink.
 
 A micro-batch is read from Kafka, parsed and appended in one pass (:func:`.parse.parse`): each
 record becomes one row of ``records`` with where it came from (topic, partition, offset, headers,
 event time) and its entity's fields in the column named after the entity; an audio analysis is
 reduced to its summary here, so the megabytes of segments never reach a table. A record that does
 not parse keeps its raw value, headers and the reason instead (stage 2 moves it to
-``quarantine``). The append is tagged with the streaming query's id and the batch id
-(``txnAppId``/``txnVersion``): a batch redone after a crash appends nothing twice, and a new
-checkpoint (a new query id) is never mistaken for an old one.
+``quarantine``).
 
-One append is the cheapest commit a table can take — no cache, no second pass, no MERGE — which is
-what keeps a record's way from Kafka to its row at a few seconds; the keyed MERGEs that make the
-entity and derived tables are stage 2 (:mod:`.job`), which streams from ``records``.
+The query is a plain DataFrame stream into Delta's own streaming sink: the plan is built once,
+no Python runs per batch, and each batch is one append that Delta commits with the query's id and
+the batch id — a batch redone after a crash appends nothing twice, and a new checkpoint (a new
+query id) is never mistaken for an old one. One append is the cheapest commit a table can take —
+no cache, no second pass, no MERGE — which is what keeps a record's way from Kafka to its row at
+a few seconds; the keyed MERGEs that make the entity and derived tables are stage 2 (:mod:`.job`),
+which streams from ``records``.
 """
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.streaming.readwriter import DataStreamWriter
 from pyspark.sql.types import (
     ArrayType,
     BinaryType,
@@ -37,11 +38,8 @@ from pyspark.sql.types import (
 from tunestream.spark import tables
 from tunestream.spark.parse import RECORD_COLUMNS, kafka_rows, parse
 from tunestream.spark.schemas import ENTITIES
-from tunestream.spark.session import SparkJobError
 
 __all__ = ["KAFKA_SOURCE_SCHEMA", "RECORDS", "Ingest", "record_rows"]
-
-log = logging.getLogger(__name__)
 
 RECORDS = "records"
 
@@ -83,37 +81,21 @@ def record_rows(batch: DataFrame, topic_entities: Mapping[str, str]) -> DataFram
 
 @dataclass(frozen=True)
 class Ingest:
-    """What a stage-1 micro-batch needs: the tables' folder and which topic is which entity."""
+    """Stage 1: where ``records`` is and which topic is which entity."""
 
     lake: tables.Lake
     topic_entities: Mapping[str, str]
-    latencies: list[float] | None = field(default=None, compare=False)
-    """When a list: each record's seconds from its Kafka timestamp to its row's commit (bench)."""
 
     def create_tables(self, spark: SparkSession) -> None:
         shape = record_rows(spark.createDataFrame([], KAFKA_SOURCE_SCHEMA), self.topic_entities)
         # statistics (for data skipping) on the flat columns in front, not the documents' fields
         self.lake.create(shape, RECORDS, indexed_columns=len(RECORD_COLUMNS))
 
-    def process_batch(self, batch: DataFrame, batch_id: int) -> None:
-        """Append the batch to ``records``, once however often it is redone."""
-        started = time.perf_counter()
-        spark = batch.sparkSession
-        # The query's id: the same across restarts from one checkpoint, new with a new checkpoint.
-        writer_id = spark.sparkContext.getLocalProperty("sql.streaming.queryId")
-        if writer_id is None:
-            raise SparkJobError("a records batch ran outside its streaming query")
+    def writer(self, source: DataFrame) -> DataStreamWriter:
+        """The Kafka source's stream as ``records`` rows, appended (start it with the table's
+        path)."""
         # A task per Kafka partition is mostly scheduling for a small batch; a few per core keep
         # a large one balanced (a topic of big documents is not one task's work).
-        partitions = 4 * spark.sparkContext.defaultParallelism
-        rows = record_rows(batch.coalesce(partitions), self.topic_entities)
-        if self.latencies is None:
-            self.lake.append(rows, RECORDS, writer_id, batch_id)
-        else:  # the records' Kafka timestamps, gathered by the append's own pass (the bench
-            # starts from a fresh checkpoint: no append is skipped, so the observation comes)
-            observed = Observation(f"kafka-timestamps-{batch_id}")
-            stamps = F.collect_list(F.unix_micros("kafka_ts")).alias("stamps")
-            self.lake.append(rows.observe(observed, stamps), RECORDS, writer_id, batch_id)
-            now_us = time.time() * 1_000_000
-            self.latencies.extend((now_us - s) / 1_000_000 for s in observed.get["stamps"])
-        log.info("records batch %d done in %.1f s", batch_id, time.perf_counter() - started)
+        partitions = 4 * source.sparkSession.sparkContext.defaultParallelism
+        rows = record_rows(source.coalesce(partitions), self.topic_entities)
+        return rows.writeStream.format("delta").outputMode("append")

@@ -2,12 +2,13 @@
 
 Two Structured Streaming queries in one application. Stage 1 reads the five topics
 (``read_committed``: only records of committed producer transactions) and appends each batch to
-``records`` once. Stage 2 (:meth:`Job.process_batch`) streams ``records`` into ``quarantine``
-(what did not parse), the entity tables and the derived ones. Each query commits a batch's
-offsets to its checkpoint only after the batch was written, so a killed job redoes its last batch
-of each on restart: stage 1's appends are idempotent (Delta ``txnVersion``), stage 2's writes are
-keyed Delta MERGEs — no row missing, none doubled. The queries share the cores through fair
-scheduling, so stage 2's MERGEs do not hold up the appends of stage 1.
+``records`` once, through Delta's streaming sink. Stage 2 (:meth:`Job.process_batch`) streams
+``records`` into ``quarantine`` (what did not parse), the entity tables and the derived ones.
+Each query commits a batch's offsets to its checkpoint only after the batch was written, so a
+killed job redoes its last batch of each on restart: stage 1's appends are idempotent (Delta's
+sink commits the query's id and the batch id with the data and skips a batch it has), stage 2's
+writes are keyed Delta MERGEs — no row missing, none doubled. The queries share the cores
+through fair scheduling, so stage 2's MERGEs do not hold up the appends of stage 1.
 
 A stage-2 batch costs a fixed number of Spark jobs, not one per table it might touch: one aggregate
 says which entities the batch holds (filling the cache every later step reads); tables it does not
@@ -30,6 +31,7 @@ from pyspark.errors import StreamingQueryException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming.query import StreamingQuery
+from pyspark.sql.streaming.readwriter import DataStreamWriter
 
 from tunestream.config import Settings
 from tunestream.spark import tables
@@ -128,7 +130,11 @@ class Job:
         return cls(tables.Lake(root), topics, settings.spark.features_timeout_s)
 
     def create_tables(self, spark: SparkSession) -> None:
-        """Create every table, empty, that does not exist yet (their schemas come from the code)."""
+        """Create every table, empty, that does not exist yet (their schemas come from the code).
+        When all exist, nothing is built: the derived tables' plans take seconds to analyse."""
+        names = (RECORDS, tables.QUARANTINE, *tables.ENTITY_TABLES, *tables.DERIVED_TABLES)
+        if all(map(self.lake.exists, names)):
+            return
         Ingest(self.lake, self.topic_entities).create_tables(spark)
         records = record_rows(spark.createDataFrame([], KAFKA_SOURCE_SCHEMA), self.topic_entities)
         self.lake.create(records.select(*QUARANTINE_COLUMNS), tables.QUARANTINE)
@@ -445,13 +451,12 @@ def start_job(
     settings: Settings,
     *,
     available_now: bool = False,
-    ingest: Ingest | None = None,
     job: Job | None = None,
 ) -> Streams:
     """Create the tables if needed and start both stages; ``available_now``: stop when caught
     up (stage 1 first, then stage 2)."""
     job = job or Job.from_settings(settings)
-    ingest = ingest or Ingest(job.lake, job.topic_entities)
+    ingest = Ingest(job.lake, job.topic_entities)
     job.create_tables(spark)
     checkpoints = settings.spark.checkpoints_path(settings.data_dir)
     source = (
@@ -465,16 +470,9 @@ def start_job(
         source = source.option("maxOffsetsPerTrigger", str(settings.spark.max_offsets_per_trigger))
 
     def start(
-        name: str,
-        interval_s: float,
-        reader: DataFrame,
-        process: Callable[[DataFrame, int], None],
+        name: str, interval_s: float, writer: DataStreamWriter, path: str | None = None
     ) -> StreamingQuery:
-        writer = (
-            reader.writeStream.queryName(name)
-            .option("checkpointLocation", str(checkpoints / name))
-            .foreachBatch(process)
-        )
+        writer = writer.queryName(name).option("checkpointLocation", str(checkpoints / name))
         if available_now:
             writer = writer.trigger(availableNow=True)
         else:
@@ -483,21 +481,23 @@ def start_job(
         context = spark.sparkContext
         context.setLocalProperty("spark.scheduler.pool", name)
         try:
-            return writer.start()
+            return writer.start(path)
         finally:
             context.setLocalProperty("spark.scheduler.pool", None)  # type: ignore[arg-type]
 
     records = spark.readStream.format("delta").load(job.lake.path(RECORDS))
     spark_settings = settings.spark
     first = start(
-        QUERY_NAME, spark_settings.trigger_interval_s, source.load(), ingest.process_batch
+        QUERY_NAME,
+        spark_settings.trigger_interval_s,
+        ingest.writer(source.load()),
+        str(job.lake.path(RECORDS)),
     )
     stage2 = partial(
         start,
         TABLES_QUERY_NAME,
         spark_settings.tables_trigger_interval_s,
-        records,
-        job.process_batch,
+        records.writeStream.foreachBatch(job.process_batch),
     )
     if available_now:
         return Streams([first], then=stage2)

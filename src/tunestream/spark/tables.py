@@ -14,8 +14,9 @@ segments), ``artists``. Derived tables, recomputed for what a batch touched:
 - ``artist_activity``: per day (of discovery), artist and genre: new releases and their tracks.
 
 Stage 2 of the job (:mod:`.job`) writes them from the ``records`` table (stage 1, :mod:`.ingest`,
-appends there). Every write here is a Delta MERGE keyed so that redoing a batch leaves the tables
-as they were: that, with the offsets in the query's checkpoint, is what makes the job exactly once.
+appends there through Delta's streaming sink). Every write here is a Delta MERGE keyed so that
+redoing a batch leaves the tables as they were: that, with the offsets in the query's checkpoint,
+is what makes the job exactly once.
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ class Lake:
     def path(self, name: str) -> str:
         return str(self.root / name)
 
+    def exists(self, name: str) -> bool:
+        return (self.root / name / "_delta_log").is_dir()
+
     def read(self, spark: SparkSession, name: str) -> DataFrame:
         return spark.read.format("delta").load(self.path(name))
 
@@ -81,17 +85,6 @@ class Lake:
         shape.sparkSession.sql(
             f"CREATE TABLE IF NOT EXISTS delta.`{self.path(name)}` ({columns}) USING delta"
             + properties
-        )
-
-    def append(self, rows: DataFrame, name: str, writer_id: str, batch_id: int) -> None:
-        """Append the rows once: Delta records (``writer_id``, ``batch_id``) in the same commit
-        and skips a later append with a version not above it, so a redone batch adds nothing."""
-        (
-            rows.write.format("delta")
-            .mode("append")
-            .option("txnAppId", writer_id)
-            .option("txnVersion", str(batch_id))
-            .save(self.path(name))
         )
 
     def merge(self, source: DataFrame, name: str, keys: Sequence[str], clauses: str) -> None:
