@@ -491,7 +491,7 @@ def start_job(
         QUERY_NAME,
         spark_settings.trigger_interval_s,
         ingest.writer(source.load()),
-        str(job.lake.path(RECORDS)),
+        job.lake.path(RECORDS),
     )
     stage2 = partial(
         start,
