@@ -13,7 +13,7 @@ import pytest
 
 from tests.support import read_topic
 from tunestream.config import KafkaSettings, TopicSettings
-from tunestream.errors import ProducerFenced, SinkError
+from tunestream.errors import ProducerFenced, SinkError, TransactionAborted
 from tunestream.kafka.client import admin_client, client_config
 from tunestream.kafka.topics import TopicAdmin
 from tunestream.records import Record
@@ -92,6 +92,26 @@ def test_an_aborted_unit_leaves_nothing_visible(kafka_settings: KafkaSettings) -
     assert read_committed(kafka_settings.bootstrap, data) == [b"kept"]
     loaded = KafkaStateStore(client_config(kafka_settings), state, "s/").load()
     assert loaded == {"after": b"1"}
+
+
+def test_a_record_the_broker_refuses_aborts_the_unit_and_names_topic_and_reason(
+    kafka_settings: KafkaSettings,
+) -> None:
+    small = f"eos.small.{uuid.uuid4().hex[:8]}"
+    TopicAdmin(admin_client(kafka_settings)).create(
+        [TopicSettings(name=small, max_message_bytes=2048)]
+    )
+    sink = TransactionalSink(
+        producer_config(client_config(kafka_settings), f"refused-{uuid.uuid4().hex}")
+    )
+    sink.start([small])
+    # under the producer's limit, over the topic's: only the broker refuses it, after the send
+    unit = [Record(small, b"k", b"fits"), Record(small, b"big", random.randbytes(64 * 1024))]
+    with pytest.raises(TransactionAborted) as refused:
+        sink.write(unit)
+    assert small in str(refused.value)
+    assert "too large" in str(refused.value).lower()
+    assert read_committed(kafka_settings.bootstrap, small) == []  # nothing of the unit
 
 
 def test_a_second_producer_with_the_same_id_fences_the_first(

@@ -15,12 +15,13 @@ fences any older process holding either and aborts whatever transaction it left 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from functools import partial
 
 from confluent_kafka import KafkaError as RdKafkaError
-from confluent_kafka import KafkaException, Message, Producer
+from confluent_kafka import KafkaException, Producer
 
 from tunestream.errors import ProducerFenced, SinkError, TransactionAborted
 from tunestream.kafka.client import ClientConfig
@@ -50,9 +51,23 @@ def producer_config(base: ClientConfig, transactional_id: str) -> ClientConfig:
         "batch.size": 1024 * 1024,
         "message.max.bytes": MAX_MESSAGE_BYTES + 64 * 1024,
         "transaction.timeout.ms": 120_000,
-        # delivery reports only for failures: no Python callback per delivered record
-        "delivery.report.only.error": True,
     }
+
+
+class _ClientLog:
+    """librdkafka's log lines for one producer, into this module's logger (its own warnings and
+    errors at their level, the rest at debug). Keeps the first error line since the transaction
+    began: the cause of its failure, which the commit's own error can mask (a sequence error
+    that followed it, say)."""
+
+    def __init__(self) -> None:
+        self.first_error: str | None = None
+
+    def log(self, level: int, msg: str, *args: object) -> None:
+        line = msg % args
+        if level >= logging.ERROR and self.first_error is None:
+            self.first_error = line
+        log.log(level if level >= logging.WARNING else logging.DEBUG, "librdkafka: %s", line)
 
 
 class TransactionalSink:
@@ -64,10 +79,13 @@ class TransactionalSink:
     """
 
     def __init__(self, config: ClientConfig, *, timeout_s: float = 60.0) -> None:
-        # one delivery callback for the producer, not one per record; it sees failures only
-        self._producer = Producer({**config, "on_delivery": self._on_delivery})
+        # No delivery callback: a record that fails makes the transaction abortable, and the
+        # client logs which topic and partition refused what, and why (kept by _ClientLog for
+        # the error). A callback would cost an allocation per record and a turn of the GIL per
+        # delivery on the thread that commits (measured: about 6 % of the write path's time).
+        self._log = _ClientLog()
+        self._producer = Producer(dict(config), logger=self._log)
         self._timeout = timeout_s
-        self._failures: list[str] = []
 
     def start(self, topics: Iterable[str] = ()) -> None:
         self._call(
@@ -79,7 +97,7 @@ class TransactionalSink:
 
     def begin(self) -> None:
         """Open a transaction: a local step, no round trip to the broker."""
-        self._failures.clear()
+        self._log.first_error = None
         self._call("beginning a transaction", self._producer.begin_transaction)
 
     def produce(self, records: Iterable[Record]) -> int:
@@ -154,10 +172,6 @@ class TransactionalSink:
             )
         return self._translate("producing a record", exc)
 
-    def _on_delivery(self, error: RdKafkaError | None, message: Message) -> None:
-        if error is not None:
-            self._failures.append(f"{message.topic()}: {error.str()}")
-
     def _call(self, what: str, operation: Callable[[], object]) -> None:
         try:
             operation()
@@ -166,13 +180,22 @@ class TransactionalSink:
 
     def _translate(self, what: str, exc: KafkaException) -> SinkError:
         error: RdKafkaError = exc.args[0]
-        detail = "; ".join([error.str(), *self._failures[:1]])
-        if error.code() in _FENCED:
+        fenced = error.code() in _FENCED
+        aborted = not fenced and error.txn_requires_abort()
+        if aborted:
+            self.abort()
+        # the client's log lines queued so far (aborting served most): the cause among them
+        with contextlib.suppress(KafkaException):  # a fenced producer raises its fatal error
+            self._producer.poll(0)
+        detail = error.str()
+        cause = self._log.first_error
+        if cause is not None and detail not in cause:
+            detail = f"{detail}; {cause}"
+        if fenced:
             return ProducerFenced(
                 f"{what}: another producer with this transactional.id took over ({detail})"
             )
-        if error.txn_requires_abort():
-            self.abort()
+        if aborted:
             return TransactionAborted(f"{what}: the transaction was aborted ({detail})")
         return SinkError(f"{what} failed: {detail}")
 
