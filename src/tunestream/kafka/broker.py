@@ -162,6 +162,9 @@ class LocalBroker:
             "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
             "log.dirs": str(self.log_dir),
             "num.partitions": "1",
+            # topics are made by `tunestream topics create` with their settings, never by a
+            # client's first request with the broker's defaults
+            "auto.create.topics.enable": "false",
             "default.replication.factor": "1",
             "min.insync.replicas": "1",
             "offsets.topic.replication.factor": "1",

@@ -18,7 +18,7 @@ from confluent_kafka.admin import (
 )
 
 from tunestream.config import TopicSettings
-from tunestream.errors import TopicError
+from tunestream.errors import TopicConflict, TopicError
 
 __all__ = ["CreateOutcome", "Outcome", "TopicAdmin", "TopicState"]
 
@@ -99,6 +99,35 @@ class TopicAdmin:
             kind = Outcome.CONFLICT if diffs else Outcome.EXISTS
             outcomes.append(CreateOutcome(topic, kind, diffs))
         return outcomes
+
+    def check(self, topics: Sequence[TopicSettings]) -> tuple[str, ...]:
+        """That the topics are there to be written, and keep records as configured: TopicError
+        naming the missing ones (a producer would otherwise get them made by the broker's
+        defaults: a state topic that deletes by age and loses the state with it), TopicConflict
+        naming those with another ``cleanup.policy``. Returns the other ways they differ from
+        their settings, ``<topic>: <key>: want X, have Y`` each."""
+        states = self.describe(t.name for t in topics)
+        missing: list[str] = []
+        policies: list[str] = []
+        others: list[str] = []
+        for topic in topics:
+            state = states[topic.name]
+            if state is None:
+                missing.append(topic.name)
+            elif (policy := state.configs.get("cleanup.policy")) != topic.cleanup_policy:
+                policies.append(f"{topic.name} has {policy}, configured {topic.cleanup_policy}")
+            else:
+                others.extend(f"{topic.name}: {d}" for d in differences(topic, state))
+        if missing:
+            raise TopicError(
+                f"topics missing: {', '.join(missing)}; create them with `tunestream topics create`"
+            )
+        if policies:
+            raise TopicConflict(
+                f"topics keep records otherwise than configured (cleanup.policy): "
+                f"{'; '.join(policies)}"
+            )
+        return tuple(others)
 
     def delete(self, names: Sequence[str]) -> list[str]:
         """Delete the topics that exist; return their names."""

@@ -2,7 +2,9 @@
 
 Start-up, in this order (the order is what makes restarts safe):
 
-1. check the spec against the settings (mode, skipped resources, topics);
+1. check the spec against the settings (mode, skipped resources, topics), and the topics on the
+   cluster (there, and keeping records as configured: nothing is written into a topic the
+   broker would make up);
 2. register the transactional producers (two, taking turns with units: ``<id>`` and
    ``<id>.1``): this fences any older process with the same ids and aborts the transactions it
    left open;
@@ -28,7 +30,8 @@ from tunestream.config import Settings
 from tunestream.errors import ConfigError
 from tunestream.http.client import RestClient
 from tunestream.http.models import RateLimitConfig
-from tunestream.kafka.client import client_config
+from tunestream.kafka.client import admin_client, client_config
+from tunestream.kafka.topics import TopicAdmin
 from tunestream.runtime.committer import Committer, MemoryWriter
 from tunestream.runtime.cycle import DEAD_LETTER_TOPIC, CycleReport, CycleRunner
 from tunestream.runtime.metrics import Metrics
@@ -118,6 +121,7 @@ class Producer:
         """Run cycles until stopped (or one, with ``once``); return the last cycle's report."""
         source = self.settings.source
         transactional_id = source.transactional_id or f"tunestream-{self.spec.name}"
+        await asyncio.to_thread(self._check_topics)
         base = client_config(self.settings.kafka)
         sinks = SinkPair(base, transactional_id)
         await asyncio.to_thread(sinks.start, self.topics.values())
@@ -156,6 +160,12 @@ class Producer:
                 await self._sleep(self._delay(report, state))
         await asyncio.to_thread(sinks.close)
         return report
+
+    def _check_topics(self) -> None:
+        configured = self.settings.kafka.topics
+        admin = TopicAdmin(admin_client(self.settings.kafka))
+        for difference in admin.check([configured[key] for key in self.topics]):
+            log.warning("topic %s (other than configured)", difference)
 
     async def detect_plan(self) -> Plan:
         """Find out what the credentials may use by trying each resource once (the first page,

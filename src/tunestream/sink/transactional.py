@@ -51,6 +51,8 @@ def producer_config(base: ClientConfig, transactional_id: str) -> ClientConfig:
         "batch.size": 1024 * 1024,
         "message.max.bytes": MAX_MESSAGE_BYTES + 64 * 1024,
         "transaction.timeout.ms": 120_000,
+        # a topic that is not there is an error, not one the broker makes with its defaults
+        "allow.auto.create.topics": False,
     }
 
 

@@ -1,0 +1,79 @@
+"""The producer writes only into topics made as configured: a missing one, or one that keeps
+records otherwise (a state topic that deletes by age), stops it before anything is written."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+
+import pytest
+
+from tests.integration.producer.support import emulator_spec
+from tunestream.config import DEFAULT_TOPICS, KafkaSettings, Settings, SourceSettings
+from tunestream.errors import TopicConflict, TopicError
+from tunestream.kafka.client import admin_client
+from tunestream.kafka.topics import TopicAdmin
+from tunestream.runtime.service import Producer
+from tunestream_emulator import EmulatorHandle
+
+pytestmark = pytest.mark.integration
+
+
+def _settings(bootstrap: str) -> Settings:
+    """Settings naming topics no other test has made (none made here)."""
+    suffix = uuid.uuid4().hex[:8]
+    topics = {
+        key: {**value, "name": f"{value['name']}.{suffix}"} for key, value in DEFAULT_TOPICS.items()
+    }
+    kafka = KafkaSettings.model_validate({"bootstrap_servers": bootstrap, "topics": topics})
+    source = SourceSettings(metrics_port=None, transactional_id=f"test-{suffix}")
+    return Settings(kafka=kafka, source=source)
+
+
+def _run(settings: Settings, emulator: EmulatorHandle) -> None:
+    asyncio.run(Producer(settings, spec=emulator_spec(emulator)).run(once=True))
+
+
+def test_missing_topics_stop_the_producer_and_none_is_made(
+    kafka_settings: KafkaSettings, start_emulator: Callable[..., EmulatorHandle]
+) -> None:
+    emulator = start_emulator()
+    settings = _settings(kafka_settings.bootstrap)
+    names = [t.name for t in settings.kafka.topics.values()]
+    admin = TopicAdmin(admin_client(settings.kafka))
+    # all but the state topic, made as configured
+    admin.create([t for k, t in settings.kafka.topics.items() if k != "source_state"])
+
+    with pytest.raises(TopicError) as raised:
+        _run(settings, emulator)
+
+    state_topic = settings.kafka.topics["source_state"].name
+    assert "topics missing: " in str(raised.value)
+    assert state_topic in str(raised.value)
+    assert "tunestream topics create" in str(raised.value)
+    assert admin.describe([state_topic])[state_topic] is None, "the state topic was made"
+    assert emulator.requests()["endpoints"] == {}, "the API was asked before the topics were"
+    admin.delete(names)
+
+
+def test_a_state_topic_that_deletes_by_age_stops_the_producer(
+    kafka_settings: KafkaSettings, start_emulator: Callable[..., EmulatorHandle]
+) -> None:
+    emulator = start_emulator()
+    settings = _settings(kafka_settings.bootstrap)
+    state = settings.kafka.topics["source_state"]
+    admin = TopicAdmin(admin_client(settings.kafka))
+    admin.create(
+        [
+            *(t for k, t in settings.kafka.topics.items() if k != "source_state"),
+            state.model_copy(update={"cleanup_policy": "delete"}),
+        ]
+    )
+
+    with pytest.raises(TopicConflict) as raised:
+        _run(settings, emulator)
+
+    assert f"{state.name} has delete, configured compact" in str(raised.value)
+    assert emulator.requests()["endpoints"] == {}, "the API was asked before the topics were"
+    admin.delete([t.name for t in settings.kafka.topics.values()])
