@@ -19,7 +19,7 @@ from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from tunestream.config import Settings
 from tunestream.dashboard.checkpoint import Progress
-from tunestream.kafka.client import admin_client, client_config
+from tunestream.kafka.client import ClientLog, admin_client, client_config
 
 __all__ = ["PartitionOffsets", "TopicView"]
 
@@ -128,7 +128,8 @@ class TopicView:
                 "enable.auto.commit": False,
                 "isolation.level": "read_committed",
                 "enable.partition.eof": True,
-            }
+            },
+            logger=ClientLog(),
         )
         remaining = {p for p, o in parts.items() if o.stable > o.earliest}
         consumer.assign(

@@ -1,15 +1,40 @@
-"""librdkafka client settings derived from the validated Kafka settings."""
+"""librdkafka client settings derived from the validated Kafka settings, and the log every
+client's own lines go to."""
 
 from __future__ import annotations
+
+import logging
 
 from confluent_kafka.admin import AdminClient
 
 from tunestream.config import KafkaSettings
 from tunestream.errors import ClusterUnreachable
 
-__all__ = ["ClientConfig", "admin_client", "client_config", "wait_for_cluster"]
+__all__ = ["ClientConfig", "ClientLog", "admin_client", "client_config", "wait_for_cluster"]
 
 ClientConfig = dict[str, str | int | float | bool]
+
+log = logging.getLogger("tunestream.kafka.librdkafka")
+
+
+class ClientLog:
+    """A client's librdkafka log lines (pass it as ``logger``), into tunestream's log instead of
+    raw lines on stderr: its warnings and errors as warnings (the client retries them, or the
+    call that fails says why in tunestream's own error), the rest at debug. Keeps the first
+    error line since :meth:`clear`: the cause of a failure that the failing call's own error
+    can mask (a transaction's commit reporting a sequence error that followed it, say)."""
+
+    def __init__(self) -> None:
+        self.first_error: str | None = None
+
+    def clear(self) -> None:
+        self.first_error = None
+
+    def log(self, level: int, msg: str, *args: object) -> None:
+        line = msg % args
+        if level >= logging.ERROR and self.first_error is None:
+            self.first_error = line
+        log.log(logging.WARNING if level >= logging.WARNING else logging.DEBUG, "%s", line)
 
 
 def client_config(kafka: KafkaSettings) -> ClientConfig:
@@ -35,7 +60,7 @@ def client_config(kafka: KafkaSettings) -> ClientConfig:
 
 
 def admin_client(kafka: KafkaSettings) -> AdminClient:
-    return AdminClient(client_config(kafka))
+    return AdminClient(client_config(kafka), logger=ClientLog())
 
 
 def wait_for_cluster(admin: AdminClient, bootstrap: str, timeout_s: float) -> int:

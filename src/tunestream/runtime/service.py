@@ -30,7 +30,7 @@ from tunestream.config import Settings
 from tunestream.errors import ConfigError
 from tunestream.http.client import RestClient
 from tunestream.http.models import RateLimitConfig
-from tunestream.kafka.client import admin_client, client_config
+from tunestream.kafka.client import admin_client, client_config, wait_for_cluster
 from tunestream.kafka.topics import TopicAdmin
 from tunestream.runtime.committer import Committer, MemoryWriter
 from tunestream.runtime.cycle import DEAD_LETTER_TOPIC, CycleReport, CycleRunner
@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 STATE_TOPIC = "source_state"
 _RETRY_INTERRUPTED_S = 60.0
+_CLUSTER_TIMEOUT_S = 15.0
 
 
 def check_spec(spec: SourceSpec, settings: Settings) -> tuple[str, frozenset[str], dict[str, str]]:
@@ -162,9 +163,11 @@ class Producer:
         return report
 
     def _check_topics(self) -> None:
-        configured = self.settings.kafka.topics
-        admin = TopicAdmin(admin_client(self.settings.kafka))
-        for difference in admin.check([configured[key] for key in self.topics]):
+        kafka = self.settings.kafka
+        admin = admin_client(kafka)
+        wait_for_cluster(admin, kafka.bootstrap, _CLUSTER_TIMEOUT_S)
+        topics = [kafka.topics[key] for key in self.topics]
+        for difference in TopicAdmin(admin).check(topics):
             log.warning("topic %s (other than configured)", difference)
 
     async def detect_plan(self) -> Plan:

@@ -24,7 +24,7 @@ from confluent_kafka import KafkaError as RdKafkaError
 from confluent_kafka import KafkaException, Producer
 
 from tunestream.errors import ProducerFenced, SinkError, TransactionAborted
-from tunestream.kafka.client import ClientConfig
+from tunestream.kafka.client import ClientConfig, ClientLog
 from tunestream.records import Record
 
 __all__ = ["MAX_MESSAGE_BYTES", "SinkPair", "TransactionalSink", "pair_ids", "producer_config"]
@@ -56,22 +56,6 @@ def producer_config(base: ClientConfig, transactional_id: str) -> ClientConfig:
     }
 
 
-class _ClientLog:
-    """librdkafka's log lines for one producer, into this module's logger (its own warnings and
-    errors at their level, the rest at debug). Keeps the first error line since the transaction
-    began: the cause of its failure, which the commit's own error can mask (a sequence error
-    that followed it, say)."""
-
-    def __init__(self) -> None:
-        self.first_error: str | None = None
-
-    def log(self, level: int, msg: str, *args: object) -> None:
-        line = msg % args
-        if level >= logging.ERROR and self.first_error is None:
-            self.first_error = line
-        log.log(level if level >= logging.WARNING else logging.DEBUG, "librdkafka: %s", line)
-
-
 class TransactionalSink:
     """Writes units of records, each in one Kafka transaction.
 
@@ -82,10 +66,10 @@ class TransactionalSink:
 
     def __init__(self, config: ClientConfig, *, timeout_s: float = 60.0) -> None:
         # No delivery callback: a record that fails makes the transaction abortable, and the
-        # client logs which topic and partition refused what, and why (kept by _ClientLog for
+        # client logs which topic and partition refused what, and why (kept by ClientLog for
         # the error). A callback would cost an allocation per record and a turn of the GIL per
         # delivery on the thread that commits: time on the write path that plain producers save.
-        self._log = _ClientLog()
+        self._log = ClientLog()
         self._producer = Producer(dict(config), logger=self._log)
         self._timeout = timeout_s
 
@@ -99,7 +83,7 @@ class TransactionalSink:
 
     def begin(self) -> None:
         """Open a transaction: a local step, no round trip to the broker."""
-        self._log.first_error = None
+        self._log.clear()
         self._call("beginning a transaction", self._producer.begin_transaction)
 
     def produce(self, records: Iterable[Record]) -> int:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from tunestream.errors import SinkError
-from tunestream.kafka.client import ClientConfig
+from tunestream.kafka.client import ClientConfig, ClientLog
 from tunestream.records import Record
 
 __all__ = ["KafkaStateStore", "state_records"]
@@ -46,7 +46,8 @@ class KafkaStateStore:
                 "enable.partition.eof": True,
                 "auto.offset.reset": "earliest",
                 "fetch.message.max.bytes": 16 * 1024 * 1024,
-            }
+            },
+            logger=ClientLog(),
         )
         try:
             return self._read_all(consumer)

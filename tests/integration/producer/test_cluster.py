@@ -1,11 +1,17 @@
-"""The producer writes only into topics made as configured: a missing one, or one that keeps
-records otherwise (a state topic that deletes by age), stops it before anything is written."""
+"""The producer writes only into a cluster that answers and topics made as configured: no broker,
+a missing topic, or one that keeps records otherwise (a state topic that deletes by age) stops it
+with one line before anything is written."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -77,3 +83,25 @@ def test_a_state_topic_that_deletes_by_age_stops_the_producer(
     assert f"{state.name} has delete, configured compact" in str(raised.value)
     assert emulator.requests()["endpoints"] == {}, "the API was asked before the topics were"
     admin.delete([t.name for t in settings.kafka.topics.values()])
+
+
+def test_no_broker_gives_one_line_and_exit_1(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{probe.getsockname()[1]}"
+    (tmp_path / "tunestream.yaml").write_text(f"kafka:\n  bootstrap_servers: {address}\n")
+    environ = {**os.environ, "SPOTIFY_CLIENT_ID": "id", "SPOTIFY_CLIENT_SECRET": "secret"}
+
+    done = subprocess.run(
+        [sys.executable, "-m", "tunestream", "produce", "--once"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environ,
+        timeout=120,
+    )
+
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"tunestream: error: no Kafka broker answered at {address}")
