@@ -22,14 +22,16 @@ from tunestream.spec.models import SourceSpec
 from tunestream_emulator import EmulatorHandle
 
 
-def producer_settings(bootstrap: str, **source: Any) -> Settings:
-    """Settings with a fresh set of topics (created here) and a fresh transactional id."""
+def producer_settings(bootstrap: str, *, create_topics: bool = True, **source: Any) -> Settings:
+    """Settings with a fresh set of topics (created here unless ``create_topics`` is false) and
+    a fresh transactional id."""
     suffix = uuid.uuid4().hex[:8]
     topics = {
         key: {**value, "name": f"{value['name']}.{suffix}"} for key, value in DEFAULT_TOPICS.items()
     }
     kafka = KafkaSettings.model_validate({"bootstrap_servers": bootstrap, "topics": topics})
-    TopicAdmin(admin_client(kafka)).create(list(kafka.topics.values()))
+    if create_topics:
+        TopicAdmin(admin_client(kafka)).create(list(kafka.topics.values()))
     values: dict[str, Any] = {"metrics_port": None, "transactional_id": f"test-{suffix}"}
     values.update(source)
     return Settings(kafka=kafka, source=SourceSettings.model_validate(values))

@@ -9,14 +9,13 @@ import os
 import socket
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.integration.producer.support import emulator_spec
-from tunestream.config import DEFAULT_TOPICS, KafkaSettings, Settings, SourceSettings
+from tests.integration.producer.support import emulator_spec, producer_settings
+from tunestream.config import KafkaSettings, Settings
 from tunestream.errors import TopicConflict, TopicError
 from tunestream.kafka.client import admin_client
 from tunestream.kafka.topics import TopicAdmin
@@ -24,17 +23,6 @@ from tunestream.runtime.service import Producer
 from tunestream_emulator import EmulatorHandle
 
 pytestmark = pytest.mark.integration
-
-
-def _settings(bootstrap: str) -> Settings:
-    """Settings naming topics no other test has made (none made here)."""
-    suffix = uuid.uuid4().hex[:8]
-    topics = {
-        key: {**value, "name": f"{value['name']}.{suffix}"} for key, value in DEFAULT_TOPICS.items()
-    }
-    kafka = KafkaSettings.model_validate({"bootstrap_servers": bootstrap, "topics": topics})
-    source = SourceSettings(metrics_port=None, transactional_id=f"test-{suffix}")
-    return Settings(kafka=kafka, source=source)
 
 
 def _run(settings: Settings, emulator: EmulatorHandle) -> None:
@@ -45,7 +33,7 @@ def test_missing_topics_stop_the_producer_and_none_is_made(
     kafka_settings: KafkaSettings, start_emulator: Callable[..., EmulatorHandle]
 ) -> None:
     emulator = start_emulator()
-    settings = _settings(kafka_settings.bootstrap)
+    settings = producer_settings(kafka_settings.bootstrap, create_topics=False)
     names = [t.name for t in settings.kafka.topics.values()]
     admin = TopicAdmin(admin_client(settings.kafka))
     # all but the state topic, made as configured
@@ -67,7 +55,7 @@ def test_a_state_topic_that_deletes_by_age_stops_the_producer(
     kafka_settings: KafkaSettings, start_emulator: Callable[..., EmulatorHandle]
 ) -> None:
     emulator = start_emulator()
-    settings = _settings(kafka_settings.bootstrap)
+    settings = producer_settings(kafka_settings.bootstrap, create_topics=False)
     state = settings.kafka.topics["source_state"]
     admin = TopicAdmin(admin_client(settings.kafka))
     admin.create(
