@@ -219,12 +219,13 @@ class SourceSettings(_Model):
     The producer uses ``<id>.1`` too (two producers take turns with units)."""
     rate_limit: RateLimitConfig | None = None
     """Replaces the spec's request budget (one per API app), e.g. ``{requests_per_second: 5}``."""
-    commit_max_records: Annotated[int, Field(ge=1)] = 10_000
-    commit_max_bytes: Annotated[int, Field(ge=1)] = 32 * 1024 * 1024
+    commit_max_records: Annotated[int, Field(ge=1)] = 100_000
+    commit_max_bytes: Annotated[int, Field(ge=1)] = 256 * 1024 * 1024
     commit_max_delay_s: Annotated[float, Field(gt=0)] = 1.0
     """A transaction commits at whichever of these limits comes first (records, value bytes,
     seconds since its first record) — or, if the previous one is still committing then, once
-    that one is in (meanwhile it may grow to twice the limits)."""
+    that one is in (meanwhile it may grow to twice the limits). The delay bounds units at the
+    API's pace; the caps bound them in catch-up bursts, where fewer commits write faster."""
     metrics_port: Port | None = 9464
     """Prometheus metrics on 127.0.0.1:<port>/metrics; null: off."""
 

@@ -56,7 +56,7 @@ class _Queue:
 
     def __init__(self) -> None:
         self.items: dict[str, Context] = {}
-        self.fresh: list[str] = []  # queued since the last cut, in no group yet
+        self.fresh: dict[str, None] = {}  # queued since the last cut and still to do, in order
         self.group_of: dict[str, str] = {}
         self.groups: dict[str, set[str]] = {}
         self.dirty: set[str] = set()
@@ -72,21 +72,23 @@ class _Queue:
         for item in items:
             if item not in queued and item not in seen:
                 queued[item] = context
-                fresh.append(item)
+                fresh[item] = None
 
     def drop(self, items: Iterable[str]) -> None:
         pop, group_of, groups, dirty = self.items.pop, self.group_of.pop, self.groups, self.dirty
+        unsettled = self.fresh.pop
         for item in items:
-            if pop(item, None) is not None and (group := group_of(item, None)) is not None:
-                groups[group].discard(item)
-                dirty.add(group)
+            if pop(item, None) is not None:
+                if (group := group_of(item, None)) is None:
+                    unsettled(item, None)
+                else:
+                    groups[group].discard(item)
+                    dirty.add(group)
 
     def settle(self) -> None:
         """Put the fresh items still to do into new groups (at a cut)."""
-        items = self.items
-        # dict.fromkeys: an item queued, done and queued again in one unit is listed twice
-        fresh = [item for item in dict.fromkeys(self.fresh) if item in items]
-        self.fresh = []
+        fresh = list(self.fresh)
+        self.fresh = {}
         for start in range(0, len(fresh), GROUP_SIZE):
             members = fresh[start : start + GROUP_SIZE]
             group = uuid.uuid4().hex[:16]
