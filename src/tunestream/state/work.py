@@ -5,7 +5,8 @@ put it in the same transaction as the records it describes. Keys in the state to
 source's prefix):
 
     cycle                       the current cycle: id, mode, start, status
-    todo/<resource>/<group>     items still to fetch for <resource>, with their contexts
+    todo/<resource>/<group>     items still to fetch for <resource> and the context they share:
+                                {"context": {...}, "items": [...]}
     seen/<resource>/<id>        an item emitted in an earlier cycle (for de-duplication), with when
     cursor/<resource>/<part>    where paging a list stands (the next request), or that it is done
 
@@ -19,8 +20,12 @@ item; an item done in the unit that queued it is never written at all.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Container, Iterable, Mapping
+from collections import Counter, deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
+from itertools import compress, count, filterfalse, repeat
+from operator import is_
 from typing import Any
 
 import orjson
@@ -29,6 +34,9 @@ __all__ = ["GROUP_SIZE", "Cycle", "WorkState"]
 
 Context = dict[str, str]
 GROUP_SIZE = 100
+
+_drain: Callable[[Iterable[object]], object] = partial(deque, maxlen=0)
+"""Runs an iterator to its end, keeping nothing: ``map`` a call over items without a loop."""
 
 
 @dataclass(frozen=True)
@@ -43,58 +51,88 @@ class Cycle:
         return self.finished_at is None
 
 
-class _Queue:
-    """The items still to do for one resource, with their contexts.
+class _Group:
+    """Items still to do that share a context: a state record (``key``) once written, or a run
+    of items queued together and not yet written (``key`` is None). ``members`` may still name
+    items done since: an item belongs to the group its queue's ``where`` maps it to, and
+    ``left`` counts those."""
 
-    An item joins a group of at most ``GROUP_SIZE`` (one state record) only when the unit it was
-    queued in is cut (:meth:`settle`): until then it is in ``fresh``, and an item done in the
-    unit that queued it costs the state topic nothing. ``dirty`` holds the groups changed since
-    the last cut.
+    __slots__ = ("context", "key", "left", "members")
+
+    def __init__(self, key: str | None, context: Context, members: list[str]) -> None:
+        self.key = key
+        self.context = context
+        self.members = members
+        self.left = len(members)
+
+
+class _Queue:
+    """The items still to do for one resource, each mapped to its group.
+
+    An item joins a written group of at most ``GROUP_SIZE`` (one state record) only when the
+    unit it was queued in is cut (:meth:`settle`): until then it is in a run of ``fresh``, and
+    an item done in the unit that queued it costs the state topic nothing. A cycle queues and
+    retires every item it fetches, a page at a time, so each step costs about one lookup in
+    ``where`` per item, made by the interpreter's C (``map``, ``compress``, ``Counter``), not by
+    a Python loop; a group whose items are all done goes without looking at them again.
     """
 
-    __slots__ = ("dirty", "fresh", "group_of", "groups", "items")
+    __slots__ = ("dirty", "fresh", "where")
 
     def __init__(self) -> None:
-        self.items: dict[str, Context] = {}
-        self.fresh: dict[str, None] = {}  # queued since the last cut and still to do, in order
-        self.group_of: dict[str, str] = {}
-        self.groups: dict[str, set[str]] = {}
-        self.dirty: set[str] = set()
+        self.where: dict[str, _Group] = {}  # oldest first
+        self.fresh: list[_Group] = []  # runs queued since the last cut
+        self.dirty: set[_Group] = set()  # written groups with members done since the last cut
 
-    def join(self, group: str, item: str, context: Context) -> None:
-        self.items[item] = context
-        self.group_of[item] = group
-        self.groups.setdefault(group, set()).add(item)
+    def join(self, group: _Group) -> None:
+        self.where.update(zip(group.members, repeat(group)))
 
-    def add(self, items: Iterable[str], context: Context, seen: Container[str]) -> None:
-        """Queue the items neither queued nor in ``seen``."""
-        queued, fresh = self.items, self.fresh
-        for item in items:
-            if item not in queued and item not in seen:
-                queued[item] = context
-                fresh[item] = None
+    def add(self, items: Iterable[str], context: Context) -> int:
+        """Queue the items not queued yet; return how many."""
+        run = _Group(None, context, list(items))
+        where = self.where
+        before = len(where)
+        _drain(map(where.setdefault, run.members, repeat(run)))
+        run.left = len(where) - before
+        if run.left < len(run.members):  # some were queued already, or named twice
+            run.members = list(dict.fromkeys(self.remaining(run)))
+        if run.left:
+            self.fresh.append(run)
+        return run.left
 
     def drop(self, items: Iterable[str]) -> None:
-        pop, group_of, groups, dirty = self.items.pop, self.group_of.pop, self.groups, self.dirty
-        unsettled = self.fresh.pop
-        for item in items:
-            if pop(item, None) is not None:
-                if (group := group_of(item, None)) is None:
-                    unsettled(item, None)
-                else:
-                    groups[group].discard(item)
-                    dirty.add(group)
+        for group, done in Counter(map(self.where.pop, items, repeat(None))).items():
+            if group is not None:
+                group.left -= done
+                if group.key is not None:
+                    self.dirty.add(group)
 
-    def settle(self) -> None:
-        """Put the fresh items still to do into new groups (at a cut)."""
-        fresh = list(self.fresh)
-        self.fresh = {}
-        for start in range(0, len(fresh), GROUP_SIZE):
-            members = fresh[start : start + GROUP_SIZE]
-            group = uuid.uuid4().hex[:16]
-            self.groups[group] = set(members)
-            self.group_of.update(dict.fromkeys(members, group))
-            self.dirty.add(group)
+    def remaining(self, group: _Group) -> list[str]:
+        """The group's members still to do in it."""
+        members = group.members
+        if group.left == len(members):
+            return members
+        return list(compress(members, map(is_, map(self.where.get, members), repeat(group))))
+
+    def settle(self, keys: Iterator[str]) -> list[_Group]:
+        """Put the fresh items still to do into new groups (at a cut), consecutive runs of one
+        context together, keyed from ``keys``; return the new groups."""
+        made: list[_Group] = []
+        last: _Group | None = None
+        for run in self.fresh:
+            left = self.remaining(run) if run.left else []
+            while left:
+                if last is None or last.context != run.context or len(last.members) >= GROUP_SIZE:
+                    last = _Group(next(keys), run.context, [])
+                    made.append(last)
+                room = GROUP_SIZE - len(last.members)
+                last.members += left[:room]
+                left = left[room:]
+        self.fresh = []
+        for group in made:
+            group.left = len(group.members)
+            self.join(group)
+        return made
 
 
 class WorkState:
@@ -106,6 +144,8 @@ class WorkState:
         self._seen: dict[str, dict[str, float]] = {}
         self._cursors: dict[str, dict[str, Any]] = {}
         self._changes: dict[str, bytes | None] = {}
+        # keys of new todo groups: unique to this process (a restart loads older ones)
+        self._keys = map("{}{:x}".format, repeat(uuid.uuid4().hex[:10]), count())
         for key, raw in (loaded or {}).items():
             self._load(key, orjson.loads(raw))
 
@@ -116,9 +156,7 @@ class WorkState:
             return
         resource, _, item = rest.partition("/")
         if kind == "todo":
-            queue = self._queue(resource)
-            for queued, context in value.items():
-                queue.join(item, queued, context)
+            self._queue(resource).join(_Group(item, value["context"], value["items"]))
         elif kind == "seen":
             self._seen.setdefault(resource, {})[item] = float(value)
         elif kind == "cursor":
@@ -151,9 +189,8 @@ class WorkState:
         """Queue the items (found together: one context) as :meth:`add_todo` does each; return
         how many were queued."""
         queue = self._queues.get(resource) or self._queue(resource)
-        before = len(queue.items)
-        queue.add(items, context, self._seen.get(resource, {}) if dedupe else ())
-        return len(queue.items) - before
+        seen = self._seen.get(resource) if dedupe else None
+        return queue.add(filterfalse(seen.__contains__, items) if seen else items, context)
 
     def _queue(self, resource: str) -> _Queue:
         return self._queues.setdefault(resource, _Queue())
@@ -161,7 +198,7 @@ class WorkState:
     def todo(self, resource: str) -> dict[str, Context]:
         """The items still to do for the resource, oldest first, with their contexts."""
         queue = self._queues.get(resource)
-        return {} if queue is None else queue.items
+        return {} if queue is None else {item: group.context for item, group in queue.where.items()}
 
     def done(self, resource: str, items: Collection[str], *, remember_at: float | None) -> None:
         """The items' records are being written: drop them from the queue, remember if asked."""
@@ -208,18 +245,22 @@ class WorkState:
     def take_changes(self) -> dict[str, bytes | None]:
         """The state-topic writes accumulated since the last call (None deletes a key)."""
         for resource, queue in self._queues.items():
-            queue.settle()
             for group in queue.dirty:
-                members = queue.groups.get(group)
-                if members:
-                    items = queue.items
-                    self._put(f"todo/{resource}/{group}", {item: items[item] for item in members})
+                if group.left:
+                    group.members = queue.remaining(group)
+                    self._put_group(resource, group)
                 else:
-                    queue.groups.pop(group, None)
-                    self._delete(f"todo/{resource}/{group}")
+                    self._delete(f"todo/{resource}/{group.key}")
             queue.dirty.clear()
+            for group in queue.settle(self._keys):
+                self._put_group(resource, group)
         changes, self._changes = self._changes, {}
         return changes
+
+    def _put_group(self, resource: str, group: _Group) -> None:
+        self._put(
+            f"todo/{resource}/{group.key}", {"context": group.context, "items": group.members}
+        )
 
     def _put(self, key: str, value: Any) -> None:
         self._changes[key] = orjson.dumps(value)

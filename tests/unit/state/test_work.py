@@ -108,3 +108,20 @@ def test_add_todos_skips_items_emitted_before_when_deduplicating() -> None:
     assert state.add_todos("artists", ["a1", "a2"], {}, dedupe=True) == 1
     assert state.add_todos("artists", ["a1"], {}, dedupe=False) == 1
     assert set(state.todo("artists")) == {"a1", "a2"}
+
+
+def test_each_item_keeps_the_context_it_was_queued_with_across_a_restart() -> None:
+    state = WorkState()
+    contexts = [{"market": "SE"}, {"market": "SE"}, {"market": "GB"}, {"market": "SE"}]
+    for n, context in enumerate(contexts):
+        state.add_todos("tracks", [f"t{n}.{i}" for i in range(60)], context, dedupe=False)
+    state.done("tracks", ["t0.0", "t2.59"], remember_at=None)
+    restarted = replay(state)
+    expected = {
+        f"t{n}.{i}": context
+        for n, context in enumerate(contexts)
+        for i in range(60)
+        if f"t{n}.{i}" not in {"t0.0", "t2.59"}
+    }
+    assert restarted.todo("tracks") == expected
+    assert list(restarted.todo("tracks")) == list(expected)  # oldest first
