@@ -156,7 +156,13 @@ class WorkState:
             return
         resource, _, item = rest.partition("/")
         if kind == "todo":
-            self._queue(resource).join(_Group(item, value["context"], value["items"]))
+            queue = self._queue(resource)
+            if isinstance(value.get("items"), list):
+                queue.join(_Group(item, value["context"], value["items"]))
+            else:  # {item: context}, as tunestream wrote groups before they shared a context:
+                for queued, context in value.items():  # queued anew, rewritten at the first cut
+                    queue.add((queued,), context)
+                self._delete(key)
         elif kind == "seen":
             self._seen.setdefault(resource, {})[item] = float(value)
         elif kind == "cursor":

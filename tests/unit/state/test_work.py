@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from tunestream.state.work import WorkState
@@ -125,3 +126,14 @@ def test_each_item_keeps_the_context_it_was_queued_with_across_a_restart() -> No
     }
     assert restarted.todo("tracks") == expected
     assert list(restarted.todo("tracks")) == list(expected)  # oldest first
+
+
+def test_a_todo_group_in_the_earlier_format_is_loaded_and_rewritten_at_the_first_cut() -> None:
+    earlier = {"todo/tracks/g1": orjson.dumps({"t1": {"market": "SE"}, "t2": {"market": "GB"}})}
+    state = WorkState(earlier)
+    assert state.todo("tracks") == {"t1": {"market": "SE"}, "t2": {"market": "GB"}}
+    changes = state.take_changes()
+    assert changes["todo/tracks/g1"] is None  # the old record goes in the same transaction
+    written = {k: v for k, v in changes.items() if v is not None}
+    assert all(orjson.loads(v)["items"] for v in written.values())
+    assert WorkState(written).todo("tracks") == state.todo("tracks")
