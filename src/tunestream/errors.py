@@ -20,6 +20,7 @@ OS errors) are translated at the boundary where they occur, never passed up raw.
         │   ├── JarsMissingError the Maven-resolved broker jars are not there
         │   └── PortInUseError   a port the local broker needs is taken
         ├── ClusterUnreachable   no broker answered the metadata call in time
+        ├── StateError           the source state topic holds a record that cannot be read
         ├── SinkError            records could not be written
         │   ├── TransactionAborted   the open transaction was aborted; the unit can be redone
         │   └── ProducerFenced   a newer producer with the same transactional.id took over
@@ -46,6 +47,7 @@ __all__ = [
     "QuotaExceeded",
     "RateLimited",
     "SinkError",
+    "StateError",
     "TopicConflict",
     "TopicError",
     "TransactionAborted",
@@ -133,6 +135,10 @@ class PortInUseError(BrokerError):
 
 class ClusterUnreachable(KafkaError):
     """No broker answered within the timeout."""
+
+
+class StateError(KafkaError):
+    """A record of the source state topic cannot be read; the message names its key."""
 
 
 class SinkError(KafkaError):

@@ -30,6 +30,8 @@ from typing import Any
 
 import orjson
 
+from tunestream.errors import StateError
+
 __all__ = ["GROUP_SIZE", "Cycle", "WorkState"]
 
 Context = dict[str, str]
@@ -147,7 +149,13 @@ class WorkState:
         # keys of new todo groups: unique to this process (a restart loads older ones)
         self._keys = map("{}{:x}".format, repeat(uuid.uuid4().hex[:10]), count())
         for key, raw in (loaded or {}).items():
-            self._load(key, orjson.loads(raw))
+            try:
+                self._load(key, orjson.loads(raw))
+            except (AttributeError, KeyError, TypeError, ValueError) as exc:  # not a known shape
+                raise StateError(
+                    f"state record {key!r} cannot be read ({type(exc).__name__}: {exc}); "
+                    "was it written by something other than this version of tunestream?"
+                ) from exc
 
     def _load(self, key: str, value: Any) -> None:
         kind, _, rest = key.partition("/")

@@ -3,6 +3,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from tunestream.errors import StateError
 from tunestream.state.work import WorkState
 
 pytestmark = pytest.mark.unit
@@ -137,3 +138,19 @@ def test_a_todo_group_in_the_earlier_format_is_loaded_and_rewritten_at_the_first
     written = {k: v for k, v in changes.items() if v is not None}
     assert all(orjson.loads(v)["items"] for v in written.values())
     assert WorkState(written).todo("tracks") == state.todo("tracks")
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("todo/tracks/g1", b"{not json"),
+        ("todo/tracks/g1", b"[1, 2]"),
+        ("cycle", b'{"name": "c1"}'),
+        ("seen/albums/a1", b'"yesterday"'),
+    ],
+)
+def test_a_state_record_that_cannot_be_read_is_one_error_naming_its_key(
+    key: str, value: bytes
+) -> None:
+    with pytest.raises(StateError, match=f"state record '{key}' cannot be read"):
+        WorkState({key: value})
