@@ -37,8 +37,8 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $@
 
 # JVM: the Kafka broker's runtime classpath, resolved by Maven into build/jars/kafka, and the
-# jars the Spark job adds to PySpark's (Kafka source, Delta Lake) into build/jars/spark. Two
-# folders: the broker's kafka-clients 4.x must not meet Spark's 3.9.x.
+# jars the Spark job adds to PySpark's (Kafka source, Delta Lake, the job's own jvm/udf) into
+# build/jars/spark. Two folders: the broker's kafka-clients 4.x must not meet Spark's 3.9.x.
 jars: $(JARS)/kafka/.resolved $(JARS)/spark/.resolved
 
 $(JARS)/kafka/.resolved: jvm/kafka/pom.xml
@@ -47,10 +47,12 @@ $(JARS)/kafka/.resolved: jvm/kafka/pom.xml
 		-DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(JARS)/kafka
 	touch $@
 
-$(JARS)/spark/.resolved: jvm/spark/pom.xml
+$(JARS)/spark/.resolved: jvm/spark/pom.xml jvm/udf/pom.xml $(shell find jvm/udf/src -type f)
 	rm -rf $(JARS)/spark
 	$(MVN) -f jvm/spark/pom.xml dependency:copy-dependencies \
 		-DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(JARS)/spark
+	$(MVN) -f jvm/udf/pom.xml package
+	cp build/jvm/udf/tunestream-udf.jar $(JARS)/spark/
 	touch $@
 
 # The browser the dashboard's browser test drives (through Playwright, which downloads none):

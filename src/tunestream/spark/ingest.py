@@ -3,9 +3,9 @@
 A micro-batch is read from Kafka, parsed and appended in one pass (:func:`.parse.parse`): each
 record becomes one row of ``records`` with where it came from (topic, partition, offset, headers,
 event time) and its entity's fields in the column named after the entity; an audio analysis is
-reduced to its summary here, so the megabytes of segments never reach a table. A record that does
-not parse keeps its raw value, headers and the reason instead (stage 2 moves it to
-``quarantine``).
+reduced to its summary while it is read (:data:`.parse.SUMMARIZED`), so the megabytes of segments
+never reach a table. A record that does not parse keeps its raw value, headers and the reason
+instead (stage 2 moves it to ``quarantine``).
 
 The query is a plain DataFrame stream into Delta's own streaming sink: the plan is built once,
 no Python runs per batch, and each batch is one append that Delta commits with the query's id and
@@ -69,10 +69,7 @@ def record_rows(batch: DataFrame, topic_entities: Mapping[str, str]) -> DataFram
     bad = F.col("reason").isNotNull()
     return parsed.select(
         *RECORD_COLUMNS,
-        *(
-            (tables.analysis_summary(F.col(e)) if e == "audio_analysis" else F.col(e)).alias(e)
-            for e in ENTITIES
-        ),
+        *ENTITIES,
         "reason",
         F.when(bad, F.col("value")).alias("value"),
         F.when(bad, F.col("headers")).alias("headers"),

@@ -6,16 +6,22 @@ after the entity (null in the other entities' columns), and ``reason`` says why 
 becomes a row of the ``quarantine`` table. Reasons, first match wins: a topic the job does not
 know, an empty value (tombstone), no key, a value that is not a JSON object, a value that does not
 fit the entity's schema (a field of the wrong type), a missing id, a key that is not the value's id.
+
+An audio analysis is not parsed into a row: the JVM function ``tunestream_analysis_summary``
+(``jvm/udf``) checks it against its schema as ``from_json`` would and returns its summary
+(:data:`.schemas.ANALYSIS_SUMMARY`). ``from_json`` builds a row for every interval only for the
+job to count them, which took as long as reading the records from Kafka.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from tunestream.spark.schemas import (
+    ANALYSIS_SUMMARY,
     CORRUPT_COLUMN,
     ENTITIES,
     SCHEMA_VERSION,
@@ -27,6 +33,7 @@ __all__ = [
     "HEADERS",
     "QUARANTINE_COLUMNS",
     "RECORD_COLUMNS",
+    "SUMMARIZED",
     "kafka_rows",
     "parse",
     "quarantine_rows",
@@ -51,6 +58,17 @@ RECORD_COLUMNS = (
     "event_time",
 )
 """The columns every parsed record keeps besides its entity's document."""
+
+
+SUMMARIZED = {
+    "audio_analysis": ("tunestream_analysis_summary", "io.tunestream.spark.AnalysisSummary"),
+}
+"""Entities read by a JVM function (SQL name, class) into a summary instead of ``from_json``."""
+
+
+def _register(spark: SparkSession) -> None:
+    for name, java_class in SUMMARIZED.values():
+        spark.udf.registerJavaFunction(name, java_class, ANALYSIS_SUMMARY)
 
 
 def _header_sql(name: str) -> str:
@@ -85,14 +103,23 @@ def kafka_rows(batch: DataFrame, topic_entities: Mapping[str, str]) -> DataFrame
 
 def parse(rows: DataFrame) -> DataFrame:
     """:func:`kafka_rows` plus, per entity, a column of that name holding the parsed value of
-    the entity's rows (null in other rows), and ``reason`` (null when the row parsed)."""
+    the entity's rows (null in other rows; the summary for :data:`SUMMARIZED` entities), and
+    ``reason`` (null when the row parsed)."""
+    _register(rows.sparkSession)
     text = F.col("value").cast("string")
     entity = F.col("entity")
     options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_COLUMN}
-    docs = {
-        e: F.when(entity == e, F.from_json(text, with_corrupt(VALUE_SCHEMAS[e]), options))
-        for e in ENTITIES
-    }
+
+    def read(e: str) -> Column:
+        if e in SUMMARIZED:
+            return F.call_function(SUMMARIZED[e][0], F.col("value"))
+        return F.from_json(text, with_corrupt(VALUE_SCHEMAS[e]), options)
+
+    def misfit(e: str) -> Column:
+        doc = F.col(e)
+        return doc.isNull() if e in SUMMARIZED else doc.isNull() | doc[CORRUPT_COLUMN].isNotNull()
+
+    docs = {e: F.when(entity == e, read(e)) for e in ENTITIES}
     reason = (
         F.when(entity.isNull(), F.lit("unknown topic"))
         .when(F.col("value").isNull(), F.lit("empty value (a tombstone)"))
@@ -102,7 +129,7 @@ def parse(rows: DataFrame) -> DataFrame:
         doc = F.col(e)
         # only a value that did not fit is read a second time, to say which way it failed
         reason = reason.when(
-            (entity == e) & (doc.isNull() | doc[CORRUPT_COLUMN].isNotNull()),
+            (entity == e) & misfit(e),
             F.when(F.json_object_keys(text).isNull(), F.lit("not a JSON object")).otherwise(
                 F.lit(f"does not match spotify.{e}.{SCHEMA_VERSION}: a field has the wrong type")
             ),
@@ -114,7 +141,10 @@ def parse(rows: DataFrame) -> DataFrame:
     parsed = rows.select("*", *(d.alias(e) for e, d in docs.items()))
     return parsed.withColumn("reason", reason).select(
         *rows.columns,
-        *(F.col(e).dropFields(CORRUPT_COLUMN).alias(e) for e in ENTITIES),
+        *(
+            (F.col(e) if e in SUMMARIZED else F.col(e).dropFields(CORRUPT_COLUMN)).alias(e)
+            for e in ENTITIES
+        ),
         "reason",
     )
 

@@ -18,6 +18,7 @@ from pyspark.sql.types import (
     BooleanType,
     DataType,
     DoubleType,
+    IntegerType,
     LongType,
     StringType,
     StructField,
@@ -25,6 +26,7 @@ from pyspark.sql.types import (
 )
 
 __all__ = [
+    "ANALYSIS_SUMMARY",
     "CORRUPT_COLUMN",
     "ENTITIES",
     "IGNORED",
@@ -41,6 +43,7 @@ S: DataType = StringType()
 L: DataType = LongType()
 D: DataType = DoubleType()
 B: DataType = BooleanType()
+INT: DataType = IntegerType()
 
 
 def _struct(**fields: DataType) -> StructType:
@@ -128,13 +131,39 @@ AUDIO_ANALYSIS = _struct(
         mode=L,
         mode_confidence=D,
     ),
-    # the summary counts the intervals and the sections' key changes: one field each is parsed
+    # the summary counts the intervals and the sections' key changes: one field each is checked
     bars=_array(_struct(start=D)),
     beats=_array(_struct(start=D)),
     sections=_array(_struct(start=D, key=L)),
     segments=_array(_struct(start=D)),
     tatums=_array(_struct(start=D)),
 )
+"""What of an analysis is read and type-checked. The job does not build this row (an analysis
+runs past 1 MB, almost all of it intervals): the JVM reader ``jvm/udf`` (AnalysisSummary) checks
+these fields as ``from_json`` would and returns :data:`ANALYSIS_SUMMARY`."""
+
+ANALYSIS_SUMMARY = _struct(
+    analyzer_version=S,
+    analysis_duration_s=D,
+    analysis_tempo=D,
+    analysis_tempo_confidence=D,
+    analysis_key=L,
+    analysis_key_confidence=D,
+    analysis_mode=L,
+    analysis_mode_confidence=D,
+    analysis_time_signature=L,
+    analysis_loudness=D,
+    analysis_end_of_fade_in=D,
+    analysis_start_of_fade_out=D,
+    sections_count=INT,
+    segments_count=INT,
+    bars_count=INT,
+    beats_count=INT,
+    tatums_count=INT,
+    sections_key_changes=INT,
+)
+"""An analysis as ``records`` keeps it: ``meta.analyzer_version``, the ``track`` values, how many
+of each interval, and how many sections are in another key than the track (null key: no change)."""
 
 ARTIST = _struct(
     followers=_struct(total=L),

@@ -1,8 +1,9 @@
 """The SparkSession: master from configuration, the Maven-resolved jars as local files, Delta on.
 
 ``local[*]`` and ``spark://host:7077`` differ only in ``spark.master``. The Kafka connector and
-Delta jars come from ``build/jars/spark`` (``make jars``) through ``spark.jars``: Spark serves them
-to its executors itself, and nothing is downloaded when the job starts.
+Delta jars, and the job's own (``jvm/udf``), come from ``build/jars/spark`` (``make jars``) through
+``spark.jars``: Spark serves them to its executors itself, and nothing is downloaded when the job
+starts.
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ class SparkJobError(TunestreamError):
 def spark_jars(jars_dir: Path) -> list[Path]:
     """The jars ``make jars`` resolved for Spark; a one-line error naming the fix when missing."""
     jars = sorted(jars_dir.glob("*.jar"))
-    if not any(j.name.startswith("spark-sql-kafka") for j in jars):
-        raise SparkJobError(
-            f"the Spark Kafka connector jars are not in {jars_dir}: run `make jars` "
-            "(or set spark.jars_dir)"
-        )
+    for prefix, what in (("spark-sql-kafka", "Spark Kafka connector"), ("tunestream-udf", "job's")):
+        if not any(j.name.startswith(prefix) for j in jars):
+            raise SparkJobError(
+                f"the {what} jars are not in {jars_dir}: run `make jars` (or set spark.jars_dir)"
+            )
     return jars
 
 

@@ -27,6 +27,8 @@ from pathlib import Path
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from tunestream.spark.schemas import ANALYSIS_SUMMARY
+
 __all__ = [
     "DERIVED_TABLES",
     "ENTITY_TABLES",
@@ -270,65 +272,13 @@ def audio_features(good: DataFrame) -> DataFrame:
     return _latest(rows, "track_id")
 
 
-ANALYSIS_COLUMNS = (
-    "analysis_duration_s",
-    "analysis_tempo",
-    "analysis_tempo_confidence",
-    "analysis_key",
-    "analysis_key_confidence",
-    "analysis_mode",
-    "analysis_mode_confidence",
-    "analysis_time_signature",
-    "analysis_loudness",
-    "analysis_end_of_fade_in",
-    "analysis_start_of_fade_out",
-    "sections_count",
-    "segments_count",
-    "bars_count",
-    "beats_count",
-    "tatums_count",
-    "sections_key_changes",
-)
-
-
-def analysis_summary(doc: Column) -> Column:
-    """An audio analysis reduced to what the tables use: its track-level values and how many of
-    each interval (the analysis itself runs past 1 MB; the summary is a few dozen bytes)."""
-
-    def count(name: str) -> Column:
-        return F.when(doc[name].isNotNull(), F.size(doc[name]))
-
-    track = doc["track"]
-    return F.when(
-        doc.isNotNull(),
-        F.struct(
-            doc["meta"]["analyzer_version"].alias("analyzer_version"),
-            track["duration"].alias("analysis_duration_s"),
-            track["tempo"].alias("analysis_tempo"),
-            track["tempo_confidence"].alias("analysis_tempo_confidence"),
-            track["key"].alias("analysis_key"),
-            track["key_confidence"].alias("analysis_key_confidence"),
-            track["mode"].alias("analysis_mode"),
-            track["mode_confidence"].alias("analysis_mode_confidence"),
-            track["time_signature"].alias("analysis_time_signature"),
-            track["loudness"].alias("analysis_loudness"),
-            track["end_of_fade_in"].alias("analysis_end_of_fade_in"),
-            track["start_of_fade_out"].alias("analysis_start_of_fade_out"),
-            count("sections").alias("sections_count"),
-            count("segments").alias("segments_count"),
-            count("bars").alias("bars_count"),
-            count("beats").alias("beats_count"),
-            count("tatums").alias("tatums_count"),
-            F.when(
-                doc["sections"].isNotNull(),
-                F.size(F.filter(doc["sections"], lambda s: s["key"] != track["key"])),
-            ).alias("sections_key_changes"),
-        ),
-    )
+ANALYSIS_COLUMNS = tuple(ANALYSIS_SUMMARY.fieldNames()[1:])
+"""The summary's values after ``analyzer_version``, as ``audio_analysis`` and ``tracks_enriched``
+keep them."""
 
 
 def audio_analysis(good: DataFrame) -> DataFrame:
-    """Rows of audio analysis summaries (:func:`analysis_summary`) in ``doc``."""
+    """Rows of audio analysis summaries (:data:`.schemas.ANALYSIS_SUMMARY`) in ``doc``."""
     rows = good.select(
         F.col("key").alias("track_id"),
         F.col("doc.analyzer_version").alias("analyzer_version"),

@@ -12,15 +12,29 @@ from tunestream.spark.session import SparkJobError, kafka_options, session_conf,
 pytestmark = pytest.mark.unit
 
 
-def jars(tmp_path: Path) -> Path:
-    for name in ("spark-sql-kafka-0-10_2.13-4.2.0.jar", "delta-spark_4.2_2.13-4.4.0.jar"):
+JARS = (
+    "spark-sql-kafka-0-10_2.13-4.2.0.jar",
+    "delta-spark_4.2_2.13-4.4.0.jar",
+    "tunestream-udf.jar",
+)
+
+
+def jars(tmp_path: Path, names: tuple[str, ...] = JARS) -> Path:
+    for name in names:
         (tmp_path / name).write_bytes(b"")
     return tmp_path
 
 
-def test_missing_jars_are_one_line_naming_the_fix(tmp_path: Path) -> None:
-    with pytest.raises(SparkJobError, match=r"run `make jars`"):
-        spark_jars(tmp_path)
+@pytest.mark.parametrize(
+    ("present", "missing"),
+    [((), "Spark Kafka connector"), (JARS[:2], "job's"), (JARS[1:], "Spark Kafka connector")],
+)
+def test_missing_jars_are_one_line_naming_the_fix(
+    tmp_path: Path, present: tuple[str, ...], missing: str
+) -> None:
+    with pytest.raises(SparkJobError, match=rf"the {missing} jars are not in .* run `make jars`"):
+        spark_jars(jars(tmp_path, present))
+    assert len(spark_jars(jars(tmp_path))) == len(JARS)
 
 
 def test_master_jars_and_local_addresses_come_from_the_settings(tmp_path: Path) -> None:

@@ -1,0 +1,175 @@
+"""The JVM analysis reader against ``from_json``: the same summary, and null for the same misfits.
+
+The reference is what the job did before the reader existed, in Spark SQL: ``from_json`` with
+:data:`AUDIO_ANALYSIS` (Spark's JSON options), then the summary computed from the parsed row, null
+when the value did not fit. The inputs are the recorded Web API analysis and that analysis with
+each checked field given each kind of wrong (and right) value.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import BinaryType, IntegerType, StructField, StructType
+
+from tunestream.spark.parse import SUMMARIZED
+from tunestream.spark.schemas import (
+    ANALYSIS_SUMMARY,
+    AUDIO_ANALYSIS,
+    CORRUPT_COLUMN,
+    with_corrupt,
+)
+
+pytestmark = pytest.mark.integration
+
+RECORDED = json.loads(
+    (Path(__file__).parents[2] / "fixtures/spotify/track_audio_analysis.json").read_text()
+)
+INTERVALS = ("bars", "beats", "sections", "segments", "tatums")
+VALUES: tuple[Any, ...] = (None, "x", "NaN", "-Infinity", 1, 1.5, True, 10**20, {}, [], [1])
+
+
+def reference(doc: Column) -> Column:
+    """The summary from a ``from_json`` row (the job's expression before the reader)."""
+
+    def count(name: str) -> Column:
+        return F.when(doc[name].isNotNull(), F.size(doc[name]))
+
+    track = doc["track"]
+    return F.when(
+        doc.isNotNull() & doc[CORRUPT_COLUMN].isNull(),
+        F.struct(
+            doc["meta"]["analyzer_version"].alias("analyzer_version"),
+            track["duration"].alias("analysis_duration_s"),
+            track["tempo"].alias("analysis_tempo"),
+            track["tempo_confidence"].alias("analysis_tempo_confidence"),
+            track["key"].alias("analysis_key"),
+            track["key_confidence"].alias("analysis_key_confidence"),
+            track["mode"].alias("analysis_mode"),
+            track["mode_confidence"].alias("analysis_mode_confidence"),
+            track["time_signature"].alias("analysis_time_signature"),
+            track["loudness"].alias("analysis_loudness"),
+            track["end_of_fade_in"].alias("analysis_end_of_fade_in"),
+            track["start_of_fade_out"].alias("analysis_start_of_fade_out"),
+            count("sections").alias("sections_count"),
+            count("segments").alias("segments_count"),
+            count("bars").alias("bars_count"),
+            count("beats").alias("beats_count"),
+            count("tatums").alias("tatums_count"),
+            F.when(
+                doc["sections"].isNotNull(),
+                F.size(F.filter(doc["sections"], lambda s: s["key"] != track["key"])),
+            ).alias("sections_key_changes"),
+        ),
+    )
+
+
+def with_value(path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
+    doc = copy.deepcopy(RECORDED)
+    parent: Any = doc
+    for step in path[:-1]:
+        parent = parent[step]
+    parent[path[-1]] = value
+    return doc
+
+
+def without(path: tuple[str, ...]) -> dict[str, Any]:
+    doc = copy.deepcopy(RECORDED)
+    parent: Any = doc
+    for step in path[:-1]:
+        parent = parent[step]
+    del parent[path[-1]]
+    return doc
+
+
+def variants() -> Iterator[bytes]:
+    yield json.dumps(RECORDED).encode()
+    checked: list[tuple[str | int, ...]] = [
+        *((group, f.name) for group in ("meta", "track") for f in AUDIO_ANALYSIS[group].dataType),
+        *((name, 0, "start") for name in INTERVALS),
+        ("sections", 1, "key"),
+        ("sections", 2, "key"),
+        ("meta",),
+        ("track",),
+        *((name,) for name in INTERVALS),
+        *((name, 0) for name in INTERVALS),
+    ]
+    for path in checked:
+        for value in VALUES:
+            yield json.dumps(with_value(path, value)).encode()
+    for path in (("meta",), ("track",), ("track", "key"), ("sections",), ("segments",)):
+        yield json.dumps(without(path)).encode()
+    yield json.dumps(with_value(("sections", 3, "key"), RECORDED["track"]["key"])).encode()
+    yield json.dumps({**RECORDED, "meta": {"analyzer_version": {"nested": [1, "a"]}}}).encode()
+    yield json.dumps({**RECORDED, "extra": {"anything": [1, {"goes": None}]}}).encode()
+    yield b'{"track": {"tempo": NaN, "key": 3}, "sections": [{"key": 4}, null, {"key": 3}]}'
+    yield b"{'track': {'tempo': 120.5}, 'bars': [{'start': 0}]}"
+    yield b'{"track": {"tempo": 1e400, "duration": -0.0}, "beats": []}'
+    yield b'{"track": {"key": 007}}'
+    yield b'{"bars": [{"start": 1}], "bars": null}'
+    yield from (b"", b"null", b"[]", b"[{}]", b'"text"', b"12", b"{", b'{"a": }', b"\x00\x01")
+    yield json.dumps(RECORDED).encode()[:-1000]
+
+
+def summaries(spark: SparkSession) -> DataFrame:
+    name = SUMMARIZED["audio_analysis"][0]
+    spark.udf.registerJavaFunction(name, SUMMARIZED["audio_analysis"][1], ANALYSIS_SUMMARY)
+    values = spark.createDataFrame(
+        [(i, v) for i, v in enumerate(variants())],
+        StructType([StructField("n", IntegerType()), StructField("value", BinaryType())]),
+    )
+    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_COLUMN}
+    parsed = F.from_json(F.col("value").cast("string"), with_corrupt(AUDIO_ANALYSIS), options)
+    return values.select(
+        "n",
+        "value",
+        F.call_function(name, F.col("value")).alias("reader"),
+        reference(parsed).alias("reference"),
+    )
+
+
+def test_the_reader_summarizes_as_from_json_does(spark: SparkSession) -> None:
+    rows = summaries(spark)
+    assert rows.schema["reader"].dataType == ANALYSIS_SUMMARY
+    assert rows.schema["reference"].dataType == ANALYSIS_SUMMARY
+    differ = rows.where(~F.col("reader").eqNullSafe(F.col("reference"))).collect()
+    assert differ == [], "\n".join(
+        f"{r.value[:120]!r}: reader {r.reader}, from_json {r.reference}" for r in differ[:5]
+    )
+    counts = rows.agg(F.count("*").alias("all"), F.count("reader").alias("fit")).first()
+    assert counts is not None
+    # both outcomes are exercised, many times each
+    assert 100 < counts["fit"] < counts["all"] - 100
+
+
+def test_the_recorded_analysis_summary(spark: SparkSession) -> None:
+    first = summaries(spark).where("n = 0").select("reader.*").first()
+    assert first is not None
+    sections = RECORDED["sections"]
+    assert first.asDict() == {
+        "analyzer_version": "4.0.0",
+        "analysis_duration_s": RECORDED["track"]["duration"],
+        "analysis_tempo": 151.94,
+        "analysis_tempo_confidence": 0.453,
+        "analysis_key": 9,
+        "analysis_key_confidence": 0.538,
+        "analysis_mode": 0,
+        "analysis_mode_confidence": 0.465,
+        "analysis_time_signature": 4,
+        "analysis_loudness": -5.213,
+        "analysis_end_of_fade_in": 0.24943,
+        "analysis_start_of_fade_out": 217.58839,
+        "sections_count": len(sections),
+        "segments_count": len(RECORDED["segments"]),
+        "bars_count": len(RECORDED["bars"]),
+        "beats_count": len(RECORDED["beats"]),
+        "tatums_count": len(RECORDED["tatums"]),
+        "sections_key_changes": sum(1 for s in sections if s["key"] != 9),
+    }
