@@ -5,8 +5,12 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Reader;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -68,10 +72,23 @@ public final class AnalysisSummary implements UDF1<byte[], Row> {
       return null;
     }
     try (JsonParser parser = JSON.createParser(value)) {
-      return parser.nextToken() == JsonToken.START_OBJECT ? analysis(parser) : null;
-    } catch (IOException | Misfit e) {
+      return document(parser);
+    } catch (Misfit e) {
       return null;
+    } catch (IOException e) {
+      // Not JSON, or JSON with invalid UTF-8 in it, which Spark reads with replacement characters
+      // (it decodes the bytes to text first): read it again that way, to fit or fail as it does.
+      Reader text = new InputStreamReader(new ByteArrayInputStream(value), StandardCharsets.UTF_8);
+      try (JsonParser parser = JSON.createParser(text)) {
+        return document(parser);
+      } catch (IOException | Misfit again) {
+        return null;
+      }
     }
+  }
+
+  private static Row document(JsonParser p) throws IOException, Misfit {
+    return p.nextToken() == JsonToken.START_OBJECT ? analysis(p) : null;
   }
 
   private static Row analysis(JsonParser p) throws IOException, Misfit {
