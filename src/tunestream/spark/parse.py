@@ -16,9 +16,11 @@ job to count them, which took as long as reading the records from Kafka.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
 from tunestream.spark.schemas import (
     ANALYSIS_SUMMARY,
@@ -34,6 +36,7 @@ __all__ = [
     "QUARANTINE_COLUMNS",
     "RECORD_COLUMNS",
     "SUMMARIZED",
+    "JvmReader",
     "kafka_rows",
     "parse",
     "quarantine_rows",
@@ -60,15 +63,26 @@ RECORD_COLUMNS = (
 """The columns every parsed record keeps besides its entity's document."""
 
 
+class JvmReader(NamedTuple):
+    """A JVM function (``jvm/udf``) that reads a record's bytes into a summary: the SQL name it
+    is registered as, its class, and the summary's type (null when the value does not fit)."""
+
+    name: str
+    java_class: str
+    returns: StructType
+
+
 SUMMARIZED = {
-    "audio_analysis": ("tunestream_analysis_summary", "io.tunestream.spark.AnalysisSummary"),
+    "audio_analysis": JvmReader(
+        "tunestream_analysis_summary", "io.tunestream.spark.AnalysisSummary", ANALYSIS_SUMMARY
+    ),
 }
-"""Entities read by a JVM function (SQL name, class) into a summary instead of ``from_json``."""
+"""Entities read by a JVM function into a summary instead of ``from_json``."""
 
 
 def _register(spark: SparkSession) -> None:
-    for name, java_class in SUMMARIZED.values():
-        spark.udf.registerJavaFunction(name, java_class, ANALYSIS_SUMMARY)
+    for reader in SUMMARIZED.values():
+        spark.udf.registerJavaFunction(reader.name, reader.java_class, reader.returns)
 
 
 def _header_sql(name: str) -> str:
@@ -112,7 +126,7 @@ def parse(rows: DataFrame) -> DataFrame:
 
     def read(e: str) -> Column:
         if e in SUMMARIZED:
-            return F.call_function(SUMMARIZED[e][0], F.col("value"))
+            return F.call_function(SUMMARIZED[e].name, F.col("value"))
         return F.from_json(text, with_corrupt(VALUE_SCHEMAS[e]), options)
 
     def misfit(e: str) -> Column:

@@ -123,8 +123,8 @@ def variants() -> Iterator[bytes]:
 
 
 def summaries(spark: SparkSession) -> DataFrame:
-    name = SUMMARIZED["audio_analysis"][0]
-    spark.udf.registerJavaFunction(name, SUMMARIZED["audio_analysis"][1], ANALYSIS_SUMMARY)
+    reader = SUMMARIZED["audio_analysis"]
+    spark.udf.registerJavaFunction(reader.name, reader.java_class, reader.returns)
     values = spark.createDataFrame(
         [(i, v) for i, v in enumerate(variants())],
         StructType([StructField("n", IntegerType()), StructField("value", BinaryType())]),
@@ -134,7 +134,7 @@ def summaries(spark: SparkSession) -> DataFrame:
     return values.select(
         "n",
         "value",
-        F.call_function(name, F.col("value")).alias("reader"),
+        F.call_function(reader.name, F.col("value")).alias("reader"),
         reference(parsed).alias("reference"),
     )
 

@@ -238,25 +238,26 @@ public final class AnalysisSummary implements UDF1<byte[], Row> {
     return Arrays.copyOf(keys, count);
   }
 
-  /** True at an object, false at null; anything else does not fit a struct. */
-  private static boolean object(JsonToken token) throws Misfit {
+  /**
+   * True at the start of an object (or array, as {@code start} says), false at null; anything else
+   * does not fit.
+   */
+  private static boolean opens(JsonToken token, JsonToken start) throws Misfit {
     if (token == JsonToken.VALUE_NULL) {
       return false;
     }
-    if (token != JsonToken.START_OBJECT) {
+    if (token != start) {
       throw MISFIT;
     }
     return true;
   }
 
+  private static boolean object(JsonToken token) throws Misfit {
+    return opens(token, JsonToken.START_OBJECT);
+  }
+
   private static boolean array(JsonToken token) throws Misfit {
-    if (token == JsonToken.VALUE_NULL) {
-      return false;
-    }
-    if (token != JsonToken.START_ARRAY) {
-      throw MISFIT;
-    }
-    return true;
+    return opens(token, JsonToken.START_ARRAY);
   }
 
   /** As Spark reads a string field: a string's text, or any other value as its JSON text. */
