@@ -71,21 +71,20 @@ def reference(doc: Column) -> Column:
     )
 
 
-def with_value(path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
+REMOVED = object()
+"""For :func:`edited`: take the field out instead of setting it."""
+
+
+def edited(path: tuple[str | int, ...], value: Any = REMOVED) -> dict[str, Any]:
+    """The recorded analysis with the field at ``path`` set to ``value`` (or removed)."""
     doc = copy.deepcopy(RECORDED)
     parent: Any = doc
     for step in path[:-1]:
         parent = parent[step]
-    parent[path[-1]] = value
-    return doc
-
-
-def without(path: tuple[str, ...]) -> dict[str, Any]:
-    doc = copy.deepcopy(RECORDED)
-    parent: Any = doc
-    for step in path[:-1]:
-        parent = parent[step]
-    del parent[path[-1]]
+    if value is REMOVED:
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
     return doc
 
 
@@ -103,10 +102,10 @@ def variants() -> Iterator[bytes]:
     ]
     for path in checked:
         for value in VALUES:
-            yield json.dumps(with_value(path, value)).encode()
+            yield json.dumps(edited(path, value)).encode()
     for path in (("meta",), ("track",), ("track", "key"), ("sections",), ("segments",)):
-        yield json.dumps(without(path)).encode()
-    yield json.dumps(with_value(("sections", 3, "key"), RECORDED["track"]["key"])).encode()
+        yield json.dumps(edited(path)).encode()
+    yield json.dumps(edited(("sections", 3, "key"), RECORDED["track"]["key"])).encode()
     yield json.dumps({**RECORDED, "meta": {"analyzer_version": {"nested": [1, "a"]}}}).encode()
     yield json.dumps({**RECORDED, "extra": {"anything": [1, {"goes": None}]}}).encode()
     yield b'{"track": {"tempo": NaN, "key": 3}, "sections": [{"key": 4}, null, {"key": 3}]}'
