@@ -1,4 +1,4 @@
-"""Stage 1 of the job: the Spotify topics → the ``records`` table, through Delta's streaming sink.
+"""Stage 1 of the job: the Spotify topics → the ``records`` table, through Spark's file sink.
 
 A micro-batch is read from Kafka, parsed and appended in one pass (:func:`.parse.parse`): each
 record becomes one row of ``records`` with where it came from (topic, partition, offset, headers,
@@ -7,19 +7,22 @@ reduced to its summary while it is read (:data:`.parse.SUMMARIZED`), so the mega
 never reach a table. A record that does not parse keeps its raw value, headers and the reason
 instead (stage 2 moves it to ``quarantine``).
 
-The query is a plain DataFrame stream into Delta's own streaming sink: the plan is built once,
-no Python runs per batch, and each batch is one append that Delta commits with the query's id and
-the batch id — a batch redone after a crash appends nothing twice, and a new checkpoint (a new
-query id) is never mistaken for an old one. One append is the cheapest commit a table can take —
-no cache, no second pass, no MERGE — which is what keeps a record's way from Kafka to its row at
-a few seconds; the keyed MERGEs that make the entity and derived tables are stage 2 (:mod:`.job`),
-which streams from ``records``.
+The query is a plain DataFrame stream into Spark's Parquet file sink: the plan is built once, no
+Python runs per batch, and each batch is Parquet files plus one entry in the sink's own log
+(``records/_spark_metadata``), written only after the files. Readers — stage 2's file source,
+``tunestream query`` — take the files that log lists, so the files of a batch killed before its
+entry are never read, and a batch redone after a crash whose entry exists is skipped: nothing
+twice. ``records`` is the one table only ever appended to, which is why it is not a Delta table:
+Delta's streaming sink rebuilds the table's state in every batch to make its append idempotent
+(three Spark jobs a batch, measured), which the file sink's log does not need. The keyed MERGEs
+that make the entity and derived tables are stage 2 (:mod:`.job`), which streams from ``records``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -36,8 +39,10 @@ from pyspark.sql.types import (
 )
 
 from tunestream.spark import tables
+from tunestream.spark.commits import SINK_LOG, last_batch
 from tunestream.spark.parse import RECORD_COLUMNS, kafka_rows, parse
 from tunestream.spark.schemas import ENTITIES
+from tunestream.spark.session import SparkJobError
 
 __all__ = ["KAFKA_SOURCE_SCHEMA", "RECORDS", "Ingest", "record_rows"]
 
@@ -83,16 +88,39 @@ class Ingest:
     lake: tables.Lake
     topic_entities: Mapping[str, str]
 
-    def create_tables(self, spark: SparkSession) -> None:
-        shape = record_rows(spark.createDataFrame([], KAFKA_SOURCE_SCHEMA), self.topic_entities)
-        # statistics (for data skipping) on the flat columns in front, not the documents' fields
-        self.lake.create(shape, RECORDS, indexed_columns=len(RECORD_COLUMNS))
+    @property
+    def path(self) -> str:
+        return self.lake.path(RECORDS)
+
+    def shape(self, spark: SparkSession) -> DataFrame:
+        """``records`` with no rows: its columns (as stage 2's file source reads them) and the
+        shapes of the tables made from them."""
+        return record_rows(spark.createDataFrame([], KAFKA_SOURCE_SCHEMA), self.topic_entities)
+
+    def check(self, checkpoint: Path, readers: Path) -> None:
+        """Refuse to start stage 1 (from ``checkpoint``) on a ``records`` it would lose batches
+        of: one an earlier version kept as a Delta table, or one whose sink log is ahead of the
+        checkpoint (a new or older checkpoint: the sink would take the next batches for ones it
+        has, and skip them). ``readers``: the checkpoint of the query that reads ``records``."""
+        again = (
+            f"move {self.path} away and delete the checkpoint {readers} to read the topics into "
+            "records again (the other tables are keyed: nothing doubles)"
+        )
+        if self.lake.exists(RECORDS):
+            raise SparkJobError(f"{self.path} is a Delta table (an earlier version's): {again}")
+        logged = last_batch(Path(self.path) / SINK_LOG)
+        started = last_batch(checkpoint / "offsets")
+        if logged is not None and (started is None or started < logged):
+            raise SparkJobError(
+                f"{self.path} holds batches up to {logged} but the checkpoint {checkpoint} "
+                f"{'has none' if started is None else f'only up to {started}'}: restore the "
+                f"checkpoint, or {again}"
+            )
 
     def writer(self, source: DataFrame) -> DataStreamWriter:
-        """The Kafka source's stream as ``records`` rows, appended (start it with the table's
-        path)."""
+        """The Kafka source's stream as ``records`` rows, appended (start it with :attr:`path`)."""
         # A task per Kafka partition is mostly scheduling for a small batch; a few per core keep
         # a large one balanced (a topic of big documents is not one task's work).
         partitions = 4 * source.sparkSession.sparkContext.defaultParallelism
         rows = record_rows(source.coalesce(partitions), self.topic_entities)
-        return rows.writeStream.format("delta").outputMode("append")
+        return rows.writeStream.format("parquet").outputMode("append")

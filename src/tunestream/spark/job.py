@@ -2,13 +2,14 @@
 
 Two Structured Streaming queries in one application. Stage 1 reads the five topics
 (``read_committed``: only records of committed producer transactions) and appends each batch to
-``records`` once, through Delta's streaming sink. Stage 2 (:meth:`Job.process_batch`) streams
-``records`` into ``quarantine`` (what did not parse), the entity tables and the derived ones.
-Each query commits a batch's offsets to its checkpoint only after the batch was written, so a
-killed job redoes its last batch of each on restart: stage 1's appends are idempotent (Delta's
-sink commits the query's id and the batch id with the data and skips a batch it has), stage 2's
-writes are keyed Delta MERGEs — no row missing, none doubled. The queries share the cores
-through fair scheduling, so stage 2's MERGEs do not hold up the appends of stage 1.
+``records`` once, through Spark's Parquet file sink. Stage 2 (:meth:`Job.process_batch`) streams
+``records`` (the file source, over the files the sink's log lists) into ``quarantine`` (what did
+not parse), the entity tables and the derived ones. Each query commits a batch's offsets to its
+checkpoint only after the batch was written, so a killed job redoes its last batch of each on
+restart: stage 1's appends are idempotent (the sink's log has an entry per batch id, and a batch
+it has is skipped), stage 2's writes are keyed Delta MERGEs — no row missing, none doubled. The
+queries share the cores through fair scheduling, so stage 2's MERGEs do not hold up the appends
+of stage 1.
 
 A stage-2 batch costs a fixed number of Spark jobs, not one per table it might touch: one aggregate
 says which entities the batch holds (filling the cache every later step reads); tables it does not
@@ -35,7 +36,7 @@ from pyspark.sql.streaming.readwriter import DataStreamWriter
 
 from tunestream.config import Settings
 from tunestream.spark import tables
-from tunestream.spark.ingest import KAFKA_SOURCE_SCHEMA, RECORDS, Ingest, record_rows
+from tunestream.spark.ingest import Ingest
 from tunestream.spark.parse import QUARANTINE_COLUMNS, RECORD_COLUMNS
 from tunestream.spark.session import kafka_options
 
@@ -130,13 +131,13 @@ class Job:
         return cls(tables.Lake(root), topics, settings.spark.features_timeout_s)
 
     def create_tables(self, spark: SparkSession) -> None:
-        """Create every table, empty, that does not exist yet (their schemas come from the code).
-        When all exist, nothing is built: the derived tables' plans take seconds to analyse."""
-        names = (RECORDS, tables.QUARANTINE, *tables.ENTITY_TABLES, *tables.DERIVED_TABLES)
+        """Create every Delta table, empty, that does not exist yet (their schemas come from the
+        code; ``records`` is made by stage 1's sink). When all exist, nothing is built: the
+        derived tables' plans take seconds to analyse."""
+        names = (tables.QUARANTINE, *tables.ENTITY_TABLES, *tables.DERIVED_TABLES)
         if all(map(self.lake.exists, names)):
             return
-        Ingest(self.lake, self.topic_entities).create_tables(spark)
-        records = record_rows(spark.createDataFrame([], KAFKA_SOURCE_SCHEMA), self.topic_entities)
+        records = Ingest(self.lake, self.topic_entities).shape(spark)
         self.lake.create(records.select(*QUARANTINE_COLUMNS), tables.QUARANTINE)
         for entity, (name, build, _) in _ENTITIES.items():
             self.lake.create(build(_documents(records, entity)), name)
@@ -457,8 +458,9 @@ def start_job(
     up (stage 1 first, then stage 2)."""
     job = job or Job.from_settings(settings)
     ingest = Ingest(job.lake, job.topic_entities)
-    job.create_tables(spark)
     checkpoints = settings.spark.checkpoints_path(settings.data_dir)
+    ingest.check(checkpoints / QUERY_NAME, checkpoints / TABLES_QUERY_NAME)
+    job.create_tables(spark)
     source = (
         spark.readStream.format("kafka")
         .options(**kafka_options(settings.kafka))
@@ -485,20 +487,20 @@ def start_job(
         finally:
             context.setLocalProperty("spark.scheduler.pool", None)  # type: ignore[arg-type]
 
-    records = spark.readStream.format("delta").load(job.lake.path(RECORDS))
     spark_settings = settings.spark
     first = start(
-        QUERY_NAME,
-        spark_settings.trigger_interval_s,
-        ingest.writer(source.load()),
-        job.lake.path(RECORDS),
+        QUERY_NAME, spark_settings.trigger_interval_s, ingest.writer(source.load()), ingest.path
     )
-    stage2 = partial(
-        start,
-        TABLES_QUERY_NAME,
-        spark_settings.tables_trigger_interval_s,
-        records.writeStream.foreachBatch(job.process_batch),
-    )
+
+    def stage2() -> StreamingQuery:
+        # after stage 1 started: its sink made the folder and its log, which the source reads
+        records = spark.readStream.schema(ingest.shape(spark).schema).parquet(ingest.path)
+        return start(
+            TABLES_QUERY_NAME,
+            spark_settings.tables_trigger_interval_s,
+            records.writeStream.foreachBatch(job.process_batch),
+        )
+
     if available_now:
         return Streams([first], then=stage2)
     return Streams([first, stage2()])

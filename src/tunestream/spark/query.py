@@ -1,7 +1,9 @@
-"""``tunestream spark query "SQL"``: DuckDB over the job's Delta tables, without starting Spark.
+"""``tunestream spark query "SQL"``: DuckDB over the job's tables, without starting Spark.
 
-Every Delta table under the tables folder is a view named after its folder (``tracks_enriched``,
-``release_stats`` …), read through delta-rs at its latest version. Times are shown in UTC.
+Every table under the tables folder is a view named after its folder (``tracks_enriched``,
+``release_stats`` …): a Delta table read through delta-rs at its latest version; ``records``, which
+Spark's file sink writes, as the Parquet files its log lists (those of committed batches only).
+Times are shown in UTC.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import duckdb
 from deltalake import DeltaTable
 
 from tunestream.errors import TunestreamError
+from tunestream.spark.commits import SINK_LOG, sink_files
 
 __all__ = ["QueryError", "connect", "run_sql", "table_names"]
 
@@ -20,11 +23,19 @@ class QueryError(TunestreamError):
     """A query over the tables failed (exit 1)."""
 
 
+def _is_delta(table: Path) -> bool:
+    return (table / "_delta_log").is_dir()
+
+
 def table_names(root: Path) -> list[str]:
-    """The Delta tables under ``root``."""
+    """The tables under ``root``: Delta tables, and file-sink tables with a committed batch."""
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if (p / "_delta_log").is_dir())
+    return sorted(
+        p.name
+        for p in root.iterdir()
+        if _is_delta(p) or ((p / SINK_LOG).is_dir() and sink_files(p))
+    )
 
 
 def connect(root: Path) -> duckdb.DuckDBPyConnection:
@@ -35,7 +46,12 @@ def connect(root: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     for name in names:
-        con.register(name, DeltaTable(str(root / name)).to_pyarrow_dataset())
+        table = root / name
+        if _is_delta(table):
+            con.register(name, DeltaTable(str(table)).to_pyarrow_dataset())
+        else:
+            files = [str(f) for f in sink_files(table)]
+            con.read_parquet(files, union_by_name=True).create_view(name)
     return con
 
 

@@ -21,6 +21,7 @@ from tests.integration.spark.catalog import (
 from tests.integration.spark.conftest import job_settings
 from tunestream.config import KafkaSettings, Settings
 from tunestream.spark.job import start_job
+from tunestream.spark.query import connect
 
 pytestmark = pytest.mark.integration
 
@@ -73,6 +74,11 @@ def catalog() -> Catalog:
 def table(spark: SparkSession, settings: Settings, name: str) -> list[dict[str, Any]]:
     path = settings.spark.tables_path(settings.data_dir) / name
     return [r.asDict() for r in spark.read.format("delta").load(str(path)).collect()]
+
+
+def input_count(cat: Catalog) -> int:
+    """How many records :func:`produce_input` commits to the topics."""
+    return len(cat.records) + len(POISON) + 1
 
 
 def produce_input(kafka: KafkaSettings) -> Catalog:
@@ -163,6 +169,12 @@ KEYS = {
 
 def assert_tables(spark: SparkSession, settings: Settings, cat: Catalog) -> None:
     """Every table holds exactly what the catalog implies: nothing missing, nothing twice."""
+    # records as its readers see it (the files its sink's log lists): each Kafka record once
+    records = connect(settings.spark.tables_path(settings.data_dir)).sql(
+        'SELECT topic, "partition", "offset" FROM records'
+    )
+    offsets = records.fetchall()
+    assert len(set(offsets)) == len(offsets) == input_count(cat)
     for name, keys in KEYS.items():
         rows = table(spark, settings, name)
         assert len({tuple(r[k] for k in keys) for r in rows}) == len(rows), f"{name}: duplicates"
