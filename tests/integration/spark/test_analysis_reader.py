@@ -119,6 +119,46 @@ def variants() -> Iterator[bytes]:
     yield b'{"track": {"key": "\xff"}}'
     yield from (b"", b"null", b"[]", b"[{}]", b'"text"', b"12", b"{", b'{"a": }', b"\x00\x01")
     yield json.dumps(RECORDED).encode()[:-1000]
+    yield from strictness()
+
+
+def strictness() -> Iterator[bytes]:
+    """Where plain strict JSON (which the reader tokenizes itself) ends and Jackson takes over:
+    both sides of each edge."""
+    yield json.dumps(RECORDED, indent="\t").encode()
+    yield json.dumps(
+        {**RECORDED, "meta": {"analyzer_version": "4.0-é"}}, ensure_ascii=False
+    ).encode()
+    yield json.dumps({**RECORDED, "meta": {"analyzer_version": "4.0-é"}}).encode()
+    track = b'"track": {"tempo": 1.5, "key": 2}'
+    for text in (
+        b'"4\\u002e0"', b'"a\\"b\\/c\\\\"', b'"\\ud800"', b'"a\x01b"', b'"a\x7fb"',
+        b'"\\x"', b'"\\u12g4"', b'"it\\\'s"', b"4", b"true", b"[1, {}]", b"nul", b"fals",
+    ):  # fmt: skip
+        yield b'{"meta": {"analyzer_version": %s}, %s}' % (text, track)
+        yield b'{"meta": {"platform": %s}, %s, "bars": [{"x": %s}]}' % (text, track, text)
+    for number in (
+        b"-0", b"0", b"-0.0", b"1E2", b"1e-2", b"2.5E+1", b"123456789012345678",
+        b"1234567890123456789", b"-9223372036854775808", b"1.", b".5", b"+1", b"1e", b"-",
+        b"00", b"1" + b"0" * 120, b"1." + b"1" * 150, b"0.1e999", b"5e-400",
+    ):  # fmt: skip
+        yield b'{"track": {"tempo": %s, "key": %s}, "bars": [{"start": %s}]}' % ((number,) * 3)
+    for name in (b"tr\\u0061ck", b'a\\"b', b"x" * 2000, b"caf\xc3\xa9"):
+        yield b'{"%s": {"tempo": 1}, %s, "b\\u0061rs": [{"start": 1}]}' % (name, track)
+    for depth in (40, 70):
+        yield b'{"extra": %s, %s}' % (b"[" * depth + b"]" * depth, track)
+    yield from (
+        b'{"track": {"tempo": 1,}, "bars": []}',
+        b'{"track": {"tempo": 1}, "bars": [{"start": 1},]}',
+        b'{"track" {"tempo": 1}}',
+        b'{"track": {"tempo": 1} "bars": []}',
+        b'{"track": {"tempo": 1}} trailing',
+        b'{"track": {"tempo": 1}}{"bars":',
+        b'  \r\n\t{ "track" :{"tempo":1} }',
+        b'{"track":\x0c{"tempo": 1}}',
+        b'\xef\xbb\xbf{"track": {"tempo": 1}}',
+        b'{"track": {"tempo": 1}, "bars": [{"start": 1}, null, [], 2]}',
+    )
 
 
 def summaries(spark: SparkSession) -> DataFrame:

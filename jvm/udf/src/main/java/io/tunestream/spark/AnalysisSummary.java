@@ -1,7 +1,6 @@
 package io.tunestream.spark;
 
 import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
@@ -9,7 +8,6 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Reader;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -25,16 +23,20 @@ import org.apache.spark.sql.api.java.UDF1;
  * type is {@code ANALYSIS_SUMMARY} in {@code tunestream.spark.schemas}, field for field.
  *
  * <p>An analysis is mostly per-segment pitch and timbre vectors no table reads. {@code from_json}
- * builds a row for every interval to count them; this reader streams the bytes through Jackson once
- * and builds nothing for them. It checks what {@code from_json} would with {@code AUDIO_ANALYSIS}
- * (the fields that schema names, type by type, with Spark's JSON options): a value that does not fit
- * gives null, which the job quarantines with its reason, as it does for the other entities.
+ * builds a row for every interval to count them; this reader streams the bytes once and builds
+ * nothing for them. It checks what {@code from_json} would with {@code AUDIO_ANALYSIS} (the fields
+ * that schema names, type by type, with Spark's JSON options): a value that does not fit gives
+ * null, which the job quarantines with its reason, as it does for the other entities.
+ *
+ * <p>Plain strict JSON (the Web API's) is tokenized by {@link StrictJson}. Anything else, and every
+ * value that does not fit, is read as Spark reads it: the bytes decoded to text, then Jackson with
+ * Spark's options.
  */
 public final class AnalysisSummary implements UDF1<byte[], Row> {
   private static final long serialVersionUID = 1L;
 
   /** Spark's JSON defaults: single quotes and NaN/Infinity accepted, nothing else lenient. */
-  private static final JsonFactory JSON =
+  static final JsonFactory JSON =
       JsonFactory.builder()
           .enable(JsonReadFeature.ALLOW_SINGLE_QUOTES)
           .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
@@ -71,27 +73,26 @@ public final class AnalysisSummary implements UDF1<byte[], Row> {
     if (value == null) {
       return null;
     }
-    try (JsonParser parser = JSON.createParser(value)) {
-      return document(parser);
-    } catch (Misfit e) {
+    try {
+      return document(new StrictJson(value));
+    } catch (IOException | Misfit e) {
+      // not plain strict JSON, or a value that does not fit: read as Spark reads it, below
+    }
+    // Spark decodes the bytes to text first (invalid UTF-8 becomes replacement characters, a byte
+    // order mark a character of the text), then runs Jackson over it: so does this reader.
+    Reader text = new InputStreamReader(new ByteArrayInputStream(value), StandardCharsets.UTF_8);
+    try (JsonParser parser = JSON.createParser(text)) {
+      return document(new Tokens.Jackson(parser));
+    } catch (IOException | Misfit e) {
       return null;
-    } catch (IOException e) {
-      // Not JSON, or JSON with invalid UTF-8 in it, which Spark reads with replacement characters
-      // (it decodes the bytes to text first): read it again that way, to fit or fail as it does.
-      Reader text = new InputStreamReader(new ByteArrayInputStream(value), StandardCharsets.UTF_8);
-      try (JsonParser parser = JSON.createParser(text)) {
-        return document(parser);
-      } catch (IOException | Misfit again) {
-        return null;
-      }
     }
   }
 
-  private static Row document(JsonParser p) throws IOException, Misfit {
+  private static Row document(Tokens p) throws IOException, Misfit {
     return p.nextToken() == JsonToken.START_OBJECT ? analysis(p) : null;
   }
 
-  private static Row analysis(JsonParser p) throws IOException, Misfit {
+  private static Row analysis(Tokens p) throws IOException, Misfit {
     String analyzerVersion = null;
     Object[] track = new Object[TRACK.size()];
     Integer bars = null, beats = null, segments = null, tatums = null;
@@ -143,7 +144,7 @@ public final class AnalysisSummary implements UDF1<byte[], Row> {
         keyChanges);
   }
 
-  private static String meta(JsonParser p, JsonToken token) throws IOException, Misfit {
+  private static String meta(Tokens p, JsonToken token) throws IOException, Misfit {
     if (!object(token)) {
       return null;
     }
@@ -160,7 +161,7 @@ public final class AnalysisSummary implements UDF1<byte[], Row> {
     return analyzerVersion;
   }
 
-  private static Object[] track(JsonParser p, JsonToken token) throws IOException, Misfit {
+  private static Object[] track(Tokens p, JsonToken token) throws IOException, Misfit {
     Object[] values = new Object[TRACK.size()];
     if (!object(token)) {
       return values;
@@ -181,7 +182,7 @@ public final class AnalysisSummary implements UDF1<byte[], Row> {
   }
 
   /** How many elements; each an object (or null) whose {@code start} is a number. */
-  private static Integer intervals(JsonParser p, JsonToken token) throws IOException, Misfit {
+  private static Integer intervals(Tokens p, JsonToken token) throws IOException, Misfit {
     if (!array(token)) {
       return null;
     }
@@ -191,7 +192,7 @@ public final class AnalysisSummary implements UDF1<byte[], Row> {
       count++;
       if (object(element)) {
         while (p.nextToken() == JsonToken.FIELD_NAME) {
-          boolean start = p.currentName().equals("start");
+          boolean start = p.currentNameIs("start");
           JsonToken value = p.nextToken();
           if (start) {
             checkNumber(p, value);
@@ -207,7 +208,7 @@ public final class AnalysisSummary implements UDF1<byte[], Row> {
   private static final long NO_KEY = Long.MIN_VALUE;
 
   /** Each section's key ({@link #NO_KEY} when null); {@code start} a number, as for intervals. */
-  private static long[] sections(JsonParser p, JsonToken token) throws IOException, Misfit {
+  private static long[] sections(Tokens p, JsonToken token) throws IOException, Misfit {
     if (!array(token)) {
       return null;
     }
@@ -261,22 +262,15 @@ public final class AnalysisSummary implements UDF1<byte[], Row> {
   }
 
   /** As Spark reads a string field: a string's text, or any other value as its JSON text. */
-  private static String string(JsonParser p, JsonToken token) throws IOException {
+  private static String string(Tokens p, JsonToken token) throws IOException {
     if (token == JsonToken.VALUE_NULL) {
       return null;
     }
-    if (token == JsonToken.VALUE_STRING) {
-      return p.getText();
-    }
-    StringWriter text = new StringWriter();
-    try (JsonGenerator generator = JSON.createGenerator(text)) {
-      generator.copyCurrentStructure(p);
-    }
-    return text.toString();
+    return token == JsonToken.VALUE_STRING ? p.getText() : p.valueAsJson();
   }
 
   /** As Spark reads a long: an integer that fits, else it does not fit. */
-  private static Long integer(JsonParser p, JsonToken token) throws IOException, Misfit {
+  private static Long integer(Tokens p, JsonToken token) throws IOException, Misfit {
     if (token == JsonToken.VALUE_NULL) {
       return null;
     }
@@ -287,7 +281,7 @@ public final class AnalysisSummary implements UDF1<byte[], Row> {
   }
 
   /** As Spark reads a double: any number, or the strings Spark takes for NaN and the infinities. */
-  private static Double number(JsonParser p, JsonToken token) throws IOException, Misfit {
+  private static Double number(Tokens p, JsonToken token) throws IOException, Misfit {
     return switch (token) {
       case VALUE_NULL -> null;
       case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> p.getDoubleValue();
@@ -302,7 +296,7 @@ public final class AnalysisSummary implements UDF1<byte[], Row> {
   }
 
   /** {@link #number}'s check without converting the text (an interval's start is not kept). */
-  private static void checkNumber(JsonParser p, JsonToken token) throws IOException, Misfit {
+  private static void checkNumber(Tokens p, JsonToken token) throws IOException, Misfit {
     if (token != JsonToken.VALUE_NUMBER_FLOAT && token != JsonToken.VALUE_NUMBER_INT) {
       number(p, token);
     }
