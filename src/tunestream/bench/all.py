@@ -223,9 +223,14 @@ def _ingest(state: _Run) -> None:
 def _spark(state: _Run) -> None:
     from tunestream.spark.bench import report, run_bench
 
-    albums, tracks, live = (20, 2, 10.0) if state.options.quick else (200, 5, 30.0)
-    command = f"tunestream bench spark --albums {albums} --tracks {tracks} --live-seconds {live:g}"
-    result = run_bench(state.settings, albums=albums, tracks_per_album=tracks, live_seconds=live)
+    albums, tracks, live, rounds = (20, 2, 10.0, 1) if state.options.quick else (200, 5, 30.0, 3)
+    command = (
+        f"tunestream bench spark --albums {albums} --tracks {tracks} --live-seconds {live:g} "
+        f"--rounds {rounds}"
+    )
+    result = run_bench(
+        state.settings, albums=albums, tracks_per_album=tracks, live_seconds=live, rounds=rounds
+    )
     state.spark_records_per_s = result.job_records_per_s
     plot = bars(
         state.options.figures / "spark.png",

@@ -85,6 +85,9 @@ def spark(
     live_seconds: Annotated[
         float, typer.Option(min=1, help="How long records arrive for the latency phase.")
     ] = 30.0,
+    rounds: Annotated[
+        int, typer.Option(min=1, help="Measured rounds of the no-op read and of stage 1.")
+    ] = 3,
     output: Output = DEFAULT_REPORT,
     write: Write = True,
 ) -> None:
@@ -92,11 +95,15 @@ def spark(
     from tunestream.spark.bench import report, run_bench
 
     result = run_bench(
-        settings_of(ctx), albums=albums, tracks_per_album=tracks, live_seconds=live_seconds
+        settings_of(ctx),
+        albums=albums,
+        tracks_per_album=tracks,
+        live_seconds=live_seconds,
+        rounds=rounds,
     )
     command = (
         f"tunestream bench spark --albums {albums} --tracks {tracks} "
-        f"--live-seconds {live_seconds:g}"
+        f"--live-seconds {live_seconds:g} --rounds {rounds}"
     )
     body = report(result, command)
     typer.echo(body)
