@@ -223,7 +223,7 @@ def _ingest(state: _Run) -> None:
 def _spark(state: _Run) -> None:
     from tunestream.spark.bench import report, run_bench
 
-    albums, tracks, live, rounds = (20, 2, 10.0, 1) if state.options.quick else (200, 5, 30.0, 3)
+    albums, tracks, live, rounds = (20, 2, 10.0, 1) if state.options.quick else (200, 5, 30.0, 5)
     command = (
         f"tunestream bench spark --albums {albums} --tracks {tracks} --live-seconds {live:g} "
         f"--rounds {rounds}"

@@ -87,7 +87,7 @@ def spark(
     ] = 30.0,
     rounds: Annotated[
         int, typer.Option(min=1, help="Measured rounds of the no-op read and of stage 1.")
-    ] = 3,
+    ] = 5,
     output: Output = DEFAULT_REPORT,
     write: Write = True,
 ) -> None:

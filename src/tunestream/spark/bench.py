@@ -235,7 +235,7 @@ def run_bench(
     albums: int = 200,
     tracks_per_album: int = 5,
     live_seconds: float = 30,
-    rounds: int = 3,
+    rounds: int = 5,
 ) -> BenchResult:
     """Run the three phases against ``settings.kafka`` with ``settings.spark.master``."""
     load_average = os.getloadavg()[0]

@@ -14,7 +14,7 @@ segments), ``artists``. Derived tables, recomputed for what a batch touched:
 - ``artist_activity``: per day (of discovery), artist and genre: new releases and their tracks.
 
 Stage 2 of the job (:mod:`.job`) writes them from the ``records`` table (stage 1, :mod:`.ingest`,
-appends there through Delta's streaming sink). Every write here is a Delta MERGE keyed so that
+appends there through Spark's file sink). Every write here is a Delta MERGE keyed so that
 redoing a batch leaves the tables as they were: that, with the offsets in the query's checkpoint,
 is what makes the job exactly once.
 """
@@ -61,7 +61,8 @@ STATS_FEATURES = ("danceability", "energy", "valence", "tempo")
 
 
 class Lake:
-    """The Delta tables under one folder, and the MERGE shapes the job writes with."""
+    """The tables under one folder (Delta, all but ``records``), and the MERGE shapes the job writes
+    with."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
