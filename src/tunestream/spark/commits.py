@@ -16,10 +16,14 @@ from urllib.parse import unquote, urlparse
 
 import duckdb
 
-__all__ = ["SINK_LOG", "added_files", "commit_latencies", "last_batch", "sink_files"]
+__all__ = ["SINK_LOG", "added_files", "commit_latencies", "is_delta", "last_batch", "sink_files"]
 
 SINK_LOG = "_spark_metadata"
 """The file sink's log folder inside its output folder."""
+
+
+def is_delta(table: Path) -> bool:
+    return (table / "_delta_log").is_dir()
 
 
 def _delta_files(table: Path) -> Iterator[tuple[Path, Path, int]]:
@@ -59,7 +63,7 @@ def sink_files(table: Path) -> dict[Path, Path]:
 def added_files(table: Path) -> Iterator[tuple[Path, Path, int]]:
     """Each data file of the table (Delta or file sink): (the log file that added it, the file,
     rows)."""
-    if (table / "_delta_log").is_dir():
+    if is_delta(table):
         yield from _delta_files(table)
         return
     files = sink_files(table)

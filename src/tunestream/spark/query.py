@@ -14,7 +14,7 @@ import duckdb
 from deltalake import DeltaTable
 
 from tunestream.errors import TunestreamError
-from tunestream.spark.commits import SINK_LOG, sink_files
+from tunestream.spark.commits import SINK_LOG, is_delta, sink_files
 
 __all__ = ["QueryError", "connect", "run_sql", "table_names"]
 
@@ -23,34 +23,34 @@ class QueryError(TunestreamError):
     """A query over the tables failed (exit 1)."""
 
 
-def _is_delta(table: Path) -> bool:
-    return (table / "_delta_log").is_dir()
+def _tables(root: Path) -> dict[str, list[str] | None]:
+    """The tables under ``root``: None for a Delta table; for a file-sink table with a committed
+    batch, the Parquet files its log lists."""
+    found: dict[str, list[str] | None] = {}
+    for table in sorted(root.iterdir()) if root.is_dir() else []:
+        if is_delta(table):
+            found[table.name] = None
+        elif (table / SINK_LOG).is_dir() and (files := sink_files(table)):
+            found[table.name] = [str(f) for f in files]
+    return found
 
 
 def table_names(root: Path) -> list[str]:
     """The tables under ``root``: Delta tables, and file-sink tables with a committed batch."""
-    if not root.is_dir():
-        return []
-    return sorted(
-        p.name
-        for p in root.iterdir()
-        if _is_delta(p) or ((p / SINK_LOG).is_dir() and sink_files(p))
-    )
+    return list(_tables(root))
 
 
 def connect(root: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with one view per Delta table under ``root``."""
-    names = table_names(root)
-    if not names:
+    """An in-memory DuckDB with one view per table under ``root``."""
+    tables = _tables(root)
+    if not tables:
         raise QueryError(f"no tables in {root}: run `tunestream spark run` first")
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    for name in names:
-        table = root / name
-        if _is_delta(table):
-            con.register(name, DeltaTable(str(table)).to_pyarrow_dataset())
+    for name, files in tables.items():
+        if files is None:
+            con.register(name, DeltaTable(str(root / name)).to_pyarrow_dataset())
         else:
-            files = [str(f) for f in sink_files(table)]
             con.read_parquet(files, union_by_name=True).create_view(name)
     return con
 

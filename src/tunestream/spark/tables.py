@@ -27,6 +27,7 @@ from pathlib import Path
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from tunestream.spark.commits import is_delta
 from tunestream.spark.schemas import ANALYSIS_SUMMARY
 
 __all__ = [
@@ -71,23 +72,17 @@ class Lake:
         return str(self.root / name)
 
     def exists(self, name: str) -> bool:
-        return (self.root / name / "_delta_log").is_dir()
+        """Whether ``name`` is a Delta table."""
+        return is_delta(self.root / name)
 
     def read(self, spark: SparkSession, name: str) -> DataFrame:
         return spark.read.format("delta").load(self.path(name))
 
-    def create(self, shape: DataFrame, name: str, *, indexed_columns: int | None = None) -> None:
-        """Create the table, empty, with ``shape``'s schema unless it exists (runs no Spark job);
-        ``indexed_columns``: collect statistics on that many leading columns (Delta: 32)."""
+    def create(self, shape: DataFrame, name: str) -> None:
+        """Create the table, empty, with ``shape``'s schema unless it exists (runs no Spark job)."""
         columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in shape.schema.fields)
-        properties = (
-            ""
-            if indexed_columns is None
-            else f" TBLPROPERTIES ('delta.dataSkippingNumIndexedCols' = '{indexed_columns}')"
-        )
         shape.sparkSession.sql(
             f"CREATE TABLE IF NOT EXISTS delta.`{self.path(name)}` ({columns}) USING delta"
-            + properties
         )
 
     def merge(self, source: DataFrame, name: str, keys: Sequence[str], clauses: str) -> None:
