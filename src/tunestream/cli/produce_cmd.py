@@ -13,7 +13,7 @@ from rich.live import Live
 from rich.table import Table
 
 from tunestream.cli._context import settings_of
-from tunestream.runtime.cycle import CycleReport
+from tunestream.runtime.report import CycleReport
 from tunestream.runtime.service import Producer
 
 INTERRUPTED = 3  # --once: the cycle stopped early (rate limited, server failing); state is saved

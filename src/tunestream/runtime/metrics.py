@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 from tunestream.http.exchange import Attempt
-from tunestream.runtime.cycle import CycleReport
+from tunestream.runtime.report import CycleReport
 
 __all__ = ["Metrics"]
 

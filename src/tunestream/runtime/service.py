@@ -33,9 +33,11 @@ from tunestream.http.models import RateLimitConfig
 from tunestream.kafka.client import admin_client, client_config, wait_for_cluster
 from tunestream.kafka.topics import TopicAdmin
 from tunestream.runtime.committer import Committer, MemoryWriter
-from tunestream.runtime.cycle import DEAD_LETTER_TOPIC, CycleReport, CycleRunner
+from tunestream.runtime.cycle import CycleRunner
 from tunestream.runtime.metrics import Metrics
 from tunestream.runtime.plan import Plan
+from tunestream.runtime.report import CycleReport
+from tunestream.runtime.wire import DEAD_LETTER_TOPIC
 from tunestream.sink.transactional import SinkPair
 from tunestream.spec.loader import load_spec
 from tunestream.spec.models import ListResource, LookupResource, SourceSpec

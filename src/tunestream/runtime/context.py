@@ -1,0 +1,52 @@
+"""What the parts of one cycle share: the spec, the client, the state, the plan, the pool, the
+wire format and the report — and the two outcomes every part acts on the same way."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tunestream.errors import FetchError, HttpStatusError
+from tunestream.http.client import RestClient
+from tunestream.runtime.committer import Committer
+from tunestream.runtime.plan import Access, Plan
+from tunestream.runtime.pool import Pool
+from tunestream.runtime.report import CycleReport
+from tunestream.runtime.wire import Wire
+from tunestream.spec.models import SourceSpec
+from tunestream.state.work import WorkState
+
+__all__ = ["CycleContext"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CycleContext:
+    """One cycle's collaborators; ``probe`` tries each resource once (``--plan``)."""
+
+    spec: SourceSpec
+    client: RestClient
+    state: WorkState
+    committer: Committer
+    plan: Plan
+    pool: Pool
+    wire: Wire
+    report: CycleReport
+    clock: Callable[[], float]
+    probe: bool = False
+
+    def dead_letter(self, name: str, items: list[str], error: FetchError) -> None:
+        """Send the items to the dead-letter topic (their work is not marked done here)."""
+        self.committer.add([self.wire.dead_letter(name, items, error)])
+        self.report.stats[name].dead_letters += len(items)
+        log.warning(
+            "%s: %s %s went to the dead-letter topic: %s", self.spec.name, name, items[:3], error
+        )
+
+    def step_down(self, name: str, error: FetchError) -> None:
+        """The API forbade ``name`` (403): the plan steps down, unless it is closed already."""
+        assert isinstance(error, HttpStatusError)
+        if self.plan.access[name] is not Access.CLOSED:
+            self.plan.forbidden(self.spec, name, f"HTTP {error.status}")

@@ -1,0 +1,227 @@
+"""Discovery: paging through a cycle's roots to find what is new.
+
+Each root is read in parts (see ``cursor.py``): one per ``for_each`` value, and where a
+``split`` applies and a part reports more results than the API lets a client page through, one
+per narrower query instead. Every page's items are queued for the root's children; an emitting
+root also writes them (once: a list is read from the start each cycle). A part's cursor is saved
+with each page, so a cycle resumes at the page it stood at.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
+from typing import Any
+
+from tunestream.errors import FetchError
+from tunestream.http.jsonpath import lookup
+from tunestream.http.models import PaginatorConfigBase
+from tunestream.records import Record
+from tunestream.runtime.context import CycleContext
+from tunestream.runtime.cursor import Cursor, first_request, narrower, parts
+from tunestream.runtime.outcomes import Outcome, outcome_of
+from tunestream.spec.models import ListResource, Split, select_ids
+from tunestream.state.work import Context
+
+__all__ = ["Discovery", "FanOut"]
+
+log = logging.getLogger(__name__)
+
+FanOut = Callable[[str, Any, str, Context], None]
+"""Queues the children's work of a record: (resource, record, item id, context)."""
+
+
+class Discovery:
+    """Pages through the plan's roots; ``found`` holds the distinct items of each."""
+
+    def __init__(self, ctx: CycleContext, fan_out: FanOut) -> None:
+        self.ctx = ctx
+        self.fan_out = fan_out
+        self.found: dict[str, set[str]] = {}
+
+    def start(self, root: str) -> None:
+        """Set the root's parts to be read from their start."""
+        for part, cursor in parts(self._list(root).for_each, self.ctx.spec.variables):
+            self._save(root, part, cursor)
+
+    async def run(self) -> None:
+        """Page every part of every root to its end."""
+        ctx = self.ctx
+        while True:
+            todo = [
+                (root, part)
+                for root in list(ctx.plan.roots)
+                for part, cursor in self._cursors(root).items()
+                if not cursor.done
+            ]
+            if not todo:
+                return
+            # One part alone first: a 403 or a refused page size is then learnt from one request.
+            ctx.pool.check()
+            await self._walk(*todo[0])
+            if ctx.probe:
+                for root, part in todo[1:]:
+                    self._save(root, part, replace(self._cursor(root, part), done=True))
+                continue
+            await ctx.pool.run(partial(self._walk, root, part) for root, part in todo[1:])
+
+    def coverage(self) -> dict[str, tuple[int, int]]:
+        """Per root read as one list whose pages report a total (a ``for_each`` root is many
+        lists that overlap): (distinct items found, items the API has)."""
+        totals: dict[str, int] = {}
+        for root in self.ctx.plan.roots:
+            if self._list(root).for_each:
+                continue
+            for cursor in self._cursors(root).values():
+                if not cursor.terms and cursor.total is not None:
+                    totals[root] = totals.get(root, 0) + cursor.total
+        return {root: (len(self.found.get(root, ())), total) for root, total in totals.items()}
+
+    async def _walk(self, root: str, part: str) -> None:
+        """Page one part of a root to its end (or until it is split into narrower parts)."""
+        ctx = self.ctx
+        resource = self._list(root)
+        cursor = self._cursor(root, part)
+        config = self._paginator(root, resource)
+        saved = cursor.request
+        start = first_request(resource, cursor)
+        pages = ctx.client.paginate(
+            start.url,
+            start.params,
+            paginator=config,
+            records_path=resource.records,
+            endpoint=resource.request.path,
+            max_pages=1 if ctx.probe else None,
+            resume_from=saved,
+        )
+        fetched = 0
+        try:
+            if not ctx.plan.is_open(root):
+                return
+            ctx.pool.check()
+            async for page in pages:
+                fresh = saved is None and page.number == 0
+                total = _total(config, page.body)
+                if fresh and not cursor.terms and isinstance(total, int):
+                    cursor = replace(cursor, total=total)
+                split = resource.split
+                if fresh and split is not None and isinstance(total, int) and total > split.cap:
+                    narrow = self._narrow(split, cursor)
+                    if narrow:
+                        for key, child in narrow:
+                            self._save(root, key, child)
+                        self._save(root, part, replace(cursor, done=True))
+                        await ctx.committer.maybe_flush()
+                        return
+                self._take(root, resource, page.records, dict(cursor.vars))
+                fetched += 1
+                following = page.next_request
+                if following is None:
+                    cursor = replace(cursor, done=True)
+                else:
+                    cursor = replace(cursor, request=following)
+                self._save(root, part, cursor)
+                await ctx.committer.maybe_flush()
+                if cursor.done or not ctx.plan.is_open(root):
+                    return
+                ctx.pool.check()
+        except FetchError as exc:
+            outcome = outcome_of(exc, first_page=saved is None and fetched == 0)
+            if outcome is Outcome.STEP_DOWN:
+                self._step_down(root, exc)
+                return
+            if outcome is Outcome.SMALLER_PAGES:
+                size = _page_size(config)
+                if size and ctx.plan.smaller_limit(ctx.spec, root, size):
+                    return  # the next round walks this part again with smaller pages
+            elif outcome is not Outcome.DEAD_LETTER:
+                raise
+            ctx.dead_letter(root, [part], exc)
+            self._save(root, part, replace(cursor, done=True))
+        finally:
+            await pages.aclose()
+
+    def _narrow(self, split: Split, cursor: Cursor) -> list[tuple[str, Cursor]]:
+        narrow = narrower(split, cursor)
+        if not narrow:
+            log.warning(
+                "%s: cannot narrow %r further; results past the cap stay unreachable",
+                self.ctx.spec.name,
+                split.render([list(term) for term in cursor.terms]),
+            )
+        return narrow
+
+    def _take(
+        self, root: str, resource: ListResource, records: list[Any], context: Context
+    ) -> None:
+        """The items of a discovery page: emit them if asked, queue them for the children."""
+        ctx = self.ctx
+        found = self.found.setdefault(root, set())
+        out: list[Record] = []
+        for record in records:
+            ids = select_ids(record, resource.key)
+            if not ids or ids[0] in found:
+                continue  # overlapping queries, or a list that shifted while it was paged
+            item = ids[0]
+            found.add(item)
+            if resource.emit:
+                if ctx.state.seen(root, item):
+                    continue
+                out.append(
+                    ctx.wire.record(resource.emit, resource.schema_id, item, record, context)
+                )
+                ctx.state.remember(root, item, ctx.clock())
+            self.fan_out(root, record, item, context)
+        stats = ctx.report.stats[root]
+        stats.fetched += len(records)
+        stats.emitted += len(out)
+        ctx.committer.add(out)
+
+    def _step_down(self, root: str, error: FetchError) -> None:
+        """A 403 to a root: the plan steps down; a fallback root it names starts here."""
+        roots = list(self.ctx.plan.roots)
+        self.ctx.step_down(root, error)
+        for name in self.ctx.plan.roots:
+            if name not in roots and not self.ctx.state.cursors(name):
+                self.start(name)
+
+    def _paginator(self, root: str, resource: ListResource) -> PaginatorConfigBase:
+        size = self.ctx.plan.limits.get(root)
+        return resource.paginator if size is None else _with_page_size(resource.paginator, size)
+
+    def _cursors(self, root: str) -> dict[str, Cursor]:
+        return {part: Cursor.load(v) for part, v in self.ctx.state.cursors(root).items()}
+
+    def _cursor(self, root: str, part: str) -> Cursor:
+        saved = self.ctx.state.cursor(root, part)
+        assert saved is not None, f"no cursor for {root}/{part}"
+        return Cursor.load(saved)
+
+    def _save(self, root: str, part: str, cursor: Cursor) -> None:
+        self.ctx.state.set_cursor(root, part, cursor.dump())
+
+    def _list(self, name: str) -> ListResource:
+        resource = self.ctx.spec.resources[name]
+        assert isinstance(resource, ListResource)
+        return resource
+
+
+# What the runtime asks of a paginator's config: kept here, in one place, to become the
+# paginator's own methods (``total(body)``, ``page_size``, ``with_page_size(n)``).
+
+
+def _total(config: PaginatorConfigBase, body: Any) -> Any:
+    """The number of results a page's body reports, where the paginator reads one."""
+    path = getattr(config, "total_path", None)
+    return lookup(body, path) if path else None
+
+
+def _page_size(config: PaginatorConfigBase) -> int | None:
+    size: int | None = getattr(config, "limit", None)
+    return size
+
+
+def _with_page_size(config: PaginatorConfigBase, size: int) -> PaginatorConfigBase:
+    return config.model_copy(update={"limit": size})

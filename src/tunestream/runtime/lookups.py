@@ -1,0 +1,188 @@
+"""Lookups and pages: the work a cycle queues for the resources below its roots.
+
+A lookup fetches the items queued for it by id: in batches (``ids=a,b,c``) while the plan
+allows, else one by one. A pages resource follows the next URLs of a paged list embedded in a
+parent record (an album's tracks). Every record found queues work for the resource's children
+(:meth:`Lookups.fan_out`), which discovery uses for the roots' records too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+
+from tunestream.errors import FetchError, MalformedBody
+from tunestream.http.jsonpath import lookup, select_records
+from tunestream.records import Record
+from tunestream.runtime.context import CycleContext
+from tunestream.runtime.outcomes import Outcome, outcome_of
+from tunestream.runtime.plan import Access
+from tunestream.runtime.pool import Job
+from tunestream.spec.models import LookupResource, PagesResource, select_ids
+from tunestream.state.work import Context
+
+__all__ = ["Lookups"]
+
+_NEXT = "_next"
+"""The context key of a pages item's next URL (keys starting with ``_`` are work details)."""
+
+
+class Lookups:
+    """Works off the queues of a cycle's lookup and pages resources."""
+
+    def __init__(self, ctx: CycleContext) -> None:
+        self.ctx = ctx
+        self._children = {name: ctx.spec.children(name) for name in ctx.spec.resources}
+
+    def jobs(self, name: str) -> list[Job]:
+        """One job per request the resource's queue needs now (by the plan's current access)."""
+        resource = self.ctx.spec.resources[name]
+        items = list(self.ctx.state.todo(name).items())
+        if isinstance(resource, PagesResource):
+            return [partial(self._next_page, name, resource, item) for item in items]
+        assert isinstance(resource, LookupResource)
+        access = self.ctx.plan.access[name]
+        size = resource.batch.max if access is Access.BATCH and resource.batch else 1
+        return [
+            partial(self._lookup, name, resource, access, items[i : i + size])
+            for i in range(0, len(items), size)
+        ]
+
+    # -- lookups -----------------------------------------------------------------------------
+
+    async def _lookup(
+        self, name: str, resource: LookupResource, access: Access, chunk: list[tuple[str, Context]]
+    ) -> None:
+        ctx = self.ctx
+        if ctx.plan.access[name] is not access:
+            return  # the plan stepped down while this waited; the next round redoes it
+        ids = [item for item, _ in chunk]
+        try:
+            records = await self._fetch_by_id(resource, access, ids)
+        except FetchError as exc:
+            outcome = outcome_of(exc, single_item=access is Access.SINGLE)
+            if outcome is Outcome.MISSING:
+                records = [None]
+            elif outcome is Outcome.STEP_DOWN:
+                ctx.step_down(name, exc)
+                return
+            elif outcome is Outcome.DEAD_LETTER:
+                ctx.dead_letter(name, ids, exc)
+                ctx.state.done(name, ids, remember_at=None)
+                return
+            else:
+                raise
+        self._take_lookup(name, resource, chunk, records)
+        await ctx.committer.maybe_flush()
+
+    async def _fetch_by_id(
+        self, resource: LookupResource, access: Access, ids: list[str]
+    ) -> list[Any]:
+        client = self.ctx.client
+        if access is Access.BATCH:
+            batch = resource.batch
+            assert batch is not None
+            params = {**batch.params, batch.param: ",".join(ids)}
+            body = await client.get_json(batch.path, params, endpoint=batch.path)
+            records = select_records(body, batch.records)
+            if records is None or len(records) != len(ids):
+                raise MalformedBody(
+                    f"GET {batch.path}: expected a list of {len(ids)} at {batch.records!r}",
+                    body=orjson.dumps(body),
+                )
+            return records
+        single = resource.single
+        assert single is not None
+        path = single.path.replace("{id}", quote(ids[0], safe=""))
+        body = await client.get_json(path, single.params, endpoint=single.path)
+        return [body if single.records is None else lookup(body, single.records)]
+
+    def _take_lookup(
+        self,
+        name: str,
+        resource: LookupResource,
+        chunk: Sequence[tuple[str, Context]],
+        records: Sequence[Any],
+    ) -> None:
+        ctx = self.ctx
+        stats = ctx.report.stats[name]
+        out: list[Record] = []
+        for (item, context), record in zip(chunk, records, strict=True):
+            if not isinstance(record, dict):
+                stats.missing += 1
+                continue
+            stats.fetched += 1
+            if resource.emit:
+                out.append(
+                    ctx.wire.record(resource.emit, resource.schema_id, item, record, context)
+                )
+            self.fan_out(name, record, item, context)
+        stats.emitted += len(out)
+        remember = ctx.clock() if resource.dedupe is not None else None
+        ctx.state.done(name, [item for item, _ in chunk], remember_at=remember)
+        ctx.committer.add(out)
+
+    # -- pages -------------------------------------------------------------------------------
+
+    async def _next_page(
+        self, name: str, resource: PagesResource, job: tuple[str, Context]
+    ) -> None:
+        ctx = self.ctx
+        parent, context = job
+        try:
+            body = await ctx.client.get_json(context[_NEXT], endpoint=f"{name} (next page)")
+        except FetchError as exc:
+            outcome = outcome_of(exc)
+            if outcome is Outcome.STEP_DOWN:
+                ctx.step_down(name, exc)
+                return
+            if outcome is not Outcome.DEAD_LETTER:
+                raise
+            ctx.dead_letter(name, [parent], exc)
+            ctx.state.done(name, [parent], remember_at=None)
+            return
+        ctx.state.done(name, [parent], remember_at=None)
+        self._take_page(name, resource, parent, body, context)
+        await ctx.committer.maybe_flush()
+
+    def _take_page(
+        self, name: str, resource: PagesResource, parent: str, page: Any, context: Context
+    ) -> None:
+        items = select_records(page, resource.records) or []
+        self.ctx.report.stats[name].fetched += len(items)
+        for item in items:
+            ids = select_ids(item, "id")
+            self.fan_out(name, item, ids[0] if ids else parent, context)
+        following = lookup(page, resource.paginator.next_path)
+        if isinstance(following, str) and following:
+            self.ctx.state.add_todo(name, parent, {**context, _NEXT: following}, dedupe=False)
+
+    # -- fan-out -----------------------------------------------------------------------------
+
+    def fan_out(self, parent: str, record: Any, item: str, context: Context) -> None:
+        """Queue the work a record of ``parent`` (the item ``item``) gives its open children:
+        the ids a lookup selects from it, the pages a pages resource finds embedded in it."""
+        ctx = self.ctx
+        inherited = {k: v for k, v in context.items() if not k.startswith("_")}
+        for name in self._children[parent]:
+            if not ctx.plan.is_open(name):
+                continue
+            child = ctx.spec.resources[name]
+            if isinstance(child, LookupResource):
+                for edge in child.from_:
+                    if edge.resource != parent:
+                        continue
+                    ctx.state.add_todos(
+                        name,
+                        select_ids(record, edge.select),
+                        inherited,
+                        dedupe=child.dedupe is not None,
+                    )
+            elif isinstance(child, PagesResource):
+                embedded = lookup(record, child.embedded)
+                if isinstance(embedded, dict):
+                    self._take_page(name, child, item, embedded, inherited)

@@ -1,0 +1,85 @@
+"""What the producer writes besides state: records with their headers, and dead letters.
+
+A record is keyed by the item's id; its value is the item's JSON as the API gave it; its headers
+say where it came from::
+
+    tunestream.source       the spec's name
+    tunestream.cycle        the cycle that fetched it
+    tunestream.fetched_at   when (UTC, milliseconds: 2026-11-20T12:00:00.000Z)
+    tunestream.schema       the spec's schema id of the records, where it names one
+    tunestream.<name>       the item's context (``for_each`` values, e.g. ``tunestream.market``)
+
+A dead letter, keyed ``<source>/<resource>/<first item>``, is a JSON object: ``source``,
+``resource``, ``items``, ``cycle``, ``url``, ``error``, ``status`` (null unless an HTTP status),
+``body`` (the answer, at most 1 MiB of text) and ``at``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from tunestream.errors import FetchError, HttpStatusError, MalformedBody
+from tunestream.records import Record
+
+__all__ = ["DEAD_LETTER_BODY_LIMIT", "DEAD_LETTER_TOPIC", "Wire"]
+
+DEAD_LETTER_TOPIC = "dead_letter"
+"""The ``kafka.topics`` key of the dead-letter topic."""
+DEAD_LETTER_BODY_LIMIT = 1024 * 1024
+"""Characters of an answer's body a dead letter keeps."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Wire:
+    """Builds the records of one cycle of one source; ``topics`` maps topic keys to names."""
+
+    source: str
+    cycle: str
+    topics: Mapping[str, str]
+    now: Callable[[], datetime] = field(default=_utc_now)
+
+    def record(
+        self, topic: str, schema: str | None, key: str, value: Any, context: Mapping[str, str]
+    ) -> Record:
+        """An item's record; context names starting with ``_`` are work details, not sent."""
+        headers = [
+            ("tunestream.source", self.source.encode()),
+            ("tunestream.cycle", self.cycle.encode()),
+            ("tunestream.fetched_at", self._stamp().encode()),
+        ]
+        if schema:
+            headers.append(("tunestream.schema", schema.encode()))
+        headers += [
+            (f"tunestream.{k}", v.encode()) for k, v in context.items() if not k.startswith("_")
+        ]
+        return Record(self.topics[topic], key.encode(), orjson.dumps(value), tuple(headers))
+
+    def dead_letter(self, resource: str, items: list[str], error: FetchError) -> Record:
+        """The dead letter of the items a request for ``resource`` failed with ``error``."""
+        body: str | bytes = error.body if isinstance(error, HttpStatusError | MalformedBody) else ""
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        letter = {
+            "source": self.source,
+            "resource": resource,
+            "items": items,
+            "cycle": self.cycle,
+            "url": error.url,
+            "error": str(error),
+            "status": error.status if isinstance(error, HttpStatusError) else None,
+            "body": text[:DEAD_LETTER_BODY_LIMIT],
+            "at": self._stamp(),
+        }
+        key = f"{self.source}/{resource}/{items[0] if items else ''}"
+        return Record(self.topics[DEAD_LETTER_TOPIC], key.encode(), orjson.dumps(letter))
+
+    def _stamp(self) -> str:
+        return self.now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
