@@ -1,0 +1,86 @@
+"""The records and dead letters the producer writes, byte for byte."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tunestream.errors import FetchError, HttpStatusError, MalformedBody
+from tunestream.records import Record
+from tunestream.runtime.wire import Wire
+
+pytestmark = pytest.mark.unit
+
+TOPICS = {"albums": "spotify.albums", "dead_letter": "spotify.dead_letter"}
+WIRE = Wire(
+    "spotify",
+    "20261120T120000Z-abcd1234",
+    TOPICS,
+    now=lambda: datetime(2026, 11, 20, 12, 0, 1, 234567, tzinfo=UTC),
+)
+
+
+def test_a_record_carries_its_source_cycle_time_schema_and_context_in_headers() -> None:
+    record = WIRE.record(
+        "albums", "spotify.album.v1", "a1", {"id": "a1", "n": 2}, {"market": "SE", "_next": "u"}
+    )
+    assert record == Record(
+        "spotify.albums",
+        b"a1",
+        b'{"id":"a1","n":2}',
+        (
+            ("tunestream.source", b"spotify"),
+            ("tunestream.cycle", b"20261120T120000Z-abcd1234"),
+            ("tunestream.fetched_at", b"2026-11-20T12:00:01.234Z"),
+            ("tunestream.schema", b"spotify.album.v1"),
+            ("tunestream.market", b"SE"),
+        ),
+    )
+
+
+def test_a_record_without_a_schema_has_no_schema_header() -> None:
+    record = WIRE.record("albums", None, "a1", {"id": "a1"}, {})
+    assert [name for name, _ in record.headers] == [
+        "tunestream.source",
+        "tunestream.cycle",
+        "tunestream.fetched_at",
+    ]
+
+
+def test_a_dead_letter_of_a_status_error() -> None:
+    error = HttpStatusError(
+        "GET /albums?ids=a1,a2: 400", url="https://x.test/albums", status=400, body='{"e":1}'
+    )
+    letter = WIRE.dead_letter("albums", ["a1", "a2"], error)
+    assert letter == Record(
+        "spotify.dead_letter",
+        b"spotify/albums/a1",
+        b'{"source":"spotify","resource":"albums","items":["a1","a2"],'
+        b'"cycle":"20261120T120000Z-abcd1234","url":"https://x.test/albums",'
+        b'"error":"GET /albums?ids=a1,a2: 400","status":400,"body":"{\\"e\\":1}",'
+        b'"at":"2026-11-20T12:00:01.234Z"}',
+    )
+
+
+def test_a_dead_letter_of_a_malformed_body_decodes_it_leniently() -> None:
+    error = MalformedBody("not JSON", url="u", body=b"<html>\xff")
+    letter = WIRE.dead_letter("albums", ["a1"], error)
+    assert letter.value == (
+        b'{"source":"spotify","resource":"albums","items":["a1"],'
+        b'"cycle":"20261120T120000Z-abcd1234","url":"u","error":"not JSON","status":null,'
+        b'"body":"<html>\xef\xbf\xbd","at":"2026-11-20T12:00:01.234Z"}'
+    )
+
+
+def test_a_dead_letter_without_items_or_body() -> None:
+    letter = WIRE.dead_letter("albums", [], FetchError("reset"))
+    assert letter.key == b"spotify/albums/"
+    assert b'"items":[]' in (letter.value or b"")
+    assert b'"url":"","error":"reset","status":null,"body":""' in (letter.value or b"")
+
+
+def test_a_dead_letter_keeps_at_most_one_mebibyte_of_the_body() -> None:
+    error = HttpStatusError("too big", status=413, body="x" * (1024 * 1024 + 10))
+    value = WIRE.dead_letter("albums", ["a1"], error).value or b""
+    assert b'"body":"' + b"x" * 1048576 + b'","at"' in value
