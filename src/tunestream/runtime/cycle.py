@@ -221,8 +221,7 @@ class CycleRunner:
             self._check_stop()
             async for page in pages:
                 fresh = saved is None and page.number == 0
-                total_path = getattr(config, "total_path", None)
-                total = lookup(page.body, total_path) if total_path else None
+                total = config.total(page.body)
                 if fresh and not cursor["terms"] and isinstance(total, int):
                     cursor = {**cursor, "total": total}
                 if fresh and resource.split is not None and isinstance(total, int):
@@ -251,7 +250,7 @@ class CycleRunner:
         except (MalformedBody, HttpStatusError) as exc:
             if _interrupts(exc):
                 raise
-            size = getattr(config, "limit", None)
+            size = config.page_size
             first = saved is None and fetched == 0
             refused = first and isinstance(exc, HttpStatusError) and exc.status == 400
             if refused and size and self.plan.smaller_limit(self.spec, root, size):
@@ -265,7 +264,7 @@ class CycleRunner:
         size = self.plan.limits.get(root)
         if size is None:
             return resource.paginator
-        return resource.paginator.model_copy(update={"limit": size})
+        return resource.paginator.with_page_size(size)
 
     def _first_request(self, resource: ListResource, cursor: dict[str, Any]) -> PageRequest:
         values: dict[str, str] = cursor["vars"]
