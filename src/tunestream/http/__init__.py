@@ -11,6 +11,9 @@ jsonpath.py     dotted JSON paths (records location, next/total/cursor)
 exchange.py     one attempt (Exchange), observer hook (Attempt, Observer)
 client.py       RestClient: get_json and paginate
 testing.py      run code in virtual time (no real sleeping in tests)
+
+Importing any module of the package imports auth and paginators below, which register the
+built-in kinds: a spec is never validated against a registry still empty.
 """
 
 from __future__ import annotations
