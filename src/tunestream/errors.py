@@ -9,7 +9,7 @@ OS errors) are translated at the boundary where they occur, never passed up raw.
     ├── FetchError               an HTTP source failed for good (after retries)         (exit 1)
     │   ├── AuthError            credentials refused, or no token could be had
     │   ├── RateLimited          429 with a Retry-After beyond the configured ceiling
-    │   │   └── QuotaExceeded    429 QUOTA_EXCEEDED (development-mode quota)
+    │   │   └── QuotaExceeded    a response the spec declares quota_exceeded (a used-up quota)
     │   ├── HttpStatusError      a non-retryable status (400, 404 …) or retries exhausted
     │   │   └── Forbidden        403: the credentials may not use this endpoint
     │   └── MalformedBody        the body stayed unparseable after retries

@@ -1,8 +1,9 @@
 """Auth kinds behind a registry: ``none``, ``bearer``, ``api_key``, ``oauth2_client_credentials``.
 
-A kind is a class with a constructor ``(config, *, clock=None)`` and the decorator
-``@AUTH_KINDS.register("name")``. The client calls :meth:`Auth.apply` before each attempt and
-:meth:`Auth.on_unauthorized` after a 401; if that returns True the request is sent once more.
+A kind is a config model (``type: Literal["name"] = "name"``), a class with a constructor
+``(config, *, clock=None)`` and the decorator ``@AUTH_KINDS.register("name", TheConfig)``, which
+also makes ``type: name`` valid in a spec. The client calls :meth:`Auth.apply` before each attempt
+and :meth:`Auth.on_unauthorized` after a 401; if that returns True the request is sent once more.
 
 Secrets live in ``SecretStr`` config fields and leave them only to go into a request header or
 parameter: never into a log line, an error message or an exception's ``url``.
@@ -23,17 +24,16 @@ from tunestream.errors import AuthError
 from tunestream.http.clock import Clock, LoopClock
 from tunestream.http.exchange import Sender, api_error_message
 from tunestream.http.models import (
+    AUTH_KINDS,
     ApiKeyAuthConfig,
     AuthConfigBase,
     BearerAuthConfig,
     NoAuthConfig,
     OAuth2ClientCredentialsConfig,
 )
-from tunestream.http.registry import Registry
 from tunestream.http.retry import Transient, describe_status
 
 __all__ = [
-    "AUTH_KINDS",
     "ApiKeyAuth",
     "Auth",
     "BearerAuth",
@@ -63,15 +63,12 @@ class Auth:
         return "the API"
 
 
-AUTH_KINDS: Registry[Auth] = Registry("auth")
-
-
 def build_auth(config: AuthConfigBase, *, clock: Clock | None = None) -> Auth:
     """The auth named by ``config.type``; an unknown type is a ConfigError naming the known."""
     return AUTH_KINDS.build(config, clock=clock)
 
 
-@AUTH_KINDS.register("none")
+@AUTH_KINDS.register("none", NoAuthConfig)
 class NoAuth(Auth):
     """No credentials."""
 
@@ -79,7 +76,7 @@ class NoAuth(Auth):
         pass
 
 
-@AUTH_KINDS.register("bearer")
+@AUTH_KINDS.register("bearer", BearerAuthConfig)
 class BearerAuth(Auth):
     """A static bearer token."""
 
@@ -90,7 +87,7 @@ class BearerAuth(Auth):
         request.headers["Authorization"] = f"Bearer {self._config.token.get_secret_value()}"
 
 
-@AUTH_KINDS.register("api_key")
+@AUTH_KINDS.register("api_key", ApiKeyAuthConfig)
 class ApiKeyAuth(Auth):
     """A static key in a header or a query parameter."""
 
@@ -111,7 +108,7 @@ class _Token:
     refresh_at: float  # on the clock's time line: a little before it expires
 
 
-@AUTH_KINDS.register("oauth2_client_credentials")
+@AUTH_KINDS.register("oauth2_client_credentials", OAuth2ClientCredentialsConfig)
 class OAuth2ClientCredentials(Auth):
     """Client-credentials tokens: cached, renewed ``refresh_skew_s`` before expiry or after a
     401, and fetched by one request however many requests need a token at the same moment."""

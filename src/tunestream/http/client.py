@@ -6,7 +6,8 @@ Each attempt of a request goes through, in order::
     auth.apply                  credentials on the request (may fetch a token, single flight)
     send                        one HTTP exchange, timed, reported to the observer
     401 → auth.on_unauthorized  at most once per request: renew the credentials, send again
-    interpret                   success → value; transient → Transient; else a FetchError
+    interpret                   a declared response action first (``response_actions``), then
+                                success → value; transient → Transient; else a FetchError
 
 and :meth:`RetryPolicy.run <tunestream.http.retry.RetryPolicy.run>` repeats attempts that ended
 in :class:`~tunestream.http.retry.Transient`. It knows no Kafka and no particular API.
@@ -15,7 +16,7 @@ in :class:`~tunestream.http.retry.Transient`. It knows no Kafka and no particula
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, NoReturn
@@ -28,8 +29,8 @@ from tunestream.errors import AuthError, FetchError, MalformedBody, QuotaExceede
 from tunestream.http.auth import Auth, NoAuth, build_auth
 from tunestream.http.clock import Clock, LoopClock
 from tunestream.http.exchange import Attempt, Exchange, Observer
-from tunestream.http.jsonpath import lookup, select_records
-from tunestream.http.models import PaginatorConfigBase, RestClientConfig
+from tunestream.http.jsonpath import select_records
+from tunestream.http.models import PaginatorConfigBase, ResponseAction, RestClientConfig
 from tunestream.http.paginators import PageRequest, Paginator, ParamValue, build_paginator
 from tunestream.http.ratelimit import Permit, RateLimiter
 from tunestream.http.retry import (
@@ -45,7 +46,6 @@ __all__ = ["Page", "RestClient"]
 log = logging.getLogger("tunestream.http")
 
 _DISPLAY_URL = "tunestream.display_url"  # request extension: the URL before auth touched it
-QUOTA_REASON = "QUOTA_EXCEEDED"
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,8 @@ class RestClient:
 
     ``limiter`` is the app's one shared budget: give every client of the same app the same
     limiter. ``observer`` is called once per HTTP attempt (token requests included). ``transport``
-    replaces the network (``httpx.MockTransport`` in tests).
+    replaces the network (``httpx.MockTransport`` in tests). ``response_actions`` say what a
+    response means where its status alone does not (an API's quota answer, say).
     """
 
     def __init__(
@@ -82,8 +83,10 @@ class RestClient:
         headers: Mapping[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Clock | None = None,
+        response_actions: Sequence[ResponseAction] = (),
     ) -> None:
         self._clock: Clock = clock or LoopClock()
+        self._actions = tuple(response_actions)
         self._name = urlsplit(base_url).hostname or base_url
         self._auth = auth or NoAuth()
         self._limiter = limiter or RateLimiter(clock=self._clock, name=self._name)
@@ -120,6 +123,7 @@ class RestClient:
             headers=config.headers,
             transport=transport,
             clock=clock,
+            response_actions=config.response_actions,
         )
 
     @property
@@ -286,6 +290,9 @@ class RestClient:
 
     def _interpret(self, exchange: Exchange, permit: Permit, url: str) -> Exchange:
         status = exchange.status
+        declared = _declared_action(self._actions, exchange)
+        if declared is not None:
+            self._act(declared, exchange, url)
         if 200 <= status < 300:
             if not exchange.parsed:
                 size = len(exchange.response.content)
@@ -309,26 +316,36 @@ class RestClient:
                 url=url,
             )
         if self._retry.is_retryable_status(status):
-            wait = parse_retry_after(exchange.response.headers.get("Retry-After"))
-            raise Transient(
-                f"HTTP {status}",
-                error_for_status(exchange, method="GET", url=url, attempts=self._retry.attempts),
-                delay_s=wait if wait is not None and wait <= self._limiter.ceiling_s else None,
-            )
+            self._retry_later(exchange, url, f"HTTP {status}")
         raise error_for_status(exchange, method="GET", url=url)
+
+    def _act(self, declared: ResponseAction, exchange: Exchange, url: str) -> NoReturn:
+        """Handle a response as the matching ``response_actions`` entry says."""
+        seen = f"{exchange.status}" + (f" {declared.content}" if declared.content else "")
+        if declared.action == "retry":
+            self._retry_later(exchange, url, f"HTTP {seen}")
+        wait = parse_retry_after(exchange.response.headers.get("Retry-After"))
+        if wait is not None:
+            self._limiter.pause(wait)
+        after = f"; the API says retry after {wait:.0f} s" if wait is not None else ""
+        raise QuotaExceeded(
+            f"GET {url}: the API quota is used up ({seen}){after}",
+            url=url,
+            retry_after_s=wait if wait is not None else self._limiter.ceiling_s,
+        )
+
+    def _retry_later(self, exchange: Exchange, url: str, kind: str) -> NoReturn:
+        """Another attempt may succeed: after a short Retry-After, if any, else the backoff."""
+        wait = parse_retry_after(exchange.response.headers.get("Retry-After"))
+        raise Transient(
+            kind,
+            error_for_status(exchange, method="GET", url=url, attempts=self._retry.attempts),
+            delay_s=wait if wait is not None and wait <= self._limiter.ceiling_s else None,
+        )
 
     def _rate_limited(self, exchange: Exchange, permit: Permit, url: str) -> NoReturn:
         wait = parse_retry_after(exchange.response.headers.get("Retry-After"))
         ceiling = self._limiter.ceiling_s
-        if _quota_reason(exchange.body) == QUOTA_REASON:
-            if wait is not None:
-                self._limiter.pause(wait)
-            after = f"; the API says retry after {wait:.0f} s" if wait is not None else ""
-            raise QuotaExceeded(
-                f"GET {url}: the API quota is used up (429 {QUOTA_REASON}){after}",
-                url=url,
-                retry_after_s=wait if wait is not None else ceiling,
-            )
         self._limiter.on_rate_limited(permit, wait)
         if wait is not None and wait > ceiling:
             raise RateLimited(
@@ -368,6 +385,14 @@ def _parse_json(response: httpx.Response) -> tuple[Any, bool]:
         return None, False
 
 
-def _quota_reason(body: Any) -> Any:
-    reason = lookup(body, "error.reason")
-    return reason if isinstance(reason, str) else lookup(body, "reason")
+def _declared_action(
+    actions: tuple[ResponseAction, ...], exchange: Exchange
+) -> ResponseAction | None:
+    """The first action whose status and content match the response, if any."""
+    for declared in actions:
+        if declared.status_code is not None and declared.status_code != exchange.status:
+            continue
+        if declared.content is not None and declared.content not in exchange.response.text:
+            continue
+        return declared
+    return None

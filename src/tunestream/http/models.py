@@ -1,8 +1,9 @@
 """Config models of the REST client: auth, rate limit, retry, paginators, the client itself.
 
 They are embedded in declarative YAML source specs, so every model is frozen, forbids unknown
-keys, and names its fields for the person writing the YAML. Auth and paginator kinds are
-discriminated unions on ``type``: a wrong ``type`` is reported with the allowed values.
+keys, and names its fields for the person writing the YAML. Auth and paginator kinds are chosen
+by ``type`` among the kinds registered in :data:`AUTH_KINDS` and :data:`PAGINATOR_KINDS` (config
+model and implementation together): a wrong ``type`` is reported with the registered values.
 
     base_url: https://api.spotify.com/v1
     auth:
@@ -14,18 +15,39 @@ discriminated unions on ``type``: a wrong ``type`` is reported with the allowed 
     rate_limit: {requests_per_second: 5, max_concurrency: 4, retry_after_ceiling_s: 60}
     retry: {attempts: 5, backoff_base_s: 0.5, backoff_max_s: 30}
     timeout_s: 10
+    response_actions:               # what a response means, before the built-in handling
+      - {status_code: 429, content: QUOTA_EXCEEDED, action: quota_exceeded}
 
 A paginator is chosen per endpoint, e.g. ``{type: offset, limit: 50, max_offset: 1000}``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    SecretStr,
+    SerializeAsAny,
+    model_validator,
+)
+
+from tunestream.errors import ConfigError
+from tunestream.http.jsonpath import lookup
+from tunestream.http.registry import Registry
+
+if TYPE_CHECKING:
+    from tunestream.http.auth import Auth
+    from tunestream.http.paginators import Paginator
 
 __all__ = [
+    "AUTH_KINDS",
+    "PAGINATOR_KINDS",
     "ApiKeyAuthConfig",
     "AuthConfig",
     "AuthConfigBase",
@@ -40,6 +62,7 @@ __all__ = [
     "PaginatorConfig",
     "PaginatorConfigBase",
     "RateLimitConfig",
+    "ResponseAction",
     "RestClientConfig",
     "RetryConfig",
     "SinglePagePaginatorConfig",
@@ -118,11 +141,11 @@ class OAuth2ClientCredentialsConfig(AuthConfigBase):
     """Who is named in error messages ("Spotify rejected …"); the token URL's host if unset."""
 
 
-AuthConfig = Annotated[
-    NoAuthConfig | BearerAuthConfig | ApiKeyAuthConfig | OAuth2ClientCredentialsConfig,
-    Field(discriminator="type"),
-]
-"""Any built-in auth kind, chosen by ``type``."""
+AUTH_KINDS: Registry[AuthConfigBase, Auth] = Registry("auth")
+"""Auth kinds by name; ``tunestream.http.auth`` registers the built-in ones."""
+
+AuthConfig = Annotated[SerializeAsAny[AuthConfigBase], PlainValidator(AUTH_KINDS.validate)]
+"""Any registered auth kind, chosen by ``type``."""
 
 
 # ------------------------------------------------------------------------ rate limit and retry
@@ -168,9 +191,27 @@ class RetryConfig(_Model):
 
 
 class PaginatorConfigBase(_Model):
-    """Base of every paginator kind; ``type`` names the kind in the paginator registry."""
+    """Base of every paginator kind; ``type`` names the kind in the paginator registry.
+
+    The runtime asks a config, never reads a kind's fields: a kind that reports a total or
+    chooses its page size overrides :meth:`total`, :attr:`page_size` and :meth:`with_page_size`.
+    """
 
     type: str
+
+    def total(self, body: Any) -> int | None:
+        """The number of records the API reports for the whole walk, read from a page's body;
+        None when this kind knows no such number or the body does not give it."""
+        return None
+
+    @property
+    def page_size(self) -> int | None:
+        """Records asked for a page; None when this kind does not choose it."""
+        return None
+
+    def with_page_size(self, size: int) -> Self:
+        """A copy asking ``size`` records a page; a ConfigError for a kind without page size."""
+        raise ConfigError(f"paginator type {self.type!r} has no page size to change to {size}")
 
 
 class SinglePagePaginatorConfig(PaginatorConfigBase):
@@ -200,6 +241,19 @@ class OffsetPaginatorConfig(PaginatorConfigBase):
             raise ValueError("start_offset must not exceed max_offset")
         return self
 
+    def total(self, body: Any) -> int | None:
+        if self.total_path is None:
+            return None
+        value = lookup(body, self.total_path)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    @property
+    def page_size(self) -> int:
+        return self.limit
+
+    def with_page_size(self, size: int) -> Self:
+        return self.model_validate({**dict(self), "limit": size})
+
 
 class NextUrlPaginatorConfig(PaginatorConfigBase):
     """The body carries the (absolute or relative) URL of the next page; null or absent stops."""
@@ -226,18 +280,38 @@ class PageNumberPaginatorConfig(PaginatorConfigBase):
     max_pages: Annotated[int, Field(ge=1)] | None = None
 
 
+PAGINATOR_KINDS: Registry[PaginatorConfigBase, Paginator] = Registry("paginator")
+"""Paginator kinds by name; ``tunestream.http.paginators`` registers the built-in ones."""
+
 PaginatorConfig = Annotated[
-    SinglePagePaginatorConfig
-    | OffsetPaginatorConfig
-    | NextUrlPaginatorConfig
-    | CursorPaginatorConfig
-    | PageNumberPaginatorConfig,
-    Field(discriminator="type"),
+    SerializeAsAny[PaginatorConfigBase], PlainValidator(PAGINATOR_KINDS.validate)
 ]
-"""Any built-in paginator kind, chosen by ``type``."""
+"""Any registered paginator kind, chosen by ``type``."""
 
 
 # -------------------------------------------------------------------------------------- client
+
+
+class ResponseAction(_Model):
+    """What a response means, after dlt's ``response_actions``: a response with this
+    ``status_code`` (any, if unset) whose body text contains ``content`` (any, if unset) is
+    handled by ``action`` instead of by its status. The first matching action wins.
+
+    quota_exceeded  a quota (not the rate window) is used up: QuotaExceeded at once, no retry;
+                    the limiter pauses for the Retry-After, if any
+    retry           another attempt may succeed: retried with backoff (or a Retry-After up to
+                    the ceiling), HttpStatusError when attempts run out
+    """
+
+    status_code: Annotated[int, Field(ge=100, le=599)] | None = None
+    content: Annotated[str, Field(min_length=1)] | None = None
+    action: Literal["quota_exceeded", "retry"]
+
+    @model_validator(mode="after")
+    def _matches_something(self) -> ResponseAction:
+        if self.status_code is None and self.content is None:
+            raise ValueError("a response action needs status_code, content or both")
+        return self
 
 
 class RestClientConfig(_Model):
@@ -250,3 +324,5 @@ class RestClientConfig(_Model):
     timeout_s: PositiveFloat = 10.0
     headers: dict[str, str] = Field(default_factory=dict)
     """Sent with every request (e.g. the User-Agent MusicBrainz requires)."""
+    response_actions: tuple[ResponseAction, ...] = ()
+    """Responses that mean something their status alone does not say, checked in order."""

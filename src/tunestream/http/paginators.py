@@ -12,8 +12,9 @@ The client drives a paginator like this::
         request = paginator.update_request(request)    # e.g. offset += limit
 
 A paginator holds the state of one walk through the pages: build a new one per walk
-(:func:`build_paginator`). A new kind is a class taking its config, decorated with
-``@PAGINATOR_KINDS.register("name")``.
+(:func:`build_paginator`). A new kind is a config model (``type: Literal["name"] = "name"``) and a
+class taking it, decorated with ``@PAGINATOR_KINDS.register("name", TheConfig)``, which also makes
+``type: name`` valid in a spec.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 
 from tunestream.http.jsonpath import MISSING, lookup
 from tunestream.http.models import (
+    PAGINATOR_KINDS,
     CursorPaginatorConfig,
     NextUrlPaginatorConfig,
     OffsetPaginatorConfig,
@@ -32,10 +34,8 @@ from tunestream.http.models import (
     PaginatorConfigBase,
     SinglePagePaginatorConfig,
 )
-from tunestream.http.registry import Registry
 
 __all__ = [
-    "PAGINATOR_KINDS",
     "CursorPaginator",
     "NextUrlPaginator",
     "OffsetPaginator",
@@ -86,9 +86,6 @@ class Paginator(ABC):
         """The request for the next page, from the previous one."""
 
 
-PAGINATOR_KINDS: Registry[Paginator] = Registry("paginator")
-
-
 def build_paginator(config: PaginatorConfigBase | None) -> Paginator:
     """A fresh paginator of the kind named by ``config.type`` (``single`` when None)."""
     return PAGINATOR_KINDS.build(config or SinglePagePaginatorConfig())
@@ -106,7 +103,7 @@ def _int_param(request: PageRequest, name: str) -> int:
         raise ValueError(f"cannot resume from {request}: no integer parameter {name!r}") from None
 
 
-@PAGINATOR_KINDS.register("single")
+@PAGINATOR_KINDS.register("single", SinglePagePaginatorConfig)
 class SinglePagePaginator(Paginator):
     """One request, no paging."""
 
@@ -120,7 +117,7 @@ class SinglePagePaginator(Paginator):
         return request
 
 
-@PAGINATOR_KINDS.register("offset")
+@PAGINATOR_KINDS.register("offset", OffsetPaginatorConfig)
 class OffsetPaginator(Paginator):
     """``offset``/``limit`` paging with every stop signal the body offers."""
 
@@ -146,10 +143,9 @@ class OffsetPaginator(Paginator):
             following = lookup(body, config.next_path)
             if _present(following) and following is None:
                 self.has_next_page = False
-        if config.total_path is not None:
-            total = lookup(body, config.total_path)
-            if isinstance(total, int) and not isinstance(total, bool) and self.offset >= total:
-                self.has_next_page = False
+        total = config.total(body)
+        if total is not None and self.offset >= total:
+            self.has_next_page = False
         if config.max_offset is not None and self.offset > config.max_offset:
             self.has_next_page = False
 
@@ -157,7 +153,7 @@ class OffsetPaginator(Paginator):
         return request.with_params(**{self.config.offset_param: self.offset})
 
 
-@PAGINATOR_KINDS.register("next_url")
+@PAGINATOR_KINDS.register("next_url", NextUrlPaginatorConfig)
 class NextUrlPaginator(Paginator):
     """Follows the URL of the next page found in the body (relative URLs resolved by httpx)."""
 
@@ -177,7 +173,7 @@ class NextUrlPaginator(Paginator):
         return PageRequest(self.next_url, {})  # the next URL carries its own query
 
 
-@PAGINATOR_KINDS.register("cursor")
+@PAGINATOR_KINDS.register("cursor", CursorPaginatorConfig)
 class CursorPaginator(Paginator):
     """Sends back the cursor found in the body as a parameter."""
 
@@ -199,7 +195,7 @@ class CursorPaginator(Paginator):
         return request.with_params(**{self.config.cursor_param: self.cursor})
 
 
-@PAGINATOR_KINDS.register("page_number")
+@PAGINATOR_KINDS.register("page_number", PageNumberPaginatorConfig)
 class PageNumberPaginator(Paginator):
     """A page-number parameter; stops on an empty page, ``total_pages`` or ``max_pages``."""
 

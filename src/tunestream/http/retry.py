@@ -1,13 +1,16 @@
 """Which failures are retried, how long to wait between attempts, and the error a failure ends in.
 
-Decisions are made on the status code (and on the machine-readable ``reason`` of a 429), never on
-message text:
+Decisions are made on the status code, never on message text — unless the client config declares
+``response_actions`` for an API's own answers (a status, text in the body), which come first:
 
+    response action quota_exceeded              QuotaExceeded at once (the limiter pauses for
+                                                its Retry-After)
+    response action retry                       retried (backoff, or a short Retry-After);
+                                                in the end HttpStatusError
     timeout, connection error/reset             retried (backoff)
     2xx whose body is not JSON (truncated …)    retried (backoff); in the end MalformedBody
     500 502 503 504 (``retry_statuses``)        retried (backoff, or a short Retry-After);
                                                 in the end HttpStatusError
-    429 reason QUOTA_EXCEEDED                   QuotaExceeded at once
     429 Retry-After ≤ ceiling                   the limiter pauses every request, then retried
     429 Retry-After > ceiling                   RateLimited(retry_after_s) at once: the caller
                                                 ends its cycle and reschedules

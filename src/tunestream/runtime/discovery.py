@@ -16,7 +16,6 @@ from functools import partial
 from typing import Any
 
 from tunestream.errors import FetchError
-from tunestream.http.jsonpath import lookup
 from tunestream.http.models import PaginatorConfigBase
 from tunestream.records import Record
 from tunestream.runtime.context import CycleContext
@@ -103,11 +102,11 @@ class Discovery:
             ctx.pool.check()
             async for page in pages:
                 fresh = saved is None and page.number == 0
-                total = _total(config, page.body)
-                if fresh and not cursor.terms and isinstance(total, int):
+                total = config.total(page.body)
+                if fresh and not cursor.terms and total is not None:
                     cursor = replace(cursor, total=total)
                 split = resource.split
-                if fresh and split is not None and isinstance(total, int) and total > split.cap:
+                if fresh and split is not None and total is not None and total > split.cap:
                     narrow = self._narrow(split, cursor)
                     if narrow:
                         for key, child in narrow:
@@ -133,7 +132,7 @@ class Discovery:
                 self._step_down(root, exc)
                 return
             if outcome is Outcome.SMALLER_PAGES:
-                size = _page_size(config)
+                size = config.page_size
                 if size and ctx.plan.smaller_limit(ctx.spec, root, size):
                     return  # the next round walks this part again with smaller pages
             elif outcome is not Outcome.DEAD_LETTER:
@@ -189,7 +188,7 @@ class Discovery:
 
     def _paginator(self, root: str, resource: ListResource) -> PaginatorConfigBase:
         size = self.ctx.plan.limits.get(root)
-        return resource.paginator if size is None else _with_page_size(resource.paginator, size)
+        return resource.paginator if size is None else resource.paginator.with_page_size(size)
 
     def _cursors(self, root: str) -> dict[str, Cursor]:
         return {part: Cursor.load(v) for part, v in self.ctx.state.cursors(root).items()}
@@ -206,22 +205,3 @@ class Discovery:
         resource = self.ctx.spec.resources[name]
         assert isinstance(resource, ListResource)
         return resource
-
-
-# What the runtime asks of a paginator's config: kept here, in one place, to become the
-# paginator's own methods (``total(body)``, ``page_size``, ``with_page_size(n)``).
-
-
-def _total(config: PaginatorConfigBase, body: Any) -> Any:
-    """The number of results a page's body reports, where the paginator reads one."""
-    path = getattr(config, "total_path", None)
-    return lookup(body, path) if path else None
-
-
-def _page_size(config: PaginatorConfigBase) -> int | None:
-    size: int | None = getattr(config, "limit", None)
-    return size
-
-
-def _with_page_size(config: PaginatorConfigBase, size: int) -> PaginatorConfigBase:
-    return config.model_copy(update={"limit": size})

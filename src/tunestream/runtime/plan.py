@@ -88,7 +88,7 @@ class Plan:
 
     def page_size(self, resource: ListResource, name: str) -> int | None:
         """The page size to ask for, where the paginator has one."""
-        return self.limits.get(name, getattr(resource.paginator, "limit", None))
+        return self.limits.get(name, resource.paginator.page_size)
 
     def describe(self, spec: SourceSpec) -> list[str]:
         """One line per resource: how it is fetched, or why not."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -12,7 +12,12 @@ from pydantic import SecretStr
 from tunestream.http.auth import Auth, OAuth2ClientCredentials
 from tunestream.http.client import RestClient
 from tunestream.http.exchange import Attempt
-from tunestream.http.models import OAuth2ClientCredentialsConfig, RateLimitConfig, RetryConfig
+from tunestream.http.models import (
+    OAuth2ClientCredentialsConfig,
+    RateLimitConfig,
+    ResponseAction,
+    RetryConfig,
+)
 from tunestream.http.ratelimit import RateLimiter
 from tunestream.http.retry import RetryPolicy
 
@@ -69,6 +74,7 @@ def make_client(
     retry: RetryConfig | None = None,
     observed: list[Attempt] | None = None,
     jitter: float = 1.0,
+    actions: Sequence[ResponseAction] = (),
 ) -> RestClient:
     """A client on a mock transport; backoff jitter fixed (1.0 = the full capped delay)."""
     return RestClient(
@@ -78,6 +84,7 @@ def make_client(
         retry_policy=RetryPolicy(retry or RetryConfig(), rng=lambda: jitter),
         observer=observed.append if observed is not None else None,
         transport=httpx.MockTransport(handler),
+        response_actions=actions,
     )
 
 

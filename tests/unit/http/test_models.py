@@ -1,15 +1,19 @@
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Literal
 
 import httpx
 import pytest
-from pydantic import TypeAdapter, ValidationError
+from pydantic import SecretStr, TypeAdapter, ValidationError
 
 from tests.unit.http.helpers import make_client
 from tunestream.errors import ConfigError
-from tunestream.http.auth import AUTH_KINDS, build_auth
+from tunestream.http.auth import build_auth
 from tunestream.http.models import (
+    AUTH_KINDS,
+    PAGINATOR_KINDS,
+    AuthConfig,
     NoAuthConfig,
     OffsetPaginatorConfig,
     PaginatorConfig,
@@ -17,7 +21,7 @@ from tunestream.http.models import (
     RateLimitConfig,
     RestClientConfig,
 )
-from tunestream.http.paginators import PAGINATOR_KINDS, PageRequest, Paginator, build_paginator
+from tunestream.http.paginators import PageRequest, Paginator, build_paginator
 from tunestream.http.registry import Registry
 from tunestream.http.testing import run_in_virtual_time as run
 
@@ -82,7 +86,7 @@ def test_configs_are_frozen_and_paths_checked() -> None:
 
 
 class EveryOtherConfig(PaginatorConfigBase):
-    type: str = "every_other"
+    type: Literal["every_other"] = "every_other"
     pages: int = 3
 
 
@@ -107,7 +111,7 @@ class EveryOther(Paginator):
 
 
 def test_a_new_kind_is_a_class_and_a_decorator() -> None:
-    PAGINATOR_KINDS.register("every_other")(EveryOther)
+    PAGINATOR_KINDS.register("every_other", EveryOtherConfig)(EveryOther)
     try:
         pages_asked: list[str] = []
 
@@ -127,8 +131,60 @@ def test_a_new_kind_is_a_class_and_a_decorator() -> None:
 
 
 def test_a_name_cannot_be_taken_twice() -> None:
-    registry: Registry[object] = Registry("thing")
-    registry.register("a")(int)
-    registry.register("a")(int)  # the same class again is harmless
+    class A(PaginatorConfigBase):
+        type: Literal["a"] = "a"
+
+    registry: Registry[PaginatorConfigBase, object] = Registry("thing")
+    registry.register("a", A)(int)
+    registry.register("a", A)(int)  # the same class again is harmless
     with pytest.raises(ValueError, match="already registered"):
-        registry.register("a")(str)
+        registry.register("a", A)(str)
+
+
+def accepted(field: Any) -> set[str]:
+    """The ``type`` values a field accepts, as its error for an unknown one lists them."""
+    with pytest.raises(ValidationError) as caught:
+        TypeAdapter(field).validate_python({"type": "no-such-kind"})
+    (error,) = caught.value.errors()
+    assert error["type"] == "union_tag_invalid"
+    return set(re.findall(r"'([a-z0-9_]+)'", error["ctx"]["expected_tags"]))
+
+
+def test_the_registry_is_what_a_spec_may_name() -> None:
+    assert accepted(AuthConfig) == {"none", "bearer", "api_key", "oauth2_client_credentials"}
+    assert accepted(PaginatorConfig) == {"single", "offset", "next_url", "cursor", "page_number"}
+    assert accepted(AuthConfig) == set(AUTH_KINDS.names())
+    assert accepted(PaginatorConfig) == set(PAGINATOR_KINDS.names())
+    PAGINATOR_KINDS.register("every_other", EveryOtherConfig)(EveryOther)
+    try:
+        assert "every_other" in accepted(PaginatorConfig)
+        config = TypeAdapter(PaginatorConfig).validate_python({"type": "every_other", "pages": 2})
+        assert config == EveryOtherConfig(pages=2)
+        assert isinstance(build_paginator(config), EveryOther)
+        with pytest.raises(ValidationError, match=r"every_other\.pages"):
+            TypeAdapter(PaginatorConfig).validate_python({"type": "every_other", "pages": "x"})
+    finally:
+        PAGINATOR_KINDS.unregister("every_other")
+    assert accepted(PaginatorConfig) == set(PAGINATOR_KINDS.names())
+    assert "every_other" not in accepted(PaginatorConfig)
+
+
+def test_a_kind_is_serialized_with_its_own_fields() -> None:
+    config = RestClientConfig.model_validate(
+        {"base_url": "https://x.test", "auth": {"type": "bearer", "token": "t"}}
+    )
+    assert config.model_dump()["auth"] == {"type": "bearer", "token": SecretStr("t")}
+
+
+def test_a_config_model_must_name_its_kind() -> None:
+    class Loose(PaginatorConfigBase):
+        type: str = "loose"
+
+    class Other(PaginatorConfigBase):
+        type: Literal["other"] = "other"
+
+    with pytest.raises(TypeError, match=r"Loose must declare type: Literal\['loose'\] = 'loose'"):
+        PAGINATOR_KINDS.register("loose", Loose)
+    with pytest.raises(TypeError, match="to be registered as 'mismatch'"):
+        PAGINATOR_KINDS.register("mismatch", Other)
+    assert "loose" not in PAGINATOR_KINDS and "mismatch" not in PAGINATOR_KINDS

@@ -4,9 +4,10 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from tests.unit.http.helpers import API, Seen, make_client
-from tunestream.errors import MalformedBody
+from tunestream.errors import ConfigError, MalformedBody
 from tunestream.http.client import Page
 from tunestream.http.models import (
     CursorPaginatorConfig,
@@ -252,3 +253,39 @@ def test_resuming_needs_the_parameter_the_paginator_made() -> None:
     pager = build_paginator(OffsetPaginatorConfig())
     with pytest.raises(ValueError, match="no integer parameter 'offset'"):
         pager.resume(PageRequest("things", {"page": 2}))
+
+
+BODY = {"albums": {"total": 7, "items": []}, "total": 9, "truthy": True}
+
+
+def test_an_offset_config_reads_the_total_and_changes_its_page_size() -> None:
+    config = OffsetPaginatorConfig(limit=50, max_offset=1000, total_path="albums.total")
+    assert config.total(BODY) == 7
+    assert OffsetPaginatorConfig().total(BODY) == 9  # total_path defaults to "total"
+    assert OffsetPaginatorConfig(total_path=None).total(BODY) is None
+    assert OffsetPaginatorConfig(total_path="albums.missing").total(BODY) is None
+    assert OffsetPaginatorConfig(total_path="truthy").total(BODY) is None  # a bool is no count
+    assert config.page_size == 50
+    smaller = config.with_page_size(10)
+    assert (smaller.limit, smaller.page_size, smaller.max_offset) == (10, 10, 1000)
+    assert smaller.total_path == "albums.total"
+    assert config.limit == 50  # a copy: the spec's config is unchanged
+    with pytest.raises(ValidationError):
+        config.with_page_size(0)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        SinglePagePaginatorConfig(),
+        NextUrlPaginatorConfig(),
+        CursorPaginatorConfig(),
+        PageNumberPaginatorConfig(total_pages_path="total"),
+    ],
+)
+def test_kinds_without_a_page_size_say_so(config: PaginatorConfigBase) -> None:
+    assert config.total(BODY) is None  # page_number's total_pages counts pages, not records
+    assert config.page_size is None
+    with pytest.raises(ConfigError) as caught:
+        config.with_page_size(10)
+    assert str(caught.value) == (f"paginator type {config.type!r} has no page size to change to 10")

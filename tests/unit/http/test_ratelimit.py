@@ -8,11 +8,14 @@ import pytest
 
 from tests.unit.http.helpers import API, Seen, api_error, fast_rate, make_client, now
 from tunestream.errors import QuotaExceeded, RateLimited
-from tunestream.http.models import RateLimitConfig, RetryConfig
+from tunestream.http.models import RateLimitConfig, ResponseAction, RetryConfig
 from tunestream.http.ratelimit import RateLimiter
 from tunestream.http.testing import run_in_virtual_time as run
 
 pytestmark = [pytest.mark.unit, pytest.mark.timeout(10)]
+
+
+QUOTA = ResponseAction(status_code=429, content="QUOTA_EXCEEDED", action="quota_exceeded")
 
 
 def too_many(retry_after: str | None = None, **extra: object) -> httpx.Response:
@@ -87,7 +90,7 @@ def test_quota_exceeded_is_raised_at_once() -> None:
         return too_many("10", reason="QUOTA_EXCEEDED")
 
     async def scenario() -> None:
-        async with make_client(handler) as api:
+        async with make_client(handler, actions=[QUOTA]) as api:
             await api.get_json("x")
 
     with pytest.raises(QuotaExceeded) as caught:

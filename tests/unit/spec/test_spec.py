@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 import pytest
 import yaml
 
 from tunestream.errors import ConfigError
+from tunestream.http.models import PAGINATOR_KINDS, PaginatorConfigBase
+from tunestream.http.paginators import SinglePagePaginator
 from tunestream.spec.loader import builtin_specs, load_spec
-from tunestream.spec.models import Split, select_ids
+from tunestream.spec.models import ListResource, SourceSpec, Split, select_ids
 
 pytestmark = pytest.mark.unit
 
@@ -28,7 +32,7 @@ def test_the_spotify_spec_loads_with_its_graph_in_order() -> None:
 def test_environment_references_fill_in_after_parsing() -> None:
     spec = load_spec("spotify", environ={**ENV, "SPOTIFY_API_URL": "http://127.0.0.1:1/v1"})
     assert spec.client.base_url == "http://127.0.0.1:1/v1"
-    assert spec.client.auth.client_secret.get_secret_value() == "secret"  # type: ignore[union-attr]
+    assert spec.client.auth.client_secret.get_secret_value() == "secret"  # type: ignore[attr-defined]
 
 
 def test_a_missing_credential_names_the_variable() -> None:
@@ -92,3 +96,65 @@ def test_split_narrows_prefixes_into_a_whole_word_and_longer_prefixes() -> None:
     assert [split.render(t) for t in third] == ["album:a artist:a*", "album:a artist:b*"]
     # and when every field is a whole word, nothing narrower exists
     assert split.narrower([["album:{word}", "a"], ["artist:{word}", "b"]]) == []
+
+
+class SkipConfig(PaginatorConfigBase):
+    """A kind a plugin might add."""
+
+    type: Literal["skip"] = "skip"
+    every: int = 2
+
+
+DEMO = """
+name: demo
+client: {base_url: "https://api.example.test/v1"}
+modes: {all: [things]}
+resources:
+  things:
+    kind: list
+    request: {path: /things}
+    paginator: {type: skip, every: EVERY}
+"""
+
+
+@pytest.fixture
+def skip_kind() -> Iterator[None]:
+    PAGINATOR_KINDS.register("skip", SkipConfig)(SinglePagePaginator)
+    try:
+        yield
+    finally:
+        PAGINATOR_KINDS.unregister("skip")
+
+
+def load_demo(tmp_path: Path, every: str = "3") -> SourceSpec:
+    file = tmp_path / "demo.yaml"
+    file.write_text(DEMO.replace("EVERY", every))
+    return load_spec(str(file), environ={})
+
+
+def test_a_registered_paginator_kind_is_valid_in_a_spec(tmp_path: Path, skip_kind: None) -> None:
+    resource = load_demo(tmp_path).resources["things"]
+    assert isinstance(resource, ListResource)
+    assert resource.paginator == SkipConfig(every=3)
+    with pytest.raises(ConfigError) as caught:
+        load_demo(tmp_path, every="often")
+    assert str(caught.value).startswith(
+        f"source spec {tmp_path / 'demo.yaml'}: resources.things.list.paginator.skip.every: "
+    )
+
+
+def test_an_unregistered_kind_is_refused_naming_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_demo(tmp_path)
+    assert str(caught.value) == (
+        f"source spec {tmp_path / 'demo.yaml'}: resources.things.list.paginator: "
+        "Input tag 'skip' found using 'type' does not match any of the expected tags: "
+        "'single', 'offset', 'next_url', 'cursor', 'page_number'"
+    )
+
+
+def test_the_spotify_spec_declares_what_its_quota_answer_means() -> None:
+    actions = load_spec("spotify", environ=ENV).client.response_actions
+    assert [(a.status_code, a.content, a.action) for a in actions] == [
+        (429, "QUOTA_EXCEEDED", "quota_exceeded")
+    ]
