@@ -22,18 +22,19 @@ stop:
 	$(BIN)/tunestream down
 
 test: setup
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src emulator tests
+	$(BIN)/ruff format --check src emulator tests
 	$(BIN)/mypy
 	$(BIN)/pytest --junitxml=build/test-results.xml
 
 setup: $(STAMP) jars chromium .tunestream
 
-# Python: a virtualenv with the package (editable) and its dependencies pinned by constraints.txt.
-$(STAMP): pyproject.toml constraints.txt
+# Python: a virtualenv with the package and the emulator (emulator/, its own distribution), both
+# editable, and their dependencies pinned by constraints.txt.
+$(STAMP): pyproject.toml emulator/pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]' -e ./emulator
 	touch $@
 
 # JVM: the Kafka broker's runtime classpath, resolved by Maven into build/jars/kafka, and the
@@ -70,13 +71,13 @@ constraints: $(STAMP)
 	$(BIN)/python -m pip list --format=freeze --exclude-editable > constraints.txt
 
 lint: setup
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src emulator tests
+	$(BIN)/ruff format --check src emulator tests
 	$(BIN)/mypy
 
 format: setup
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src emulator tests
+	$(BIN)/ruff check --fix src emulator tests
 
 clean:
 	-$(BIN)/tunestream down

@@ -279,7 +279,7 @@ class EmulatorRunSettings(_Model):
     speed: Annotated[float, Field(gt=0)] = 60.0
     """Release-clock seconds per real second: 60 releases an hour of albums a minute."""
     settings_file: Path | None = None
-    """A YAML file of emulator settings (``tunestream emulator --settings``), e.g. a smaller
+    """A YAML file of emulator settings (``tunestream-emulator --settings``), e.g. a smaller
     catalog; port and speed above win over it."""
     interval_s: Annotated[float, Field(gt=0)] = 60.0
     """The producer's cycle interval against the emulator (``source.interval_s`` otherwise)."""

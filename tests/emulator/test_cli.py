@@ -1,4 +1,4 @@
-"""``tunestream emulator`` flags map onto the emulator's settings; the bench report writer."""
+"""``tunestream-emulator`` flags map onto the emulator's settings; the bench report writer."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tunestream.bench.report import write_section
-from tunestream.cli import app
-from tunestream.cli.emulator_cmd import settings_from_flags
-from tunestream.errors import ConfigError
+from tunestream_emulator import EmulatorError
+from tunestream_emulator.cli import app, settings_from_flags
 
 
 @pytest.mark.unit
@@ -38,18 +37,18 @@ def test_flags_override_the_settings_file(tmp_path):
 
 
 @pytest.mark.unit
-def test_bad_values_are_one_line_config_errors():
-    with pytest.raises(ConfigError, match=r"emulator setting faults\.error_rate"):
+def test_bad_values_are_one_line_emulator_errors():
+    with pytest.raises(EmulatorError, match=r"emulator setting faults\.error_rate"):
         settings_from_flags(None, {"faults.error_rate": 3.0})
-    with pytest.raises(ConfigError, match="speed"):
+    with pytest.raises(EmulatorError, match="speed"):
         settings_from_flags(None, {"speed": -1.0})
 
 
 @pytest.mark.unit
 def test_cli_rejects_a_malformed_client():
-    result = CliRunner().invoke(app, ["emulator", "--client", "only-an-id"])
+    result = CliRunner().invoke(app, ["--client", "only-an-id"])
     assert result.exit_code != 0
-    assert isinstance(result.exception, ConfigError)
+    assert isinstance(result.exception, EmulatorError)
 
 
 @pytest.mark.unit

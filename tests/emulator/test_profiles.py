@@ -1,4 +1,4 @@
-"""Access profiles (FACTS.md §1): what extended and development apps may call and receive."""
+"""Access profiles (docs/SPOTIFY.md §1): what extended and development apps may call and get."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """Every JSON body the emulator sends validates against the Web API's OpenAPI schema.
 
 The schema is OpenAPI 3.0: ``nullable`` becomes ``anyOf [.., null]`` for JSON Schema. For the
-``development`` profile, the fields FACTS.md §1 lists as removed are taken out of the schema's
-``required`` lists (the schema documents the full shape). The schema's multi-id arrays do not
-allow ``null``; null slots are tested in test_ids.py.
+``development`` profile, the fields docs/SPOTIFY.md §1 lists as removed are taken out of the
+schema's ``required`` lists (the schema documents the full shape). The schema's multi-id arrays
+do not allow ``null``; null slots are tested in test_ids.py.
 """
 
 from __future__ import annotations

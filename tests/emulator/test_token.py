@@ -1,4 +1,4 @@
-"""POST /api/token (FACTS.md §2) and 401s on the Web API."""
+"""POST /api/token (docs/SPOTIFY.md §2) and 401s on the Web API."""
 
 from __future__ import annotations
 

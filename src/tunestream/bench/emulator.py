@@ -1,6 +1,6 @@
 """``tunestream bench emulator``: how many requests a second the Spotify emulator serves.
 
-Three processes: the emulator (``tunestream emulator``, one uvicorn worker), a baseline server
+Three processes: the emulator (``tunestream-emulator``, one uvicorn worker), a baseline server
 (a one-route Starlette app on the same uvicorn settings) and this one, the load generator: a
 raw asyncio HTTP/1.1 keep-alive client (no HTTP library in the way, so it is not the
 bottleneck). Each scenario runs for a fixed time after a warm-up; the baseline runs before and
@@ -186,7 +186,7 @@ def run(options: BenchOptions) -> list[Result]:
     try:
         emulator = spawn(
             [
-                sys.executable, "-m", "tunestream", "emulator", "--port", str(emulator_port),
+                sys.executable, "-m", "tunestream_emulator", "--port", str(emulator_port),
                 "--rate-limit", "0", "--client", ":".join((*_CLIENT, "extended")),
             ],
             emulator_port,

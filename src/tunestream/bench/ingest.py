@@ -109,7 +109,7 @@ def _start_emulator(folder: Path, **settings: Any) -> _Emulator:
     }
     file = folder / f"emulator-{port}.yaml"
     file.write_text(yaml.safe_dump(values))
-    command = [sys.executable, "-m", "tunestream", "emulator", "--port", str(port)]
+    command = [sys.executable, "-m", "tunestream_emulator", "--port", str(port)]
     process = spawn([*command, "--settings", str(file)], port)
     emulator = _Emulator(process, f"http://127.0.0.1:{port}")
     deadline = time.monotonic() + 180

@@ -74,7 +74,7 @@ def take_sample(tracks_per_day: int) -> Sample:
     port = free_port()
     emulator = spawn(
         [
-            sys.executable, "-m", "tunestream", "emulator", "--port", str(port),
+            sys.executable, "-m", "tunestream_emulator", "--port", str(port),
             "--tracks-per-day", str(tracks_per_day), "--history-days", "1", "--seed", "3",
             "--clock-start", "2026-11-20T12:00:00", "--rate-limit", "0",
             "--client", ":".join(_EXTENDED), "--client", ":".join(_DEVELOPMENT),

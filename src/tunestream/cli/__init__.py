@@ -13,7 +13,6 @@ from tunestream.cli import (
     bench_cmd,
     config_cmd,
     dashboard_cmd,
-    emulator_cmd,
     kafka_cmd,
     produce_cmd,
     spark_cmd,
@@ -40,7 +39,6 @@ app.add_typer(topics_cmd.app, name="topics")
 app.add_typer(spark_cmd.app, name="spark")
 app.command("query")(spark_cmd.query)
 app.command("produce")(produce_cmd.produce)
-app.command("emulator")(emulator_cmd.emulator)
 app.add_typer(bench_cmd.app, name="bench")
 app.command("up")(system_cmd.up)
 app.command("down")(system_cmd.down)

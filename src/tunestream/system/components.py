@@ -1,7 +1,9 @@
 """The components ``tunestream up`` runs as background processes, and how to tell each is ready.
 
-Each is a ``tunestream`` command of its own (``emulator``, ``produce``, ``spark run``,
-``dashboard``), started with the same configuration file and environment as ``up`` itself.
+Each is a command of its own, run by the Python that runs ``up``: the Spotify emulator's
+(``python -m tunestream_emulator``, a distribution of its own that the pipeline never imports) and
+``tunestream`` ones (``produce``, ``spark run``, ``dashboard``), these with the same configuration
+file as ``up``; all with its environment.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from tunestream.config import Settings
 from tunestream.system.process import DetachedProcess
 
 __all__ = [
+    "EMULATOR_MODULE",
     "SPARK_READY_LINE",
     "Component",
     "HttpReady",
@@ -31,6 +34,8 @@ __all__ = [
 
 SPARK_READY_LINE = "Spark job running on"
 """What ``tunestream spark run`` logs once its streaming query has started."""
+EMULATOR_MODULE = "tunestream_emulator"
+"""Run as ``python -m``: the interpreter of ``up``, whether or not its scripts are on the PATH."""
 DEMO_CLIENT_ID = "tunestream-demo"
 DEMO_CLIENT_SECRET = "tunestream-demo-secret"  # a local emulator's, not a Spotify secret
 
@@ -70,7 +75,7 @@ class Component:
 
     name: str
     command: tuple[str, ...]
-    """The ``tunestream`` subcommand and its options."""
+    """The arguments after ``python -m <module>``: for tunestream, a subcommand and its options."""
     ready: Readiness | None
     """None: ready once started (nothing to ask)."""
     stop_signal: signal.Signals = signal.SIGTERM
@@ -80,10 +85,14 @@ class Component:
     url: str = ""
     env: Mapping[str, str] = field(default_factory=dict)
     """Added to the environment ``up`` runs in."""
+    module: str = "tunestream"
+    """The Python module run; only ``tunestream`` is given ``up``'s configuration file."""
 
     def argv(self, config_file: Path | None) -> list[str]:
-        options = ["--config", str(config_file.absolute())] if config_file is not None else []
-        return [sys.executable, "-m", "tunestream", *options, *self.command]
+        options: list[str] = []
+        if config_file is not None and self.module == "tunestream":
+            options = ["--config", str(config_file.absolute())]
+        return [sys.executable, "-m", self.module, *options, *self.command]
 
 
 def uses_emulator(settings: Settings) -> bool:
@@ -107,11 +116,12 @@ def components(settings: Settings, *, emulator: bool | None = None) -> list[Comp
         found.append(
             Component(
                 "emulator",
-                ("emulator", *options),
+                tuple(options),
                 HttpReady(f"{base}/_admin/health"),
                 port=run.port,
                 port_key="system.emulator.port",
                 url=base,
+                module=EMULATOR_MODULE,
             )
         )
         producer_env = {

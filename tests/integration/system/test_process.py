@@ -14,7 +14,7 @@ from tests.support import free_port
 from tunestream.config import Settings
 from tunestream.errors import ComponentError
 from tunestream.system import System
-from tunestream.system.components import Component, HttpReady
+from tunestream.system.components import EMULATOR_MODULE, Component, HttpReady
 from tunestream.system.process import DetachedProcess, alive, session_members
 
 pytestmark = pytest.mark.integration
@@ -78,10 +78,11 @@ def test_a_component_that_fails_to_start_is_one_error_with_its_log(tmp_path: Pat
     port = free_port()
     broken = Component(
         "emulator",
-        ("emulator", "--port", str(port), "--speed", "-1"),
+        ("--port", str(port), "--speed", "-1"),
         HttpReady(f"http://127.0.0.1:{port}/_admin/health"),
         port=port,
         port_key="system.emulator.port",
+        module=EMULATOR_MODULE,
     )
     with pytest.raises(ComponentError) as raised:
         system.start(broken, lambda line: None)

@@ -1,20 +1,21 @@
-"""The emulator's errors, under tunestream's one root.
+"""The emulator's errors: a root of its own (the emulator knows nothing of tunestream).
 
-TunestreamError
-└── EmulatorError        the emulator could not start or was configured wrongly  (exit 2)
-    └── ApiError         a Web API answer other than 200, raised inside a handler and
-                         turned into Spotify's error body by the server
+EmulatorError            the emulator could not start or was configured wrongly  (exit 2)
+├── ApiError             a Web API answer other than 200, raised inside a handler and
+│                        turned into Spotify's error body by the server
+└── TokenError           a refused ``POST /api/token``, answered the same way
+
+An answer (404, 429 …) is what a client of the emulator sees, not a failure of the emulator:
+the server turns ApiError and TokenError into responses and never lets them out.
 """
 
 from __future__ import annotations
 
-from tunestream.errors import TunestreamError
-
 __all__ = ["ApiError", "EmulatorError", "TokenError"]
 
 
-class EmulatorError(TunestreamError):
-    """The emulator could not start or was configured wrongly."""
+class EmulatorError(Exception):
+    """Root of the emulator's errors; as such: it could not start or was configured wrongly."""
 
     exit_code = 2
 

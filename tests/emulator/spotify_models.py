@@ -1,4 +1,6 @@
-"""Response models of the Spotify Web API, lenient the way real responses require.
+"""Response models of the Spotify Web API, lenient the way real responses require: what
+``test_models`` parses recorded real responses and the emulator's with (the pipeline keeps
+responses as raw JSON; it uses no models).
 
 The OpenAPI schema of 2026 marks fields as required that responses recorded in 2015-2020 lack
 (``total_tracks``, ``release_date_precision``, ``copyrights`` …), and development-mode apps

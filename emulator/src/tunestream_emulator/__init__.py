@@ -1,6 +1,8 @@
 """A faithful local stand-in for api.spotify.com and accounts.spotify.com (see docs/EMULATOR.md).
 
-Production code never imports this package; tests, benchmarks and ``tunestream emulator`` do.
+A distribution of its own (``emulator/``) that imports nothing of tunestream, and tunestream
+imports nothing of it: tests and benchmarks import it, ``tunestream up`` runs its command
+(``python -m tunestream_emulator``, the ``tunestream-emulator`` console script) as a process.
 """
 
 from __future__ import annotations

@@ -20,7 +20,6 @@ from typing import Any
 import httpx
 import uvicorn
 
-from tunestream.net import listen
 from tunestream_emulator.app import AbortingProtocol, create_app
 from tunestream_emulator.errors import EmulatorError
 from tunestream_emulator.service import Emulator
@@ -43,9 +42,24 @@ def _server(emulator: Emulator) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
-def _prepare(settings: EmulatorSettings, port: int) -> tuple[socket.socket, Emulator]:
-    sock = listen(port, setting="--port", error=EmulatorError, host=settings.host, backlog=2048)
+def _listen(host: str, port: int) -> socket.socket:
+    """``host:port`` bound and listening; a port that cannot be bound is one line naming --port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is free
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise EmulatorError(
+            f"cannot listen on {host}:{port} ({exc.strerror}); choose another with --port"
+        ) from None
+    sock.listen(2048)
     sock.set_inheritable(True)
+    return sock
+
+
+def _prepare(settings: EmulatorSettings, port: int) -> tuple[socket.socket, Emulator]:
+    sock = _listen(settings.host, port)
     bound = sock.getsockname()[1]
     emulator = Emulator(settings, f"http://{settings.host}:{bound}")
     emulator.warm_up()
@@ -53,7 +67,7 @@ def _prepare(settings: EmulatorSettings, port: int) -> tuple[socket.socket, Emul
 
 
 def serve(settings: EmulatorSettings, announce: Callable[[str], None] | None = None) -> None:
-    """Serve until interrupted (the ``tunestream emulator`` command); ``announce`` is told the
+    """Serve until interrupted (the ``tunestream-emulator`` command); ``announce`` is told the
     base URL once the port is bound."""
     sock, emulator = _prepare(settings, settings.port)
     if announce is not None:

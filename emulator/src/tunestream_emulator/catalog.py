@@ -132,7 +132,7 @@ def _upc(rng: random.Random) -> str:
 
 
 def _features(rng: random.Random) -> AudioFeatures:
-    """Audio features with the marginals and correlations of FACTS.md §7."""
+    """Audio features with the marginals and correlations of docs/SPOTIFY.md §6."""
     z_energy, z_dance = rng.gauss(0, 1), rng.gauss(0, 1)
     energy = _clamp(0.54 + 0.25 * z_energy)
     danceability = _clamp(0.56 + 0.17 * z_dance)

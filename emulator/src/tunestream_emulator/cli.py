@@ -1,48 +1,45 @@
-"""``tunestream emulator``: serve the Spotify emulator (see docs/EMULATOR.md).
+"""``tunestream-emulator``: serve the Spotify emulator (see docs/EMULATOR.md).
 
-Flags map one to one onto ``tunestream_emulator.EmulatorSettings``; ``--settings FILE`` reads a
-YAML file of the same fields first, flags override it. The emulator package is imported only
-when the command runs: production code never depends on it.
+Flags map one to one onto :class:`EmulatorSettings`; ``--settings FILE`` reads a YAML file of the
+same fields first, flags override it. An :class:`EmulatorError` is one line on stderr and its
+exit code.
 """
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 import yaml
+from pydantic import ValidationError
 
-from tunestream.errors import ConfigError
+from tunestream_emulator.errors import EmulatorError
+from tunestream_emulator.server import serve
+from tunestream_emulator.settings import EmulatorSettings
 
-if TYPE_CHECKING:
-    from tunestream_emulator import EmulatorSettings
-
-__all__ = ["emulator", "settings_from_flags"]
+__all__ = ["app", "emulator", "main", "settings_from_flags"]
 
 
 def _client(spec: str) -> dict[str, str]:
     parts = spec.split(":")
     if len(parts) not in (2, 3) or not all(parts):
-        raise ConfigError(f"--client {spec!r}: expected ID:SECRET or ID:SECRET:PROFILE")
+        raise EmulatorError(f"--client {spec!r}: expected ID:SECRET or ID:SECRET:PROFILE")
     return dict(zip(("client_id", "client_secret", "profile"), parts, strict=False))
 
 
 def settings_from_flags(file: Path | None, flags: dict[str, Any]) -> EmulatorSettings:
     """Merge a settings file and the flags that were given (None: not given)."""
-    from pydantic import ValidationError
-
-    from tunestream_emulator import EmulatorSettings
-
     values: dict[str, Any] = {}
     if file is not None:
         try:
             loaded = yaml.safe_load(file.read_text()) or {}
         except (OSError, yaml.YAMLError) as error:
-            raise ConfigError(f"--settings {file}: {error}") from None
+            raise EmulatorError(f"--settings {file}: {error}") from None
         if not isinstance(loaded, dict):
-            raise ConfigError(f"--settings {file}: expected a mapping of emulator settings")
+            raise EmulatorError(f"--settings {file}: expected a mapping of emulator settings")
         values.update(loaded)
     faults = dict(values.get("faults") or {})
     for key, value in flags.items():
@@ -61,7 +58,7 @@ def settings_from_flags(file: Path | None, flags: dict[str, Any]) -> EmulatorSet
     except ValidationError as error:
         first = error.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"emulator setting {key}: {first['msg']}") from None
+        raise EmulatorError(f"emulator setting {key}: {first['msg']}") from None
 
 
 def emulator(
@@ -154,7 +151,6 @@ def emulator(
     ] = None,
 ) -> None:
     """Serve a local stand-in for api.spotify.com and accounts.spotify.com until interrupted."""
-    from tunestream_emulator import serve
 
     def listed(text: str | None) -> list[str] | None:
         return None if text is None else [part.strip() for part in text.split(",") if part.strip()]
@@ -200,3 +196,19 @@ def emulator(
         )
 
     serve(settings, announce)
+
+
+app = typer.Typer(name="tunestream-emulator", pretty_exceptions_enable=False, add_completion=False)
+app.command()(emulator)
+
+
+def main() -> None:
+    """Console-script entry point: an EmulatorError is one line on stderr and its exit code."""
+    try:
+        app(prog_name="tunestream-emulator")
+    except EmulatorError as exc:
+        typer.echo(f"tunestream-emulator: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("tunestream-emulator: interrupted", err=True)
+        sys.exit(130)

@@ -1,6 +1,6 @@
 """Catalog entities as the JSON objects Spotify sends, for one access profile.
 
-``development`` drops the fields FACTS.md §1 lists as removed (album ``available_markets``,
+``development`` drops the fields docs/SPOTIFY.md §1 lists as removed (album ``available_markets``,
 ``label``, ``popularity``; track ``available_markets``, ``linked_from``, ``popularity``; artist
 ``followers``, ``popularity``) everywhere they would appear; ``extended`` sends them all.
 """
