@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 # root installs system packages itself; anyone else through sudo
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup jars chromium lint format clean stop constraints
+.PHONY: run test setup jars chromium lint format clean stop constraints bench
 
 # Everything in the background (Kafka, topics, emulator or the real API, producer, Spark job,
 # dashboard), staying in the foreground: Ctrl-C stops it all (`tunestream down`).
@@ -21,19 +21,26 @@ run: setup
 stop:
 	$(BIN)/tunestream down
 
+# The benchmarks of docs/BENCHMARKS.md: `make bench` runs them all (tunestream bench all), and
+# e.g. `make bench ARGS="spark --rounds 1"` one of them.
+ARGS ?= all
+bench: setup
+	$(BIN)/tunestream bench $(ARGS)
+
 test: setup
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src benchmarks tests
+	$(BIN)/ruff format --check src benchmarks tests
 	$(BIN)/mypy
 	$(BIN)/pytest --junitxml=build/test-results.xml
 
 setup: $(STAMP) jars chromium .tunestream
 
-# Python: a virtualenv with the package (editable) and its dependencies pinned by constraints.txt.
-$(STAMP): pyproject.toml constraints.txt
+# Python: a virtualenv with the package and the benchmarks (both editable) and their dependencies
+# pinned by constraints.txt.
+$(STAMP): pyproject.toml benchmarks/pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]' -e benchmarks
 	touch $@
 
 # JVM: the Kafka broker's runtime classpath, resolved by Maven into build/jars/kafka, and the
@@ -70,13 +77,13 @@ constraints: $(STAMP)
 	$(BIN)/python -m pip list --format=freeze --exclude-editable > constraints.txt
 
 lint: setup
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src benchmarks tests
+	$(BIN)/ruff format --check src benchmarks tests
 	$(BIN)/mypy
 
 format: setup
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src benchmarks tests
+	$(BIN)/ruff check --fix src benchmarks tests
 
 clean:
 	-$(BIN)/tunestream down

@@ -10,7 +10,6 @@ import typer
 
 from tunestream import __version__
 from tunestream.cli import (
-    bench_cmd,
     config_cmd,
     dashboard_cmd,
     emulator_cmd,
@@ -21,6 +20,7 @@ from tunestream.cli import (
     topics_cmd,
 )
 from tunestream.cli._context import Globals
+from tunestream.cli.plugins import add_command_groups
 from tunestream.errors import TunestreamError
 from tunestream.logs import LogFormat
 from tunestream.logs import configure as configure_logging
@@ -41,7 +41,6 @@ app.add_typer(spark_cmd.app, name="spark")
 app.command("query")(spark_cmd.query)
 app.command("produce")(produce_cmd.produce)
 app.command("emulator")(emulator_cmd.emulator)
-app.add_typer(bench_cmd.app, name="bench")
 app.command("up")(system_cmd.up)
 app.command("down")(system_cmd.down)
 app.command("status")(system_cmd.status)
@@ -86,7 +85,12 @@ def root(
 
 
 def main() -> None:
-    """Console-script entry point: a TunestreamError is one line on stderr and its exit code."""
+    """Console-script entry point: a TunestreamError is one line on stderr and its exit code.
+
+    The command groups of other distributions (``tunestream bench`` when the benchmarks are
+    installed) join ``app`` here, not on import, so that importing one of them first is no cycle.
+    """
+    add_command_groups(app)
     try:
         app()
     except TunestreamError as exc:
