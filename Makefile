@@ -7,11 +7,12 @@ BIN    := $(VENV)/bin
 JARS   := build/jars
 MVN    := mvn -q -B
 STAMP  := $(VENV)/.installed-stamp
+CODE   := src emulator benchmarks tests
 
 # root installs system packages itself; anyone else through sudo
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup jars chromium lint format clean stop constraints
+.PHONY: run test setup jars chromium lint format clean stop constraints bench
 
 # Everything in the background (Kafka, topics, emulator or the real API, producer, Spark job,
 # dashboard), staying in the foreground: Ctrl-C stops it all (`tunestream down`).
@@ -21,20 +22,25 @@ run: setup
 stop:
 	$(BIN)/tunestream down
 
-test: setup
-	$(BIN)/ruff check src emulator tests
-	$(BIN)/ruff format --check src emulator tests
-	$(BIN)/mypy
+# The benchmarks of docs/BENCHMARKS.md: `make bench` runs them all (tunestream bench all), and
+# e.g. `make bench ARGS="spark --rounds 1"` one of them.
+ARGS ?= all
+bench: setup
+	$(BIN)/tunestream bench $(ARGS)
+
+test: lint
 	$(BIN)/pytest --junitxml=build/test-results.xml
 
 setup: $(STAMP) jars chromium .tunestream
 
-# Python: a virtualenv with the package and the emulator (emulator/, its own distribution), both
-# editable, and their dependencies pinned by constraints.txt.
-$(STAMP): pyproject.toml emulator/pyproject.toml constraints.txt
+# Python: a virtualenv with three distributions, editable, their dependencies pinned by
+# constraints.txt: the pipeline with every extra (tunestream[all], and dev for the tests), the
+# emulator (emulator/) and the benchmarks (benchmarks/). One pip command, so that the
+# benchmarks' `tunestream` and `tunestream-emulator` are these folders, not PyPI's.
+$(STAMP): pyproject.toml emulator/pyproject.toml benchmarks/pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]' -e ./emulator
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[all,dev]' -e ./emulator -e ./benchmarks
 	touch $@
 
 # JVM: the Kafka broker's runtime classpath, resolved by Maven into build/jars/kafka, and the
@@ -70,14 +76,17 @@ chromium:
 constraints: $(STAMP)
 	$(BIN)/python -m pip list --format=freeze --exclude-editable > constraints.txt
 
+# ruff, mypy --strict, and the import graph's contracts (lint-imports: [tool.importlinter] in
+# pyproject.toml): the pipeline imports neither the emulator nor the benchmarks, no cycle.
 lint: setup
-	$(BIN)/ruff check src emulator tests
-	$(BIN)/ruff format --check src emulator tests
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: setup
-	$(BIN)/ruff format src emulator tests
-	$(BIN)/ruff check --fix src emulator tests
+	$(BIN)/ruff format $(CODE)
+	$(BIN)/ruff check --fix $(CODE)
 
 clean:
 	-$(BIN)/tunestream down

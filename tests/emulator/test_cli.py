@@ -1,11 +1,10 @@
-"""``tunestream-emulator`` flags map onto the emulator's settings; the bench report writer."""
+"""``tunestream-emulator`` flags map onto the emulator's settings."""
 
 from __future__ import annotations
 
 import pytest
 from typer.testing import CliRunner
 
-from tunestream.bench.report import write_section
 from tunestream_emulator import EmulatorError
 from tunestream_emulator.cli import app, settings_from_flags
 
@@ -49,17 +48,3 @@ def test_cli_rejects_a_malformed_client():
     result = CliRunner().invoke(app, ["--client", "only-an-id"])
     assert result.exit_code != 0
     assert isinstance(result.exception, EmulatorError)
-
-
-@pytest.mark.unit
-def test_write_section_replaces_only_its_own_section(tmp_path):
-    report = tmp_path / "BENCHMARKS.md"
-    write_section(report, "emulator", "first")
-    write_section(report, "pipeline", "other")
-    write_section(report, "emulator", "second\nrun")
-    text = report.read_text()
-    assert text.startswith("# Benchmarks")
-    assert "<!-- bench:emulator -->\nsecond\nrun\n<!-- /bench:emulator -->" in text
-    assert "first" not in text
-    assert "<!-- bench:pipeline -->\nother\n<!-- /bench:pipeline -->" in text
-    assert text.index("bench:emulator") < text.index("bench:pipeline")

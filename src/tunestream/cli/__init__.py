@@ -10,7 +10,6 @@ import typer
 
 from tunestream import __version__
 from tunestream.cli import (
-    bench_cmd,
     config_cmd,
     dashboard_cmd,
     kafka_cmd,
@@ -20,6 +19,7 @@ from tunestream.cli import (
     topics_cmd,
 )
 from tunestream.cli._context import Globals
+from tunestream.cli.plugins import add_command_groups
 from tunestream.errors import TunestreamError
 from tunestream.logs import LogFormat
 from tunestream.logs import configure as configure_logging
@@ -39,7 +39,6 @@ app.add_typer(topics_cmd.app, name="topics")
 app.add_typer(spark_cmd.app, name="spark")
 app.command("query")(spark_cmd.query)
 app.command("produce")(produce_cmd.produce)
-app.add_typer(bench_cmd.app, name="bench")
 app.command("up")(system_cmd.up)
 app.command("down")(system_cmd.down)
 app.command("status")(system_cmd.status)
@@ -84,7 +83,12 @@ def root(
 
 
 def main() -> None:
-    """Console-script entry point: a TunestreamError is one line on stderr and its exit code."""
+    """Console-script entry point: a TunestreamError is one line on stderr and its exit code.
+
+    The command groups of other distributions (``tunestream bench`` when the benchmarks are
+    installed) join ``app`` here, not on import, so that importing one of them first is no cycle.
+    """
+    add_command_groups(app)
     try:
         app()
     except TunestreamError as exc:

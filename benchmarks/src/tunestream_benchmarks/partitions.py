@@ -3,7 +3,7 @@
 Each configuration is a partition count and a layout — one topic per entity (the default), or a
 single topic whose records carry a ``tunestream.entity`` header — on fresh topics of a broker
 started for the run. The records are a day of releases as the producer emits them
-(:mod:`tunestream.bench.sample`).
+(:mod:`tunestream_benchmarks.sample`).
 
 1. **Throughput** — the records written through the producer's exactly-once path
    (:class:`~tunestream.runtime.committer.Committer` units on the
@@ -33,9 +33,6 @@ from pyspark.sql import Column, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming.query import StreamingQuery
 
-from tunestream.bench.common import BenchError
-from tunestream.bench.plots import lines, table
-from tunestream.bench.sample import ENTITY_TOPICS, record_bytes
 from tunestream.config import KafkaSettings, Settings, SourceSettings, TopicSettings
 from tunestream.kafka.client import admin_client, client_config
 from tunestream.kafka.topics import TopicAdmin
@@ -45,6 +42,9 @@ from tunestream.sink.transactional import SinkPair
 from tunestream.spark.commits import added_files, commit_latencies
 from tunestream.spark.session import build_session, kafka_options
 from tunestream.state.work import WorkState
+from tunestream_benchmarks.common import BenchError
+from tunestream_benchmarks.plots import lines, table
+from tunestream_benchmarks.sample import ENTITY_TOPICS, record_bytes
 
 __all__ = [
     "ENTITY_HEADER",

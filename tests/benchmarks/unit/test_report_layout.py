@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tunestream.bench.all import PIECES, AllOptions, command, layout
-from tunestream.bench.plots import bars, lines, markdown_image, table
-from tunestream.bench.report import write_section
+from tunestream_benchmarks.all import PIECES, AllOptions, command, layout
+from tunestream_benchmarks.plots import bars, lines, markdown_image, table
+from tunestream_benchmarks.report import write_section
 
 pytestmark = pytest.mark.unit
 
@@ -46,3 +46,16 @@ def test_table_and_command() -> None:
     options = AllOptions(quick=True, only=("partitions", "capacity"))
     assert command(options) == "tunestream bench all --quick --only partitions,capacity"
     assert command(AllOptions()) == "tunestream bench all"
+
+
+def test_write_section_replaces_only_its_own_section(tmp_path: Path) -> None:
+    report = tmp_path / "BENCHMARKS.md"
+    write_section(report, "emulator", "first")
+    write_section(report, "pipeline", "other")
+    write_section(report, "emulator", "second\nrun")
+    text = report.read_text()
+    assert text.startswith("# Benchmarks")
+    assert "<!-- bench:emulator -->\nsecond\nrun\n<!-- /bench:emulator -->" in text
+    assert "first" not in text
+    assert "<!-- bench:pipeline -->\nother\n<!-- /bench:pipeline -->" in text
+    assert text.index("bench:emulator") < text.index("bench:pipeline")

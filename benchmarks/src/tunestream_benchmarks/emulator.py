@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tunestream.bench.common import BenchError, cpu_model, free_port, spawn
+from tunestream_benchmarks.common import BenchError, cpu_model, free_port, spawn
 
 __all__ = ["BenchOptions", "Result", "hello_app", "report", "run"]
 
@@ -176,7 +176,7 @@ def run(options: BenchOptions) -> list[Result]:
             sys.executable,
             "-m",
             "uvicorn",
-            "tunestream.bench.emulator:hello_app",
+            "tunestream_benchmarks.emulator:hello_app",
             "--port",
             str(baseline_port),
             *uvicorn_flags,

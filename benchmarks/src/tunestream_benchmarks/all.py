@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tunestream.bench import capacity, partitions
-from tunestream.bench.common import BenchError, cpu_model, free_port
-from tunestream.bench.plots import bars, markdown_image, table
-from tunestream.bench.report import DEFAULT_REPORT, write_section
-from tunestream.bench.sample import Sample, take_sample
 from tunestream.config import KafkaSettings, LocalBrokerSettings, Settings
 from tunestream.kafka.broker import LocalBroker
+from tunestream_benchmarks import capacity, partitions
+from tunestream_benchmarks.common import BenchError, cpu_model, free_port
+from tunestream_benchmarks.plots import bars, markdown_image, table
+from tunestream_benchmarks.report import DEFAULT_REPORT, write_section
+from tunestream_benchmarks.sample import Sample, take_sample
 
 __all__ = ["PIECES", "AllOptions", "command", "layout", "run"]
 
@@ -183,8 +183,8 @@ to read.
 
 
 def _emulator(state: _Run) -> None:
-    from tunestream.bench.emulator import BenchOptions, report
-    from tunestream.bench.emulator import run as run_emulator
+    from tunestream_benchmarks.emulator import BenchOptions, report
+    from tunestream_benchmarks.emulator import run as run_emulator
 
     options = BenchOptions(duration_s=1, warmup_s=0.5) if state.options.quick else BenchOptions()
     command = (
@@ -205,8 +205,8 @@ def _emulator(state: _Run) -> None:
 
 
 def _ingest(state: _Run) -> None:
-    from tunestream.bench.ingest import IngestOptions
-    from tunestream.bench.ingest import run as run_ingest
+    from tunestream_benchmarks.ingest import IngestOptions
+    from tunestream_benchmarks.ingest import run as run_ingest
 
     options = (
         IngestOptions(budget_seconds=15, memory_tracks=5_000)
@@ -221,7 +221,7 @@ def _ingest(state: _Run) -> None:
 
 
 def _spark(state: _Run) -> None:
-    from tunestream.spark.bench import report, run_bench
+    from tunestream_benchmarks.spark import report, run_bench
 
     albums, tracks, live, rounds = (20, 2, 10.0, 1) if state.options.quick else (200, 5, 30.0, 5)
     command = (

@@ -1,6 +1,6 @@
 """Capacity for a number of new tracks a day: API requests, Kafka bytes and storage, headroom.
 
-Everything scales from a measured day (:mod:`tunestream.bench.sample`): records per track and
+Everything scales from a measured day (:mod:`tunestream_benchmarks.sample`): records per track and
 mean record size per topic as produced. Requests come from the spec and a plan: a lookup fetched
 in batches costs ``ceil(items / batch.max)`` requests per hourly cycle, one fetched item by item
 costs one per item, a closed one nothing; the discovery list costs a page per page size; an
@@ -16,12 +16,12 @@ from pathlib import Path
 
 import orjson
 
-from tunestream.bench.plots import bars, table
-from tunestream.bench.sample import ENTITY_TOPICS, Sample
 from tunestream.config import TopicSettings
 from tunestream.http.jsonpath import lookup
 from tunestream.runtime.plan import Access
 from tunestream.spec.models import ListResource, LookupResource, PagesResource
+from tunestream_benchmarks.plots import bars, table
+from tunestream_benchmarks.sample import ENTITY_TOPICS, Sample
 
 __all__ = [
     "CYCLES_PER_DAY",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from tunestream.spark.bench import synthetic_records
+from tunestream_benchmarks.spark import synthetic_records
 
 pytestmark = pytest.mark.unit
 

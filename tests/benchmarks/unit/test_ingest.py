@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tunestream.bench.ingest import WriteResult
+from tunestream_benchmarks.ingest import WriteResult
 
 pytestmark = pytest.mark.unit
 

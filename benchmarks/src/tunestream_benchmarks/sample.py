@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import httpx
 
-from tunestream.bench.common import BenchError, free_port, spawn
 from tunestream.config import DEFAULT_TOPICS, Settings, SourceSettings
 from tunestream.http.client import RestClient
 from tunestream.records import Record
@@ -28,6 +27,7 @@ from tunestream.runtime.service import STATE_TOPIC, Producer
 from tunestream.spec.loader import load_spec
 from tunestream.spec.models import SourceSpec
 from tunestream.state.work import WorkState
+from tunestream_benchmarks.common import BenchError, free_port, spawn
 
 __all__ = ["ENTITY_TOPICS", "MODE", "Sample", "record_bytes", "take_sample"]
 

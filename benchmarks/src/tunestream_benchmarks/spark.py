@@ -1,4 +1,4 @@
-"""``tunestream spark bench``: the job's throughput against a no-op read, and its latency.
+"""``tunestream bench spark``: the job's throughput against a no-op read, and its latency.
 
 1. Write a synthetic catalog (albums, their tracks, audio features, analyses, artists; the
    producer's record contract) into fresh topics, in transactions.

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from tunestream.bench.report import DEFAULT_REPORT, write_section
-from tunestream.cli._context import settings_of
+from tunestream.cli.plugins import settings_of
+from tunestream_benchmarks.report import DEFAULT_REPORT, write_section
 
 __all__ = ["app"]
 
@@ -32,7 +32,7 @@ def emulator(
     write: Write = True,
 ) -> None:
     """Requests per second of the Spotify emulator, against a hello-world baseline."""
-    from tunestream.bench.emulator import BenchOptions, report, run
+    from tunestream_benchmarks.emulator import BenchOptions, report, run
 
     options = BenchOptions(
         duration_s=duration, warmup_s=warmup, connections=connections, min_rps=min_rps
@@ -63,7 +63,7 @@ def ingest(
     write: Write = True,
 ) -> None:
     """The producer's requests, rate-budget use, Kafka write speed and memory."""
-    from tunestream.bench.ingest import IngestOptions, run
+    from tunestream_benchmarks.ingest import IngestOptions, run
 
     options = IngestOptions(budget_seconds=budget_seconds, memory_tracks=memory_tracks)
     command = (
@@ -92,7 +92,7 @@ def spark(
     write: Write = True,
 ) -> None:
     """The Spark job's records/s ÷ a no-op read of the same topics; end-to-end latency."""
-    from tunestream.spark.bench import report, run_bench
+    from tunestream_benchmarks.spark import report, run_bench
 
     result = run_bench(
         settings_of(ctx),
@@ -124,7 +124,7 @@ def all_(
     output: Output = DEFAULT_REPORT,
 ) -> None:
     """Every benchmark on one broker started for the run; rewrites the report and its plots."""
-    from tunestream.bench.all import PIECES, AllOptions, run
+    from tunestream_benchmarks.all import PIECES, AllOptions, run
 
     chosen = tuple(name for name in PIECES if name in only.split(","))
     unknown = set(only.split(",")) - set(PIECES)

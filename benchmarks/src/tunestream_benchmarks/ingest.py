@@ -39,7 +39,6 @@ import httpx
 import yaml
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from tunestream.bench.common import BenchError, cpu_model, free_port, spawn
 from tunestream.config import DEFAULT_TOPICS, KafkaSettings, Settings, SourceSettings
 from tunestream.kafka.broker import LocalBroker
 from tunestream.kafka.client import admin_client, client_config
@@ -51,6 +50,7 @@ from tunestream.sink.transactional import SinkPair, producer_config
 from tunestream.spec.loader import load_spec
 from tunestream.spec.models import SourceSpec
 from tunestream.state.work import WorkState
+from tunestream_benchmarks.common import BenchError, cpu_model, free_port, spawn
 
 __all__ = ["IngestOptions", "run"]
 

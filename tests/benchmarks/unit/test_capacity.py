@@ -8,19 +8,19 @@ import statistics
 import orjson
 import pytest
 
-from tunestream.bench.capacity import (
+from tunestream.config import TopicSettings
+from tunestream.records import Record
+from tunestream.runtime.plan import Plan
+from tunestream.spec.loader import load_spec
+from tunestream.spec.models import LookupResource, SourceSpec
+from tunestream_benchmarks.capacity import (
     CYCLES_PER_DAY,
     bytes_per_day,
     requests_per_hour,
     retention_days,
     storage,
 )
-from tunestream.bench.sample import ENTITY_TOPICS, MODE, Sample, record_bytes
-from tunestream.config import TopicSettings
-from tunestream.records import Record
-from tunestream.runtime.plan import Plan
-from tunestream.spec.loader import load_spec
-from tunestream.spec.models import LookupResource, SourceSpec
+from tunestream_benchmarks.sample import ENTITY_TOPICS, MODE, Sample, record_bytes
 
 pytestmark = pytest.mark.unit
 
