@@ -6,7 +6,7 @@ import httpx
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from tests.unit.http.helpers import make_client
+from tests.support.rest import make_client
 from tunestream.errors import ConfigError
 from tunestream.http.auth import AUTH_KINDS, build_auth
 from tunestream.http.models import (

@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.unit.http.helpers import API, Seen, make_client
+from tests.support.rest import API, Seen, make_client
 from tunestream.errors import MalformedBody
 from tunestream.http.client import Page
 from tunestream.http.models import (
