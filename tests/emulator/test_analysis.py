@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.emulator import emulator_settings
 from tunestream_emulator.analysis import audio_analysis
 from tunestream_emulator.catalog import Catalog
 from tunestream_emulator.service import encode
@@ -26,8 +27,8 @@ def _analysis(catalog, seconds):
 
 
 @pytest.mark.unit
-def test_structure_matches_the_recording(small_settings):
-    analysis = _analysis(Catalog(small_settings()), 226.86)
+def test_structure_matches_the_recording():
+    analysis = _analysis(Catalog(emulator_settings()), 226.86)
     assert analysis.keys() == RECORDED.keys()
     assert analysis["meta"].keys() == RECORDED["meta"].keys()
     assert analysis["track"].keys() == RECORDED["track"].keys()
@@ -40,8 +41,8 @@ def test_structure_matches_the_recording(small_settings):
 
 
 @pytest.mark.unit
-def test_size_follows_duration(small_settings):
-    catalog = Catalog(small_settings())
+def test_size_follows_duration():
+    catalog = Catalog(emulator_settings())
     recorded_size = len(encode(RECORDED))
     size_227 = len(encode(_analysis(catalog, 226.86)))
     assert size_227 == pytest.approx(recorded_size, rel=0.15)  # about 700 KB
@@ -49,12 +50,12 @@ def test_size_follows_duration(small_settings):
 
 
 @pytest.mark.unit
-def test_generation_is_fast_and_deterministic(small_settings):
-    catalog = Catalog(small_settings())
+def test_generation_is_fast_and_deterministic():
+    catalog = Catalog(emulator_settings())
     started = time.perf_counter()
     first = _analysis(catalog, 300)
     assert time.perf_counter() - started < 0.5
-    assert first == _analysis(Catalog(small_settings()), 300)
+    assert first == _analysis(Catalog(emulator_settings()), 300)
 
 
 @pytest.mark.integration

@@ -8,18 +8,19 @@ from collections import Counter
 
 import pytest
 
+from tests.support.emulator import emulator_settings
 from tunestream_emulator import EmulatorSettings, start_in_thread
 from tunestream_emulator.catalog import MEAN_TRACKS_PER_ALBUM, Catalog
 
 
 @pytest.mark.unit
-def test_same_seed_and_clock_same_catalog(small_settings):
-    one, two = Catalog(small_settings()), Catalog(small_settings())
+def test_same_seed_and_clock_same_catalog():
+    one, two = Catalog(emulator_settings()), Catalog(emulator_settings())
     indexes = range(one.first_index, one.first_index + 300)
     assert [one.album(i) for i in indexes] == [two.album(i) for i in indexes]
     assert [one.track(i, 0) for i in indexes] == [two.track(i, 0) for i in indexes]
     assert [one.features(i, 0) for i in indexes] == [two.features(i, 0) for i in indexes]
-    other = Catalog(small_settings(seed=8))
+    other = Catalog(emulator_settings(seed=8))
     assert [a.id for a in map(one.album, indexes)] != [a.id for a in map(other.album, indexes)]
 
 
@@ -35,8 +36,8 @@ def test_same_seed_and_clock_same_ground_truth_over_http(start_emulator):
 
 
 @pytest.mark.unit
-def test_releases_arrive_at_the_configured_rate(small_settings):
-    catalog = Catalog(small_settings(tracks_per_day=100_000, history_days=1))
+def test_releases_arrive_at_the_configured_rate():
+    catalog = Catalog(emulator_settings(tracks_per_day=100_000, history_days=1))
     day = catalog.start + 86_400
     albums = catalog.last_released(day) - catalog.last_released(catalog.start)
     tracks = catalog.tracks_before(catalog.last_released(day) + 1) - catalog.tracks_before(
@@ -53,8 +54,8 @@ def test_releases_arrive_at_the_configured_rate(small_settings):
 
 
 @pytest.mark.unit
-def test_album_shapes_and_distributions(small_settings):
-    catalog = Catalog(small_settings())
+def test_album_shapes_and_distributions():
+    catalog = Catalog(emulator_settings())
     albums = [catalog.album(i) for i in range(catalog.first_index, catalog.first_index + 4000)]
     types = Counter(a.album_type for a in albums)
     assert types["single"] / len(albums) == pytest.approx(0.7, abs=0.03)  # mostly singles
@@ -75,8 +76,8 @@ def test_album_shapes_and_distributions(small_settings):
 
 
 @pytest.mark.unit
-def test_audio_features_have_realistic_joint_distributions(small_settings):
-    catalog = Catalog(small_settings())
+def test_audio_features_have_realistic_joint_distributions():
+    catalog = Catalog(emulator_settings())
     features = [
         catalog.features(i, 0) for i in range(catalog.first_index, catalog.first_index + 5000)
     ]

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from tests.emulator import spotify_models as models
+from tests.support import spotify_models as models
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "spotify"
 

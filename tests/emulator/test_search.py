@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tests.support.emulator import emulator_settings
 from tunestream_emulator.catalog import Catalog
 from tunestream_emulator.discovery import Query, SearchIndex, parse_query
 
@@ -59,8 +60,8 @@ def _brute_force(catalog: Catalog, query: Query, low: int, high: int) -> list[in
         "lo*",
     ],
 )
-def test_index_agrees_with_a_brute_force_scan(small_settings, q):
-    catalog = Catalog(small_settings())
+def test_index_agrees_with_a_brute_force_scan(q):
+    catalog = Catalog(emulator_settings())
     index = SearchIndex(catalog)
     now = catalog.start
     last = catalog.last_released(now)
@@ -77,8 +78,8 @@ def test_index_agrees_with_a_brute_force_scan(small_settings, q):
 
 
 @pytest.mark.unit
-def test_tag_new_and_year_are_release_time_ranges(small_settings):
-    catalog = Catalog(small_settings(history_days=30, clock_start="2026-01-10T00:00:00Z"))
+def test_tag_new_and_year_are_release_time_ranges():
+    catalog = Catalog(emulator_settings(history_days=30, clock_start="2026-01-10T00:00:00Z"))
     index = SearchIndex(catalog)
     now = catalog.start
     total_all, _ = index.search(parse_query("a*"), now, 0, 0)

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from tests.support import read_topic
+from tests.support.kafka import read_topic
 from tunestream.config import KafkaSettings, TopicSettings
 from tunestream.errors import ProducerFenced, SinkError, TransactionAborted
 from tunestream.kafka.client import admin_client, client_config
@@ -44,7 +44,7 @@ def make_topics(settings: KafkaSettings) -> tuple[str, str]:
 def test_kill_9_at_random_moments_loses_and_repeats_nothing(kafka_settings: KafkaSettings) -> None:
     data, state = make_topics(kafka_settings)
     total = 3000
-    command = [sys.executable, "-m", "tests.integration.eos_counter"]
+    command = [sys.executable, "-m", "tests.support.eos_counter"]
     command += [kafka_settings.bootstrap, data, state, str(total)]
     rng = random.Random(20261124)
     kills = 0

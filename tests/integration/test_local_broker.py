@@ -14,7 +14,8 @@ import pytest
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from tests.support import free_port, local_broker_settings
+from tests.support.kafka import local_broker_settings
+from tests.support.net import free_port
 from tunestream.errors import JarsMissingError, PortInUseError
 from tunestream.kafka.broker import LocalBroker
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.producer.support import emulator_spec, producer_settings
+from tests.support.producer import emulator_spec, producer_settings
 from tunestream.config import KafkaSettings, Settings
 from tunestream.errors import TopicConflict, TopicError
 from tunestream.kafka.client import admin_client
@@ -32,7 +32,7 @@ def _run(settings: Settings, emulator: EmulatorHandle) -> None:
 def test_missing_topics_stop_the_producer_and_none_is_made(
     kafka_settings: KafkaSettings, start_emulator: Callable[..., EmulatorHandle]
 ) -> None:
-    emulator = start_emulator()
+    emulator = start_emulator("producer")
     settings = producer_settings(kafka_settings.bootstrap, create_topics=False)
     names = [t.name for t in settings.kafka.topics.values()]
     admin = TopicAdmin(admin_client(settings.kafka))
@@ -54,7 +54,7 @@ def test_missing_topics_stop_the_producer_and_none_is_made(
 def test_a_state_topic_that_deletes_by_age_stops_the_producer(
     kafka_settings: KafkaSettings, start_emulator: Callable[..., EmulatorHandle]
 ) -> None:
-    emulator = start_emulator()
+    emulator = start_emulator("producer")
     settings = producer_settings(kafka_settings.bootstrap, create_topics=False)
     state = settings.kafka.topics["source_state"]
     admin = TopicAdmin(admin_client(settings.kafka))

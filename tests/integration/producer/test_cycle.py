@@ -11,15 +11,9 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from tests.integration.producer.conftest import MARKETS
-from tests.integration.producer.support import (
-    emulator_spec,
-    keys_once,
-    new_releases_truth,
-    producer_settings,
-    unthrottled,
-)
-from tests.support import read_topic
+from tests.support.emulator import MARKETS
+from tests.support.producer import emulator_spec, producer_settings, unthrottled
+from tests.support.truth import assert_each_once, new_releases_truth
 from tunestream.config import KafkaSettings
 from tunestream.runtime.service import Producer
 from tunestream_emulator import EmulatorHandle
@@ -32,7 +26,7 @@ SCHEMAS = Path(__file__).resolve().parents[3] / "schemas" / "spotify"
 def test_a_cycle_writes_every_entity_once_with_the_fewest_requests(
     kafka_settings: KafkaSettings, start_emulator: Callable[..., EmulatorHandle]
 ) -> None:
-    emulator = start_emulator()
+    emulator = start_emulator("producer")
     settings = producer_settings(kafka_settings.bootstrap)
     spec = unthrottled(emulator_spec(emulator, markets=MARKETS))
     truth = new_releases_truth(emulator, MARKETS)
@@ -40,22 +34,14 @@ def test_a_cycle_writes_every_entity_once_with_the_fewest_requests(
     report = asyncio.run(Producer(settings, spec=spec).run(once=True))
     assert report is not None and report.completed, report
 
-    topic = {key: t.name for key, t in settings.kafka.topics.items()}
-    bootstrap = kafka_settings.bootstrap
-    albums = read_topic(bootstrap, topic["albums"])
-    assert keys_once(albums) == truth.albums
-    assert keys_once(read_topic(bootstrap, topic["tracks"])) == truth.tracks
-    assert keys_once(read_topic(bootstrap, topic["audio_features"])) == truth.tracks
-    assert keys_once(read_topic(bootstrap, topic["audio_analysis"])) == truth.tracks
-    assert keys_once(read_topic(bootstrap, topic["artists"])) == truth.artists
-    assert read_topic(bootstrap, topic["dead_letter"]) == []
+    written = assert_each_once(settings.kafka, {**truth.expected(), "dead_letter": set()})
 
     for name in ("albums", "tracks", "audio_features", "audio_analysis", "artists"):
-        for message in read_topic(bootstrap, topic[name])[:25]:
+        for message in written[name][:25]:
             schema = SCHEMAS / (message.headers["tunestream.schema"].split(".", 1)[1] + ".json")
             Draft202012Validator(json.loads(schema.read_text())).validate(message.value)
 
-    sample = albums[0]
+    sample = written["albums"][0]
     assert sample.value["id"] == sample.key
     assert sample.headers["tunestream.source"] == "spotify"
     assert sample.headers["tunestream.market"] in MARKETS
@@ -75,7 +61,7 @@ def test_a_cycle_writes_every_entity_once_with_the_fewest_requests(
 def test_a_second_cycle_writes_only_what_is_new(
     kafka_settings: KafkaSettings, start_emulator: Callable[..., EmulatorHandle]
 ) -> None:
-    emulator = start_emulator()
+    emulator = start_emulator("producer")
     settings = producer_settings(kafka_settings.bootstrap, skip=["audio_analysis"])
     spec = unthrottled(emulator_spec(emulator, markets=MARKETS))
     first = new_releases_truth(emulator, MARKETS)
@@ -87,6 +73,5 @@ def test_a_second_cycle_writes_only_what_is_new(
     report = asyncio.run(Producer(settings, spec=spec).run(once=True))
     assert report is not None and report.completed
 
-    albums = keys_once(read_topic(kafka_settings.bootstrap, settings.kafka.topics["albums"].name))
-    assert albums == first.albums | second.albums
+    assert_each_once(settings.kafka, {"albums": first.albums | second.albums})
     assert report.stats["albums"].emitted == len(second.albums - first.albums)

@@ -7,14 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.integration.producer.support import (
-    emulator_spec,
-    full_truth,
-    keys_once,
-    producer_settings,
-    unthrottled,
-)
-from tests.support import read_topic
+from tests.support.producer import emulator_spec, producer_settings, unthrottled
+from tests.support.truth import assert_each_once, full_truth
 from tunestream.config import KafkaSettings
 from tunestream.runtime.service import Producer
 from tunestream_emulator import EmulatorHandle
@@ -25,7 +19,7 @@ pytestmark = pytest.mark.integration
 def test_full_mode_finds_every_release_of_the_period_past_the_search_cap(
     kafka_settings: KafkaSettings, start_emulator: Callable[..., EmulatorHandle]
 ) -> None:
-    emulator = start_emulator(tracks_per_day=900, history_days=14)
+    emulator = start_emulator("producer", tracks_per_day=900, history_days=14)
     truth = full_truth(emulator)
     assert len(truth.albums) > 2_000, "the catalog must pass the 1,000-result cap"
     settings = producer_settings(
@@ -39,10 +33,7 @@ def test_full_mode_finds_every_release_of_the_period_past_the_search_cap(
     found, total = report.coverage["new_albums"]
     assert total == len(truth.albums)
     assert found == total  # 100 % coverage
-    albums = read_topic(kafka_settings.bootstrap, settings.kafka.topics["albums"].name)
-    assert keys_once(albums) == truth.albums
-    tracks = read_topic(kafka_settings.bootstrap, settings.kafka.topics["tracks"].name)
-    assert keys_once(tracks) == truth.tracks
+    assert_each_once(settings.kafka, truth.expected("albums", "tracks"))
     searches = emulator.requests()["endpoints"]["GET /v1/search"]["200"]
     assert searches > len(truth.albums) / 50, "the search was not split"
 
@@ -50,7 +41,7 @@ def test_full_mode_finds_every_release_of_the_period_past_the_search_cap(
 def test_development_profile_adapts_the_plan_and_reports_what_it_skips(
     kafka_settings: KafkaSettings, start_emulator: Callable[..., EmulatorHandle]
 ) -> None:
-    emulator = start_emulator(tracks_per_day=60, history_days=2, artists=300)
+    emulator = start_emulator("producer", tracks_per_day=60, history_days=2, artists=300)
     truth = full_truth(emulator)
     settings = producer_settings(kafka_settings.bootstrap)
     spec = unthrottled(emulator_spec(emulator, profile="development"))
@@ -59,15 +50,12 @@ def test_development_profile_adapts_the_plan_and_reports_what_it_skips(
     report = asyncio.run(producer.run(once=True))
     assert report is not None and report.completed, report.interrupted
 
-    topic = {key: t.name for key, t in settings.kafka.topics.items()}
-    bootstrap = kafka_settings.bootstrap
-    albums = read_topic(bootstrap, topic["albums"])
-    assert keys_once(albums) == truth.albums
+    expected = truth.expected("albums", "tracks", "artists")
+    written = assert_each_once(
+        settings.kafka, {**expected, "audio_features": set(), "audio_analysis": set()}
+    )
+    albums = written["albums"]
     assert all("popularity" not in a.value and "label" not in a.value for a in albums)
-    assert keys_once(read_topic(bootstrap, topic["tracks"])) == truth.tracks
-    assert keys_once(read_topic(bootstrap, topic["artists"])) == truth.artists
-    assert read_topic(bootstrap, topic["audio_features"]) == []
-    assert read_topic(bootstrap, topic["audio_analysis"]) == []
     assert report.stats["audio_features"].skipped == len(truth.tracks)
 
     requests = emulator.requests()["endpoints"]
@@ -88,7 +76,7 @@ def test_development_profile_adapts_the_plan_and_reports_what_it_skips(
 def test_the_plan_is_detected_from_what_the_credentials_may_use(
     start_emulator: Callable[..., EmulatorHandle], kafka_settings: KafkaSettings
 ) -> None:
-    emulator = start_emulator(tracks_per_day=60, history_days=2, artists=300)
+    emulator = start_emulator("producer", tracks_per_day=60, history_days=2, artists=300)
     settings = producer_settings(kafka_settings.bootstrap)
     extended = asyncio.run(Producer(settings, spec=emulator_spec(emulator)).detect_plan())
     development = asyncio.run(
@@ -117,4 +105,4 @@ def test_the_plan_is_detected_from_what_the_credentials_may_use(
         "audio_analysis: skipped: forbidden to these credentials (HTTP 403)",
         "artists: single: GET /artists/{id}",
     ]
-    assert read_topic(kafka_settings.bootstrap, settings.kafka.topics["albums"].name) == []
+    assert_each_once(settings.kafka, {"albums": set()})

@@ -9,15 +9,10 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tests.integration.producer.conftest import MARKETS
-from tests.integration.producer.support import (
-    emulator_spec,
-    keys_once,
-    new_releases_truth,
-    producer_settings,
-    unthrottled,
-)
-from tests.support import read_topic
+from tests.support.emulator import MARKETS
+from tests.support.kafka import read_topic
+from tests.support.producer import emulator_spec, producer_settings, unthrottled
+from tests.support.truth import assert_each_once, new_releases_truth
 from tunestream.config import KafkaSettings
 from tunestream.runtime.service import Producer
 from tunestream_emulator import EmulatorHandle
@@ -28,7 +23,7 @@ pytestmark = pytest.mark.integration
 def test_the_cycle_completes_through_faults_429s_and_token_expiry(
     kafka_settings: KafkaSettings, start_emulator: Callable[..., EmulatorHandle]
 ) -> None:
-    emulator = start_emulator(rate_limit_per_30s=15, token_lifetime_s=3)
+    emulator = start_emulator("producer", rate_limit_per_30s=15, token_lifetime_s=3)
     emulator.set_faults(
         script=["reset", "ok", "500", "ok", "truncate", "502", "ok", "malformed", "503"],
         error_rate=0.10,
@@ -55,20 +50,15 @@ def test_the_cycle_completes_through_faults_429s_and_token_expiry(
     assert seen & {"500", "502", "503"}, seen
     assert emulator.requests()["endpoints"]["POST /api/token"]["200"] > 1, "no token renewal"
 
-    topic = {key: t.name for key, t in settings.kafka.topics.items()}
-    bootstrap = kafka_settings.bootstrap
-    assert keys_once(read_topic(bootstrap, topic["albums"])) == truth.albums
-    assert keys_once(read_topic(bootstrap, topic["tracks"])) == truth.tracks
-    assert keys_once(read_topic(bootstrap, topic["audio_features"])) == truth.tracks
-    assert keys_once(read_topic(bootstrap, topic["artists"])) == truth.artists
-    assert read_topic(bootstrap, topic["dead_letter"]) == []
+    expected = truth.expected("albums", "tracks", "audio_features", "artists")
+    assert_each_once(settings.kafka, {**expected, "dead_letter": set()})
 
 
 def test_a_body_malformed_for_good_goes_to_the_dead_letter_topic(
     kafka_settings: KafkaSettings, start_emulator: Callable[..., EmulatorHandle]
 ) -> None:
     """The one analysis the API always garbles is dead-lettered; everything else arrives."""
-    emulator = start_emulator(new_releases_size=5)
+    emulator = start_emulator("producer", new_releases_size=5)
     truth = new_releases_truth(emulator, MARKETS)
     broken = sorted(truth.tracks)[0]
     upstream = httpx.AsyncHTTPTransport()
@@ -88,11 +78,10 @@ def test_a_body_malformed_for_good_goes_to_the_dead_letter_topic(
     report = asyncio.run(Producer(settings, spec=spec, transport=Garbling()).run(once=True))
     assert report is not None and report.completed, report.interrupted
 
-    topic = {key: t.name for key, t in settings.kafka.topics.items()}
-    bootstrap = kafka_settings.bootstrap
-    assert keys_once(read_topic(bootstrap, topic["audio_analysis"])) == truth.tracks - {broken}
-    assert keys_once(read_topic(bootstrap, topic["tracks"])) == truth.tracks
-    [letter] = read_topic(bootstrap, topic["dead_letter"])
+    assert_each_once(
+        settings.kafka, {"audio_analysis": truth.tracks - {broken}, "tracks": truth.tracks}
+    )
+    [letter] = read_topic(kafka_settings.bootstrap, settings.kafka.topics["dead_letter"].name)
     assert letter.value["resource"] == "audio_analysis"
     assert letter.value["items"] == [broken]
     assert letter.value["url"].endswith(f"/audio-analysis/{broken}")

@@ -12,15 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.producer.conftest import MARKETS
-from tests.integration.producer.support import (
-    emulator_environ,
-    keys_once,
-    new_releases_truth,
-    producer_settings,
-    write_config,
-)
-from tests.support import read_topic
+from tests.support.emulator import MARKETS
+from tests.support.kafka import read_topic
+from tests.support.producer import emulator_environ, producer_settings, write_config
+from tests.support.truth import assert_each_once, new_releases_truth
 from tunestream.config import KafkaSettings
 from tunestream_emulator import EmulatorHandle
 
@@ -32,7 +27,7 @@ def test_kill_9_at_random_points_then_restart_loses_and_repeats_nothing(
     start_emulator: Callable[..., EmulatorHandle],
     tmp_path: Path,
 ) -> None:
-    emulator = start_emulator()
+    emulator = start_emulator("producer")
     settings = producer_settings(kafka_settings.bootstrap)
     truth = new_releases_truth(emulator, MARKETS)
     config = write_config(
@@ -63,8 +58,4 @@ def test_kill_9_at_random_points_then_restart_loses_and_repeats_nothing(
     assert final.returncode == 0, final.stderr[-2000:]
     assert kills >= 5, "the producer finished before the kills could test anything"
 
-    assert keys_once(read_topic(bootstrap, topic["albums"])) == truth.albums
-    assert keys_once(read_topic(bootstrap, topic["tracks"])) == truth.tracks
-    assert keys_once(read_topic(bootstrap, topic["audio_features"])) == truth.tracks
-    assert keys_once(read_topic(bootstrap, topic["audio_analysis"])) == truth.tracks
-    assert keys_once(read_topic(bootstrap, topic["artists"])) == truth.artists
+    assert_each_once(settings.kafka, truth.expected())

@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.integration.producer.support import keys_once, producer_settings
-from tests.support import read_topic
+from tests.support.producer import producer_settings
+from tests.support.truth import assert_each_once
 from tunestream.config import KafkaSettings, TopicSettings
 from tunestream.kafka.client import admin_client
 from tunestream.kafka.topics import TopicAdmin
@@ -96,17 +96,13 @@ def test_a_yaml_only_spec_with_next_url_paging_runs_through_the_engine(
     report = asyncio.run(Producer(settings, spec=spec).run(once=True))
     assert report is not None and report.completed, report.interrupted
 
-    bootstrap = kafka_settings.bootstrap
-    releases = read_topic(bootstrap, extra["releases"].name)
-    assert keys_once(releases) == {str(r["id"]) for r in RELEASES}
-    assert releases[0].headers["tunestream.source"] == "releases"
-    details = keys_once(read_topic(bootstrap, extra["release_details"].name))
-    assert details == {str(r["id"]) for r in RELEASES if r["id"] % 10 != 7}
+    all_ids = {str(r["id"]) for r in RELEASES}
+    details = {str(r["id"]) for r in RELEASES if r["id"] % 10 != 7}
+    written = assert_each_once(kafka, {"releases": all_ids, "release_details": details})
+    assert written["releases"][0].headers["tunestream.source"] == "releases"
     assert report.stats["release_details"].missing == sum(1 for r in RELEASES if r["id"] % 10 == 7)
 
     again = asyncio.run(Producer(settings, spec=spec).run(once=True))
     assert again is not None and again.completed
     assert again.stats["releases"].emitted == 0  # remembered: nothing is written twice
-    assert keys_once(read_topic(bootstrap, extra["releases"].name)) == {
-        str(r["id"]) for r in RELEASES
-    }
+    assert_each_once(kafka, {"releases": all_ids})

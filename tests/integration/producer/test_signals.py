@@ -13,15 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.producer.conftest import MARKETS
-from tests.integration.producer.support import (
-    emulator_environ,
-    keys_once,
-    new_releases_truth,
-    producer_settings,
-    write_config,
-)
-from tests.support import free_port, read_topic
+from tests.support.emulator import MARKETS
+from tests.support.net import free_port
+from tests.support.producer import emulator_environ, producer_settings, write_config
+from tests.support.truth import assert_each_once, new_releases_truth
 from tunestream.config import KafkaSettings
 from tunestream_emulator import EmulatorHandle
 
@@ -41,7 +36,7 @@ def test_sigterm_stops_cleanly_and_the_next_run_finishes_the_cycle(
     start_emulator: Callable[..., EmulatorHandle],
     tmp_path: Path,
 ) -> None:
-    emulator = start_emulator()
+    emulator = start_emulator("producer")
     truth = new_releases_truth(emulator, MARKETS)
     settings = producer_settings(kafka_settings.bootstrap)
     port = free_port()
@@ -88,9 +83,5 @@ def test_sigterm_stops_cleanly_and_the_next_run_finishes_the_cycle(
         timeout=300,
     )
     assert finish.returncode == 0, finish.stderr[-2000:]
-    topic = {key: t.name for key, t in settings.kafka.topics.items()}
-    bootstrap = kafka_settings.bootstrap
-    assert keys_once(read_topic(bootstrap, topic["albums"])) == truth.albums
-    assert keys_once(read_topic(bootstrap, topic["tracks"])) == truth.tracks
-    assert keys_once(read_topic(bootstrap, topic["audio_analysis"])) == truth.tracks
-    assert keys_once(read_topic(bootstrap, topic["artists"])) == truth.artists
+    expected = truth.expected("albums", "tracks", "audio_analysis", "artists")
+    assert_each_once(settings.kafka, expected)

@@ -18,10 +18,8 @@ import pyspark
 import pytest
 from pyspark.sql import SparkSession
 
-from tests.integration.spark.conftest import job_settings
-from tests.integration.spark.test_job import assert_tables, produce_input
-from tests.integration.spark.test_restart import write_config
-from tests.support import free_port
+from tests.support.net import free_port
+from tests.support.spark import assert_tables, job_settings, produce_input, write_config
 from tunestream.config import KafkaSettings
 
 # A second JVM (and a cluster) on shared CPUs: more than the default 300 s when they are busy.

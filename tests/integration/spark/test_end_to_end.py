@@ -16,15 +16,10 @@ from typing import Any
 import pytest
 from pyspark.sql import SparkSession
 
-from tests.integration.producer.conftest import catalog_settings
-from tests.integration.producer.support import (
-    emulator_spec,
-    new_releases_truth,
-    producer_settings,
-    unthrottled,
-)
-from tests.integration.spark.conftest import TEST_SPARK
-from tests.integration.spark.test_job import KEYS, table
+from tests.support.emulator import emulator_settings
+from tests.support.producer import emulator_spec, producer_settings, unthrottled
+from tests.support.spark import KEYS, TEST_SPARK, table
+from tests.support.truth import new_releases_truth
 from tunestream.config import KafkaSettings, Settings, SparkSettings
 from tunestream.runtime.service import Producer
 from tunestream.spark.job import start_job
@@ -39,7 +34,7 @@ MARKET = "SE"
 
 @pytest.fixture
 def emulator() -> Iterator[EmulatorHandle]:
-    handle = start_in_thread(catalog_settings(markets=[MARKET], new_releases_size=4))
+    handle = start_in_thread(emulator_settings("producer", markets=[MARKET], new_releases_size=4))
     try:
         yield handle
     finally:

@@ -5,92 +5,22 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pyspark.sql import SparkSession
 
-from tests.integration.spark.catalog import (
+from tests.support.spark import assert_tables, job_settings, produce_input, table
+from tests.support.spark_catalog import (
     Catalog,
     Rec,
     expected_artist_activity,
     expected_release_stats,
     produce,
-    produce_aborted,
 )
-from tests.integration.spark.conftest import job_settings
-from tunestream.config import KafkaSettings, Settings
+from tunestream.config import KafkaSettings
 from tunestream.spark.job import start_job
-from tunestream.spark.query import connect
 
 pytestmark = pytest.mark.integration
-
-POISON = [
-    Rec("track", "p1", b"not json at all"),
-    Rec("track", "p2", b"[1, 2, 3]"),
-    Rec("track", "p3", json.dumps({"id": "p3", "duration_ms": "long"}).encode()),
-    Rec("track", "p4", json.dumps({"name": "no id"}).encode()),
-    Rec("album", "p5", json.dumps({"id": "other"}).encode()),
-    Rec("album", "p6", None),
-    Rec("audio_features", "p7", json.dumps({"id": "p7", "danceability": "high"}).encode()),
-    Rec("audio_analysis", "p8", b"\x00\x01binary"),
-    Rec("artist", None, json.dumps({"id": "p9"}).encode()),
-]
-POISON_REASONS = {
-    "p1": "not a JSON object",
-    "p2": "not a JSON object",
-    "p3": "does not match spotify.track.v1: a field has the wrong type",
-    "p4": "missing id",
-    "p5": "key does not match the value's id",
-    "p6": "empty value (a tombstone)",
-    "p7": "does not match spotify.audio_features.v1: a field has the wrong type",
-    "p8": "not a JSON object",
-    None: "no key",
-}
-
-
-def catalog() -> Catalog:
-    cat = Catalog()
-    cat.artist("ar1", ["pop", "rock"])
-    cat.artist("ar2", [])
-    cat.album("al1", market="SE", hour=0, artist_ids=["ar1"], n_tracks=3)
-    # Closed audio-features endpoint: waits for the timeout, then appears with nulls.
-    cat.album(
-        "al2", market="SE", hour=0, artist_ids=["ar1", "ar2"], album_type="single",
-        n_tracks=1, features=False, analysis=False, label=None,
-    )  # fmt: skip
-    cat.album(
-        "al3", market="DE", hour=3, artist_ids=["ar2", "ar3"], album_type="compilation",
-        n_tracks=2, full_analysis=True,
-    )  # fmt: skip
-    # Discovered without a market header: its available markets, else "unknown".
-    cat.album("al4", market=None, hour=1, artist_ids=["ar3"], available_markets=["FI", "NO"])
-    cat.album("al5", market=None, hour=1, artist_ids=["ar3"], n_tracks=1)
-    # Still inside its wait (the watermark is hour 3 + 5 min, the timeout one hour).
-    cat.album("al6", market="SE", hour=3, artist_ids=["ar1"], n_tracks=1, features=False)
-    return cat
-
-
-def table(spark: SparkSession, settings: Settings, name: str) -> list[dict[str, Any]]:
-    path = settings.spark.tables_path(settings.data_dir) / name
-    return [r.asDict() for r in spark.read.format("delta").load(str(path)).collect()]
-
-
-def input_count(cat: Catalog) -> int:
-    """How many records :func:`produce_input` commits to the topics."""
-    return len(cat.records) + len(POISON) + 1
-
-
-def produce_input(kafka: KafkaSettings) -> Catalog:
-    """The catalog, poison in the middle, one album fetched twice, an aborted transaction."""
-    cat = catalog()
-    # The same album fetched again an hour later: still one row, first seen at the first fetch.
-    again = next(r for r in cat.records if r.key == "al1")
-    assert again.fetched_at is not None
-    later = Rec("album", "al1", again.value, "SE", again.fetched_at + timedelta(hours=1))
-    produce(kafka, [*cat.records[:10], *POISON, *cat.records[10:], later])
-    produce_aborted(kafka, [Rec("album", "ghost", json.dumps({"id": "ghost"}).encode())])
-    return cat
 
 
 def test_tables_from_a_known_input(
@@ -151,74 +81,3 @@ def test_later_batches_time_out_waiting_tracks_and_move_albums_seen_earlier(
         for r in table(spark, settings, "artist_activity")
     }
     assert activity == expected_artist_activity(cat)
-
-
-KEYS = {
-    "quarantine": ("topic", "partition", "offset"),
-    "albums": ("album_id",),
-    "album_markets": ("album_id", "market"),
-    "tracks": ("track_id",),
-    "audio_features": ("track_id",),
-    "audio_analysis": ("track_id",),
-    "artists": ("artist_id",),
-    "tracks_enriched": ("track_id",),
-    "release_stats": ("market", "window_start"),
-    "artist_activity": ("day", "artist_id", "genre"),
-}
-
-
-def assert_tables(spark: SparkSession, settings: Settings, cat: Catalog) -> None:
-    """Every table holds exactly what the catalog implies: nothing missing, nothing twice."""
-    # records as its readers see it (the files its sink's log lists): each Kafka record once
-    records = connect(settings.spark.tables_path(settings.data_dir)).sql(
-        'SELECT topic, "partition", "offset" FROM records'
-    )
-    offsets = records.fetchall()
-    assert len(set(offsets)) == len(offsets) == input_count(cat)
-    for name, keys in KEYS.items():
-        rows = table(spark, settings, name)
-        assert len({tuple(r[k] for k in keys) for r in rows}) == len(rows), f"{name}: duplicates"
-
-    enriched = {r["track_id"]: r for r in table(spark, settings, "tracks_enriched")}
-    waiting = set(cat.album_tracks("al6"))
-    assert set(enriched) == set(cat.tracks) - waiting
-    complete = {t for t in enriched if t in cat.features and t in cat.analysed}
-    assert {t for t, r in enriched.items() if r["has_audio_features"]} == complete
-    timed_out = enriched["al2t0"]
-    assert timed_out["danceability"] is None and timed_out["sections_count"] is None
-    assert timed_out["genres"] == ["pop", "rock"]  # ar1's genres; ar2 has none
-    assert timed_out["label"] is None and timed_out["album_type"] == "single"
-    row = enriched["al1t1"]
-    assert row["label"] == "Label X" and row["release_year"] == 2026
-    assert row["danceability"] == cat.features["al1t1"]["danceability"]
-    assert row["artist_ids"] == ["ar1"] and row["genres"] == ["pop", "rock"]
-    assert row["sections_count"] == 11 and row["segments_count"] == 40
-    assert enriched["al3t0"]["segments_count"] == 811  # the full 716 KB analysis
-    assert row["analysis_tempo"] == pytest.approx(151.94)
-
-    albums = {r["album_id"]: r for r in table(spark, settings, "albums")}
-    assert set(albums) == set(cat.albums)  # "ghost" was aborted: read_committed never sees it
-    assert albums["al1"]["first_seen"] == cat.album_seen["al1"].replace(tzinfo=None)
-    assert albums["al1"]["last_seen"] == cat.album_seen["al1"].replace(tzinfo=None) + timedelta(
-        hours=1
-    )
-
-    stats = {(r["market"], r["window_start"]): r for r in table(spark, settings, "release_stats")}
-    want = expected_release_stats(cat)
-    assert set(stats) == {(m, w.replace(tzinfo=None)) for m, w in want}
-    for (market, window), values in want.items():
-        got = stats[(market, window.replace(tzinfo=None))]
-        assert got["window_end"] - got["window_start"] == timedelta(hours=1)
-        for column, value in values.items():
-            assert got[column] == pytest.approx(value), (market, window, column)
-
-    activity = {
-        (r["day"].isoformat(), r["artist_id"], r["genre"]): (r["new_releases"], r["new_tracks"])
-        for r in table(spark, settings, "artist_activity")
-    }
-    assert activity == expected_artist_activity(cat)
-
-    quarantine = table(spark, settings, "quarantine")
-    assert {r["key"]: r["reason"] for r in quarantine} == POISON_REASONS
-    raw = {r["key"]: r["value"] for r in quarantine}
-    assert raw["p1"] == b"not json at all" and raw["p6"] is None

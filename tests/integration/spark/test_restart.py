@@ -10,23 +10,21 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 from pyspark.sql import SparkSession
 
-from tests.integration.spark.conftest import job_settings
-from tests.integration.spark.test_job import assert_tables, input_count, produce_input
-from tunestream.config import KafkaSettings, Settings
+from tests.support.spark import (
+    assert_tables,
+    input_count,
+    job_settings,
+    produce_input,
+    write_config,
+)
+from tunestream.config import KafkaSettings
 from tunestream.spark.commits import SINK_LOG
 from tunestream.spark.job import QUERY_NAME, TABLES_QUERY_NAME, start_job
 
 # A second JVM (and a cluster) on shared CPUs: more than the default 300 s when they are busy.
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
-
-
-def write_config(settings: Settings, path: Path) -> Path:
-    data = settings.model_dump(mode="json", exclude={"source"})
-    path.write_text(yaml.safe_dump(data))
-    return path
 
 
 def _files(folder: Path) -> set[str]:

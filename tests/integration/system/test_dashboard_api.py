@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.system.conftest import MARKETS, SystemUnderTest, wait_for
+from tests.support.system import MARKETS, SystemUnderTest, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
-from tests.integration.system.conftest import SystemUnderTest, wait_for
+from tests.support.system import SystemUnderTest, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import free_port
+from tests.support.net import free_port
 from tunestream.config import Settings
 from tunestream.dashboard import create_app
 

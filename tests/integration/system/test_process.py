@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import free_port
+from tests.support.net import free_port
 from tunestream.config import Settings
 from tunestream.errors import ComponentError
 from tunestream.system import System

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.system.conftest import UP_TIMEOUT_S, SystemUnderTest
+from tests.support.system import UP_TIMEOUT_S, SystemUnderTest
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from tests.unit.http.helpers import (
+from tests.support.rest import (
     API,
     CLIENT_ID,
     CLIENT_SECRET,

@@ -8,7 +8,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.unit.http.helpers import API, Seen, make_client, oauth, token_response
+from tests.support.rest import API, Seen, make_client, oauth, token_response
 from tunestream.http.client import RestClient
 from tunestream.http.exchange import Attempt
 from tunestream.http.models import OAuth2ClientCredentialsConfig, RestClientConfig

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from pydantic import SecretStr, TypeAdapter, ValidationError
 
-from tests.unit.http.helpers import make_client
+from tests.support.rest import make_client
 from tunestream.errors import ConfigError
 from tunestream.http.auth import build_auth
 from tunestream.http.models import (

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from tests.unit.http.helpers import API, Seen, make_client
+from tests.support.rest import API, Seen, make_client
 from tunestream.errors import ConfigError, MalformedBody
 from tunestream.http.client import Page
 from tunestream.http.models import (

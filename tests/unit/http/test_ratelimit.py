@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 import httpx
 import pytest
 
-from tests.unit.http.helpers import API, Seen, api_error, fast_rate, make_client, now
+from tests.support.rest import API, Seen, api_error, fast_rate, make_client, now
 from tunestream.errors import QuotaExceeded, RateLimited
 from tunestream.http.models import RateLimitConfig, ResponseAction, RetryConfig
 from tunestream.http.ratelimit import RateLimiter

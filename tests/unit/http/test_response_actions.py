@@ -9,7 +9,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from tests.unit.http.helpers import API, Seen, api_error, make_client
+from tests.support.rest import API, Seen, api_error, make_client
 from tunestream.errors import HttpStatusError, QuotaExceeded, RateLimited
 from tunestream.http.models import ResponseAction, RestClientConfig, RetryConfig
 from tunestream.http.testing import run_in_virtual_time as run

@@ -6,7 +6,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tests.unit.http.helpers import API, Seen, api_error, make_client, now
+from tests.support.rest import API, Seen, api_error, make_client, now
 from tunestream.errors import FetchError, Forbidden, HttpStatusError, MalformedBody
 from tunestream.http.models import RetryConfig
 from tunestream.http.retry import RetryPolicy, parse_retry_after

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.runtime.helpers import SPEC, TOPICS, FakeApi, Route, body, listing, status
+from tests.support.runtime import SPEC, TOPICS, FakeApi, Route, body, listing, status
 from tunestream.errors import AuthError
 from tunestream.http.testing import run_in_virtual_time
 from tunestream.records import Record

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.unit.runtime.helpers import Harness, body, harness, status
+from tests.support.runtime import Harness, body, harness, status
 from tunestream.errors import HttpStatusError
 from tunestream.http.testing import run_in_virtual_time
 from tunestream.runtime.lookups import Lookups

@@ -18,7 +18,7 @@ from confluent_kafka import Producer
 
 from tunestream.config import KafkaSettings
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "spotify"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "spotify"
 TOPICS = {
     "album": "albums",
     "track": "tracks",

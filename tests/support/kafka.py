@@ -1,8 +1,7 @@
-"""Helpers the tests share (fixtures live in conftest.py)."""
+"""A throw-away broker's settings, and reading a topic back as a consumer sees it."""
 
 from __future__ import annotations
 
-import socket
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -10,15 +9,10 @@ from typing import Any
 import orjson
 from confluent_kafka import Consumer, TopicPartition
 
+from tests.support.net import free_port
 from tunestream.config import LocalBrokerSettings
 
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+__all__ = ["Message", "local_broker_settings", "read_topic"]
 
 
 def local_broker_settings(**overrides: object) -> LocalBrokerSettings:
@@ -35,6 +29,8 @@ def local_broker_settings(**overrides: object) -> LocalBrokerSettings:
 
 @dataclass(frozen=True)
 class Message:
+    """One committed record: its key, raw value and headers."""
+
     key: str
     raw: bytes
     headers: dict[str, str]

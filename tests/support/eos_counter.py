@@ -1,6 +1,6 @@
 """A minimal source for the exactly-once test: writes the numbers 0..N-1, resuming from state.
 
-Run as ``python -m tests.integration.eos_counter BOOTSTRAP TOPIC STATE_TOPIC N``. It writes as the
+Run as ``python -m tests.support.eos_counter BOOTSTRAP TOPIC STATE_TOPIC N``. It writes as the
 producer does — a :class:`~tunestream.runtime.committer.Committer` on a
 :class:`~tunestream.sink.transactional.SinkPair`, so one unit commits while the next is open —
 each unit a few numbers plus the state saying where the count stands; a line ``committed`` after

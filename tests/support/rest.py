@@ -21,6 +21,21 @@ from tunestream.http.models import (
 from tunestream.http.ratelimit import RateLimiter
 from tunestream.http.retry import RetryPolicy
 
+__all__ = [
+    "API",
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "TOKEN_URL",
+    "Seen",
+    "api_error",
+    "fast_rate",
+    "make_client",
+    "now",
+    "oauth",
+    "oauth_config",
+    "token_response",
+]
+
 API = "https://api.example.test/v1"
 TOKEN_URL = "https://accounts.example.test/api/token"
 CLIENT_ID = "the-client-id"

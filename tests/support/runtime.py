@@ -11,7 +11,7 @@ from urllib.parse import unquote_plus
 
 import httpx
 
-from tests.unit.http.helpers import API, make_client
+from tests.support.rest import API, make_client
 from tunestream.http.client import RestClient
 from tunestream.http.models import RetryConfig
 from tunestream.records import Record

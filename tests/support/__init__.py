@@ -1,0 +1,1 @@
+"""Helpers the tests share, by subject; fixtures are plugins in ``tests/fixtures``."""

@@ -1,0 +1,163 @@
+"""The system under test: ``tunestream up`` on free ports, a temporary data dir, the emulator.
+
+The configuration is the embedded default but for what keeps the run short on a small machine:
+free ports, three markets of a small emulator catalog, no audio analysis (its documents are
+large), and a Spark job on two cores that does not wait for features.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from tests.support.emulator import CATALOGS, MARKETS
+from tests.support.net import free_port
+
+__all__ = [
+    "DATA_TIMEOUT_S",
+    "MARKETS",
+    "UP_TIMEOUT_S",
+    "SystemUnderTest",
+    "wait_for",
+    "write_system_config",
+]
+
+UP_TIMEOUT_S = 420.0
+DATA_TIMEOUT_S = 300.0
+
+
+@dataclass(frozen=True)
+class SystemUnderTest:
+    config: Path
+    data_dir: Path
+    dashboard_url: str
+    emulator_url: str
+    metrics_port: int
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "tunestream", "-c", str(self.config), *args]
+
+    @staticmethod
+    def environment() -> dict[str, str]:
+        """Ours, less Spotify credentials (so: the emulator) and tunestream settings."""
+        return {
+            k: v for k, v in os.environ.items() if not k.startswith(("TUNESTREAM_", "SPOTIFY_"))
+        }
+
+    def run(self, *args: str, timeout_s: float = UP_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
+        """``tunestream -c <config> ARGS``, to its end."""
+        return subprocess.run(
+            self.command(*args),
+            env=self.environment(),
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        """``tunestream -c <config> ARGS`` in the background, its output in pipes."""
+        return subprocess.Popen(
+            self.command(*args),
+            env=self.environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def url_of_dashboard(self) -> str | None:
+        """The dashboard's URL once it answers, else None."""
+        try:
+            httpx.get(f"{self.dashboard_url}api/health", timeout=2).raise_for_status()
+        except httpx.HTTPError:
+            return None
+        return self.dashboard_url
+
+    def up(self) -> subprocess.CompletedProcess[str]:
+        done = self.run("up")
+        assert done.returncode == 0, f"up failed:\n{done.stdout}\n{done.stderr}"
+        return done
+
+    def api(self, panel: str) -> dict[str, Any]:
+        response = httpx.get(f"{self.dashboard_url}api/{panel}", timeout=30)
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
+    def truth_albums(self) -> dict[str, dict[str, Any]]:
+        """Every album the emulator has released, by id."""
+        found: dict[str, dict[str, Any]] = {}
+        while True:
+            page = httpx.get(
+                f"{self.emulator_url}/_admin/truth/albums",
+                params={"offset": len(found), "limit": 10_000},
+                timeout=30,
+            ).json()
+            found.update({item["id"]: item for item in page["items"]})
+            if not page["items"] or len(found) >= page["total"]:
+                return found
+
+
+def wait_for(
+    what: str, check: Callable[[], dict[str, Any] | None], timeout_s: float
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = check()
+        if found is not None:
+            return found
+        assert time.monotonic() < deadline, f"no {what} within {timeout_s:g} s"
+        time.sleep(2.0)
+
+
+def write_system_config(folder: Path) -> SystemUnderTest:
+    emulator_port, metrics_port, dashboard_port = free_port(), free_port(), free_port()
+    emulator_settings = folder / "emulator.yaml"
+    emulator_settings.write_text(yaml.safe_dump({**CATALOGS["producer"], "history_days": 3}))
+    data_dir = folder / "data"
+    config = folder / "tunestream.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "data_dir": str(data_dir),
+                "kafka": {
+                    "local": {"port": free_port(), "controller_port": free_port(), "heap": "512m"}
+                },
+                "source": {
+                    "metrics_port": metrics_port,
+                    "variables": {"markets": MARKETS},
+                    "skip": ["audio_analysis"],
+                },
+                "spark": {
+                    "master": "local[2]",
+                    "shuffle_partitions": 1,
+                    "driver_memory": "1g",
+                    "trigger_interval_s": 5,
+                    "tables_trigger_interval_s": 5,
+                    "features_timeout_s": 0,
+                    "conf": {"spark.ui.enabled": "false"},
+                },
+                "dashboard": {"port": dashboard_port, "refresh_s": 2},
+                "system": {
+                    "stop_grace_s": 30,
+                    "emulator": {"port": emulator_port, "settings_file": str(emulator_settings)},
+                },
+            }
+        )
+    )
+    return SystemUnderTest(
+        config,
+        data_dir,
+        f"http://127.0.0.1:{dashboard_port}/",
+        f"http://127.0.0.1:{emulator_port}",
+        metrics_port,
+    )
