@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -86,6 +87,7 @@ class TopicAdmin:
         existing = self.describe(t.name for t in topics)
         missing = [t for t in topics if existing[t.name] is None]
         created = self._create_missing(missing)
+        self._await_leaders(created)
         outcomes = []
         for topic in topics:
             if topic.name in created:
@@ -169,6 +171,30 @@ class TopicAdmin:
                 if entry.value is not None
             }
         return out
+
+    def _await_leaders(self, names: set[str]) -> None:
+        """Wait until the broker serves the new topics: a CreateTopics answer comes once the
+        controller has them, and for a moment after it the topic's partitions have no leader
+        (metadata says LEADER_NOT_AVAILABLE), so a producer started right away would find it
+        missing."""
+        deadline = time.monotonic() + self._timeout
+        waiting = set(names)
+        while waiting:
+            topics = self._metadata().topics
+            waiting = {
+                n
+                for n in waiting
+                if n not in topics
+                or topics[n].error is not None
+                or any(p.error is not None or p.leader < 0 for p in topics[n].partitions.values())
+            }
+            if waiting and time.monotonic() > deadline:
+                raise TopicError(
+                    f"topics created but not served after {self._timeout:g} s: "
+                    + ", ".join(sorted(waiting))
+                )
+            if waiting:
+                time.sleep(0.1)
 
     def _create_missing(self, topics: Sequence[TopicSettings]) -> set[str]:
         if not topics:
