@@ -19,6 +19,7 @@ from typing import Protocol
 import httpx
 
 from tunestream.config import Settings
+from tunestream.extras import DASHBOARD, EMULATOR, SPARK, Requirement
 from tunestream.system.process import DetachedProcess
 
 __all__ = [
@@ -87,6 +88,8 @@ class Component:
     """Added to the environment ``up`` runs in."""
     module: str = "tunestream"
     """The Python module run; only ``tunestream`` is given ``up``'s configuration file."""
+    needs: Requirement | None = None
+    """What must be installed for it to run; checked by ``up`` before it starts anything."""
 
     def argv(self, config_file: Path | None) -> list[str]:
         options: list[str] = []
@@ -122,6 +125,7 @@ def components(settings: Settings, *, emulator: bool | None = None) -> list[Comp
                 port_key="system.emulator.port",
                 url=base,
                 module=EMULATOR_MODULE,
+                needs=EMULATOR,
             )
         )
         producer_env = {
@@ -147,7 +151,9 @@ def components(settings: Settings, *, emulator: bool | None = None) -> list[Comp
     )
     # SIGINT reaches only the job's Python side (PySpark starts its JVM ignoring SIGINT): it stops
     # the query between batches and then the session, which ends the JVM.
-    found.append(Component("spark", ("spark", "run"), LogReady(SPARK_READY_LINE), signal.SIGINT))
+    found.append(
+        Component("spark", ("spark", "run"), LogReady(SPARK_READY_LINE), signal.SIGINT, needs=SPARK)
+    )
     dashboard = f"http://127.0.0.1:{settings.dashboard.port}"
     found.append(
         Component(
@@ -157,6 +163,7 @@ def components(settings: Settings, *, emulator: bool | None = None) -> list[Comp
             port=settings.dashboard.port,
             port_key="dashboard.port",
             url=f"{dashboard}/",
+            needs=DASHBOARD,
         )
     )
     return found

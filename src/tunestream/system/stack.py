@@ -63,6 +63,9 @@ class System:
 
     def up(self, echo: Echo) -> None:
         """Start what is not running, in order, each ready before the next starts."""
+        for component in self.components:
+            if component.needs is not None:
+                component.needs.check(f"tunestream up ({component.name})")
         broker = self._broker()
         if broker is not None:
             started = broker.start()
