@@ -38,10 +38,10 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from tunestream.sources import spotify
 from tunestream.spark import tables
 from tunestream.spark.commits import SINK_LOG, last_batch
 from tunestream.spark.parse import RECORD_COLUMNS, kafka_rows, parse
-from tunestream.spark.schemas import ENTITIES
 from tunestream.spark.session import SparkJobError
 
 __all__ = ["KAFKA_SOURCE_SCHEMA", "RECORDS", "Ingest", "record_rows"]
@@ -74,7 +74,7 @@ def record_rows(batch: DataFrame, topic_entities: Mapping[str, str]) -> DataFram
     bad = F.col("reason").isNotNull()
     return parsed.select(
         *RECORD_COLUMNS,
-        *ENTITIES,
+        *spotify.NAMES,
         "reason",
         F.when(bad, F.col("value")).alias("value"),
         F.when(bad, F.col("headers")).alias("headers"),

@@ -35,6 +35,7 @@ from pyspark.sql.streaming.query import StreamingQuery
 from pyspark.sql.streaming.readwriter import DataStreamWriter
 
 from tunestream.config import Settings
+from tunestream.sources import spotify
 from tunestream.spark import tables
 from tunestream.spark.ingest import Ingest
 from tunestream.spark.parse import QUARANTINE_COLUMNS, RECORD_COLUMNS
@@ -48,13 +49,7 @@ QUERY_NAME = "kafka_records"
 """Stage 1, Kafka → records; its checkpoint holds the job's Kafka offsets."""
 TABLES_QUERY_NAME = "records_tables"
 """Stage 2, records → entity and derived tables."""
-TOPIC_KEYS = {
-    "albums": "album",
-    "tracks": "track",
-    "audio_features": "audio_features",
-    "audio_analysis": "audio_analysis",
-    "artists": "artist",
-}
+TOPIC_KEYS = {e.topic: e.name for e in spotify.ENTITIES}
 """``kafka.topics`` key → entity."""
 
 _ENTITIES: dict[str, tuple[str, Callable[[DataFrame], DataFrame], str]] = {
