@@ -42,9 +42,9 @@ from tunestream.kafka.topics import TopicAdmin
 from tunestream.records import Record
 from tunestream.runtime.committer import Committer
 from tunestream.sink.transactional import SinkPair
-from tunestream.spark.commits import added_files, commit_latencies
 from tunestream.spark.session import build_session, kafka_options
 from tunestream.state.work import WorkState
+from tunestream.tables.commits import added_files, commit_latencies
 
 __all__ = [
     "ENTITY_HEADER",

@@ -38,7 +38,7 @@ def query(
     csv: Annotated[bool, typer.Option("--csv", help="Print every row and column as CSV.")] = False,
 ) -> None:
     """Query the job's tables with DuckDB, e.g. "SELECT * FROM release_stats"."""
-    from tunestream.spark.query import run_sql, table_names
+    from tunestream.tables.query import run_sql, table_names
 
     settings = settings_of(ctx)
     root = settings.spark.tables_path(settings.data_dir)

@@ -40,9 +40,9 @@ from pyspark.sql.types import (
 
 from tunestream.sources import spotify
 from tunestream.spark import tables
-from tunestream.spark.commits import SINK_LOG, last_batch
 from tunestream.spark.parse import RECORD_COLUMNS, kafka_rows, parse
 from tunestream.spark.session import SparkJobError
+from tunestream.tables.commits import SINK_LOG, last_batch
 
 __all__ = ["KAFKA_SOURCE_SCHEMA", "RECORDS", "Ingest", "record_rows"]
 

@@ -40,15 +40,12 @@ from tunestream.spark import tables
 from tunestream.spark.ingest import Ingest
 from tunestream.spark.parse import QUARANTINE_COLUMNS, RECORD_COLUMNS
 from tunestream.spark.session import kafka_options
+from tunestream.tables.layout import QUERY_NAME, TABLES_QUERY_NAME
 
-__all__ = ["QUERY_NAME", "TABLES_QUERY_NAME", "TOPIC_KEYS", "Job", "Streams", "start_job"]
+__all__ = ["TOPIC_KEYS", "Job", "Streams", "start_job"]
 
 log = logging.getLogger(__name__)
 
-QUERY_NAME = "kafka_records"
-"""Stage 1, Kafka → records; its checkpoint holds the job's Kafka offsets."""
-TABLES_QUERY_NAME = "records_tables"
-"""Stage 2, records → entity and derived tables."""
 TOPIC_KEYS = {e.topic: e.name for e in spotify.ENTITIES}
 """``kafka.topics`` key → entity."""
 

@@ -27,8 +27,8 @@ from pathlib import Path
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from tunestream.spark.commits import is_delta
 from tunestream.spark.schemas import ANALYSIS_SUMMARY
+from tunestream.tables.commits import is_delta
 
 __all__ = [
     "DERIVED_TABLES",

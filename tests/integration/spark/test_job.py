@@ -21,7 +21,7 @@ from tests.integration.spark.catalog import (
 from tests.integration.spark.conftest import job_settings
 from tunestream.config import KafkaSettings, Settings
 from tunestream.spark.job import start_job
-from tunestream.spark.query import connect
+from tunestream.tables.query import connect
 
 pytestmark = pytest.mark.integration
 
