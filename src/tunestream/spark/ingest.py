@@ -39,7 +39,7 @@ from pyspark.sql.types import (
 )
 
 from tunestream.sources import spotify
-from tunestream.spark import tables
+from tunestream.spark.lake import Lake
 from tunestream.spark.parse import RECORD_COLUMNS, kafka_rows, parse
 from tunestream.spark.session import SparkJobError
 from tunestream.tables.commits import SINK_LOG, last_batch
@@ -85,7 +85,7 @@ def record_rows(batch: DataFrame, topic_entities: Mapping[str, str]) -> DataFram
 class Ingest:
     """Stage 1: where ``records`` is and which topic is which entity."""
 
-    lake: tables.Lake
+    lake: Lake
     topic_entities: Mapping[str, str]
 
     @property
