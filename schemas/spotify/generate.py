@@ -2,14 +2,16 @@
 
     python schemas/spotify/generate.py [tests/fixtures/spotify/openapi.yml] [schemas/spotify]
 
-Each record value on a ``spotify.*`` topic is the object the Web API returns for that entity. The
-schemas are the OpenAPI components with every ``$ref`` and ``allOf`` resolved into one
-self-contained document, OpenAPI-only keywords removed, and lenient where the real API is: only
-``id`` is required (where the object has one; an audio analysis carries its track id in the record
-key), since responses omit fields the definition calls required (``label``, ``popularity`` and
-``available_markets`` are gone for development-mode apps; old albums lack
-``release_date_precision``). Unknown fields are allowed. Run it again after updating openapi.yml;
-tests/unit/spark/test_schemas.py fails when the files and this script disagree.
+Each record value on a ``spotify.*`` topic is the object the Web API returns for that entity (the
+entities, their OpenAPI components and schema ids are ``tunestream.sources.spotify.ENTITIES``: run
+it where tunestream is installed). The schemas are the OpenAPI components with every ``$ref`` and
+``allOf`` resolved into one self-contained document, OpenAPI-only keywords removed, and lenient
+where the real API is: only ``id`` is required (where the object has one; an audio analysis
+carries its track id in the record key), since responses omit fields the definition calls
+required (``label``, ``popularity`` and ``available_markets`` are gone for development-mode apps;
+old albums lack ``release_date_precision``). Unknown fields are allowed. Run it again after
+updating openapi.yml; tests/unit/spark/test_schemas.py fails when the files and this script
+disagree.
 """
 
 from __future__ import annotations
@@ -21,14 +23,8 @@ from typing import Any
 
 import yaml
 
-ENTITIES = {
-    "album": "AlbumObject",
-    "track": "TrackObject",
-    "audio_features": "AudioFeaturesObject",
-    "audio_analysis": "AudioAnalysisObject",
-    "artist": "ArtistObject",
-}
-VERSION = "v1"
+from tunestream.sources.spotify import ENTITIES
+
 _KEEP = {"type", "properties", "items", "enum", "description", "deprecated", "minimum", "maximum"}
 
 
@@ -84,16 +80,18 @@ def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 
 def build(openapi: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """File name → the JSON Schema of an entity (:data:`tunestream.sources.spotify.ENTITIES`)."""
     components = openapi["components"]["schemas"]
     schemas = {}
-    for entity, component in ENTITIES.items():
-        body = resolve(components[component], components)
-        schemas[entity] = {
+    for entity in ENTITIES:
+        body = resolve(components[entity.component], components)
+        schemas[entity.schema_file] = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": f"https://tunestream.invalid/schemas/spotify/{entity}.{VERSION}.json",
-            "title": f"spotify.{entity}.{VERSION}",
+            "$id": f"https://tunestream.invalid/schemas/spotify/{entity.schema_file}",
+            "title": entity.schema_id,
             "description": (
-                f"The value of a record on the spotify {entity} topic: the Web API's {component}, "
+                f"The value of a record on the spotify {entity.name} topic: the Web API's "
+                f"{entity.component}, "
                 "generated from openapi.yml by schemas/spotify/generate.py (do not edit)."
             ),
             **{k: v for k, v in body.items() if k != "description"},
@@ -110,8 +108,8 @@ def main(argv: list[str]) -> None:
     source = Path(argv[0]) if argv else here.parents[1] / "tests/fixtures/spotify/openapi.yml"
     target = Path(argv[1]) if len(argv) > 1 else here
     openapi = yaml.safe_load(source.read_text(encoding="utf-8"))
-    for entity, schema in build(openapi).items():
-        (target / f"{entity}.{VERSION}.json").write_text(render(schema), encoding="utf-8")
+    for name, schema in build(openapi).items():
+        (target / name).write_text(render(schema), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from tunestream.errors import ConfigError
 from tunestream.http.models import RateLimitConfig
+from tunestream.sources import spotify
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
@@ -116,22 +117,18 @@ _WEEK_MS = 7 * 24 * 3600 * 1000
 # Audio analysis documents pass 1 MB for long tracks; 16 MiB leaves room for the longest.
 _LARGE_MESSAGE_BYTES = 16 * 1024 * 1024
 
+_LARGE_TOPIC = {"max_message_bytes": _LARGE_MESSAGE_BYTES, "compression_type": "zstd"}
+
 DEFAULT_TOPICS: dict[str, dict[str, Any]] = {
-    "albums": {"name": "spotify.albums", "partitions": 4, "retention_ms": _WEEK_MS},
-    "tracks": {"name": "spotify.tracks", "partitions": 4, "retention_ms": _WEEK_MS},
-    "audio_features": {
-        "name": "spotify.audio_features",
-        "partitions": 4,
-        "retention_ms": _WEEK_MS,
+    **{
+        e.topic: {
+            "name": f"spotify.{e.topic}",
+            "partitions": 4,
+            "retention_ms": _WEEK_MS,
+            **(_LARGE_TOPIC if e.large else {}),
+        }
+        for e in spotify.ENTITIES
     },
-    "audio_analysis": {
-        "name": "spotify.audio_analysis",
-        "partitions": 4,
-        "retention_ms": _WEEK_MS,
-        "max_message_bytes": _LARGE_MESSAGE_BYTES,
-        "compression_type": "zstd",
-    },
-    "artists": {"name": "spotify.artists", "partitions": 4, "retention_ms": _WEEK_MS},
     "dead_letter": {
         "name": "tunestream.dead_letter",
         "partitions": 1,

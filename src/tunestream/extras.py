@@ -13,7 +13,7 @@ from importlib.util import find_spec
 
 from tunestream.errors import ConfigError
 
-__all__ = ["DASHBOARD", "EMULATOR", "SPARK", "Requirement"]
+__all__ = ["DASHBOARD", "EMULATOR", "SPARK", "TABLES", "Requirement"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,10 @@ class Requirement:
 SPARK = Requirement(
     ("pyspark", "duckdb", "deltalake", "pyarrow"), "pip install 'tunestream[spark]'"
 )
+TABLES = Requirement(
+    ("duckdb", "deltalake", "pyarrow"), "pip install 'tunestream[spark]' (or [dashboard])"
+)
+"""``tunestream query``: the table readers (tunestream.tables), which both extras bring."""
 DASHBOARD = Requirement(
     ("starlette", "uvicorn", "plotly", "duckdb", "deltalake", "pyarrow"),
     "pip install 'tunestream[dashboard]'",

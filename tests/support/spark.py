@@ -24,7 +24,7 @@ from tests.support.spark_catalog import (
 from tunestream.config import KafkaSettings, Settings, SparkSettings
 from tunestream.kafka.client import admin_client
 from tunestream.kafka.topics import TopicAdmin
-from tunestream.spark.query import connect
+from tunestream.tables.query import connect
 
 __all__ = [
     "KEYS",

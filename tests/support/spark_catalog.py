@@ -17,15 +17,10 @@ from typing import Any
 from confluent_kafka import Producer
 
 from tunestream.config import KafkaSettings
+from tunestream.sources.spotify import ENTITIES
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "spotify"
-TOPICS = {
-    "album": "albums",
-    "track": "tracks",
-    "audio_features": "audio_features",
-    "audio_analysis": "audio_analysis",
-    "artist": "artists",
-}
+TOPICS = {e.name: e.topic for e in ENTITIES}
 
 
 def _fixture(name: str) -> Any:

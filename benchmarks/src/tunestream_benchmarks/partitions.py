@@ -39,9 +39,9 @@ from tunestream.kafka.topics import TopicAdmin
 from tunestream.records import Record
 from tunestream.runtime.committer import Committer
 from tunestream.sink.transactional import SinkPair
-from tunestream.spark.commits import added_files, commit_latencies
 from tunestream.spark.session import build_session, kafka_options
 from tunestream.state.work import WorkState
+from tunestream.tables.commits import added_files, commit_latencies
 from tunestream_benchmarks.common import BenchError
 from tunestream_benchmarks.plots import lines, table
 from tunestream_benchmarks.sample import ENTITY_TOPICS, record_bytes

@@ -24,6 +24,7 @@ from tunestream.runtime.committer import Committer, MemoryWriter
 from tunestream.runtime.cycle import CycleRunner
 from tunestream.runtime.plan import Plan
 from tunestream.runtime.service import STATE_TOPIC, Producer
+from tunestream.sources.spotify import ENTITIES
 from tunestream.spec.loader import load_spec
 from tunestream.spec.models import SourceSpec
 from tunestream.state.work import WorkState
@@ -33,7 +34,7 @@ __all__ = ["ENTITY_TOPICS", "MODE", "Sample", "record_bytes", "take_sample"]
 
 MODE = "full"
 """Every release of the day: what capacity is about (new-releases is an editorial selection)."""
-ENTITY_TOPICS = ("albums", "tracks", "audio_features", "audio_analysis", "artists")
+ENTITY_TOPICS = tuple(e.topic for e in ENTITIES)
 _EXTENDED = ("bench-extended", "bench-secret", "extended")
 _DEVELOPMENT = ("bench-development", "bench-secret", "development")
 

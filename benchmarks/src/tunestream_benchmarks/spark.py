@@ -38,10 +38,10 @@ from pyspark.sql.streaming.query import StreamingQuery
 from tunestream.config import KafkaSettings, Settings
 from tunestream.kafka.client import admin_client, client_config
 from tunestream.kafka.topics import TopicAdmin
-from tunestream.spark.commits import commit_latencies
 from tunestream.spark.ingest import RECORDS
 from tunestream.spark.job import TOPIC_KEYS, Job, start_job
 from tunestream.spark.session import build_session, kafka_options
+from tunestream.tables.commits import commit_latencies
 
 __all__ = ["BenchResult", "run_bench", "synthetic_records"]
 

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from tunestream.cli._context import settings_of
+from tunestream.extras import SPARK, TABLES
 
 app = typer.Typer(
     help="The Spark job: the Spotify topics into Delta tables, exactly once.",
@@ -26,6 +27,7 @@ def run(
     ] = False,
 ) -> None:
     """Run the job (master from spark.master) until Ctrl-C, or with --once until caught up."""
+    SPARK.check("tunestream spark run")
     from tunestream.spark.runner import run as run_job  # pyspark loads only when asked for
 
     run_job(settings_of(ctx), once=once)
@@ -38,7 +40,8 @@ def query(
     csv: Annotated[bool, typer.Option("--csv", help="Print every row and column as CSV.")] = False,
 ) -> None:
     """Query the job's tables with DuckDB, e.g. "SELECT * FROM release_stats"."""
-    from tunestream.spark.query import run_sql, table_names
+    TABLES.check("tunestream query")
+    from tunestream.tables.query import run_sql, table_names
 
     settings = settings_of(ctx)
     root = settings.spark.tables_path(settings.data_dir)

@@ -35,8 +35,8 @@ from tunestream.dashboard.checkpoint import read_progress
 from tunestream.dashboard.producer import History, scrape
 from tunestream.dashboard.topics import TopicView
 from tunestream.errors import ComponentError, TunestreamError
-from tunestream.spark.job import QUERY_NAME
-from tunestream.spark.query import connect, table_names
+from tunestream.tables.layout import QUERY_NAME
+from tunestream.tables.query import connect, table_names
 
 __all__ = ["Dashboard", "create_app", "plotly_js"]
 

@@ -1,6 +1,6 @@
 """What the dashboard shows of the Spark job's Delta tables, read with DuckDB through delta-rs.
 
-Each function takes a connection from :func:`tunestream.spark.query.connect` (one view per table,
+Each function takes a connection from :func:`tunestream.tables.query.connect` (one view per table,
 at its latest version) and returns plain data for the JSON API: the newest releases, the
 distribution of audio features by market, their hourly trend by market, and hourly releases.
 """

@@ -38,11 +38,11 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from tunestream.spark import tables
-from tunestream.spark.commits import SINK_LOG, last_batch
+from tunestream.sources import spotify
+from tunestream.spark.lake import Lake
 from tunestream.spark.parse import RECORD_COLUMNS, kafka_rows, parse
-from tunestream.spark.schemas import ENTITIES
 from tunestream.spark.session import SparkJobError
+from tunestream.tables.commits import SINK_LOG, last_batch
 
 __all__ = ["KAFKA_SOURCE_SCHEMA", "RECORDS", "Ingest", "record_rows"]
 
@@ -74,7 +74,7 @@ def record_rows(batch: DataFrame, topic_entities: Mapping[str, str]) -> DataFram
     bad = F.col("reason").isNotNull()
     return parsed.select(
         *RECORD_COLUMNS,
-        *ENTITIES,
+        *spotify.NAMES,
         "reason",
         F.when(bad, F.col("value")).alias("value"),
         F.when(bad, F.col("headers")).alias("headers"),
@@ -85,7 +85,7 @@ def record_rows(batch: DataFrame, topic_entities: Mapping[str, str]) -> DataFram
 class Ingest:
     """Stage 1: where ``records`` is and which topic is which entity."""
 
-    lake: tables.Lake
+    lake: Lake
     topic_entities: Mapping[str, str]
 
     @property

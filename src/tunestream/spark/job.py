@@ -35,51 +35,42 @@ from pyspark.sql.streaming.query import StreamingQuery
 from pyspark.sql.streaming.readwriter import DataStreamWriter
 
 from tunestream.config import Settings
-from tunestream.spark import tables
+from tunestream.sources import spotify
+from tunestream.spark import derived
+from tunestream.spark.derived.base import Batch, Derived
+from tunestream.spark.derived.tracks_enriched import WATERMARK_ENTITIES, watermark_us
+from tunestream.spark.entities import (
+    ALBUM_MARKETS,
+    ALBUM_MARKETS_KEYS,
+    ENTITY_TABLES,
+    ROWS,
+    album_markets,
+    documents,
+)
 from tunestream.spark.ingest import Ingest
-from tunestream.spark.parse import QUARANTINE_COLUMNS, RECORD_COLUMNS
+from tunestream.spark.lake import QUARANTINE, Lake
+from tunestream.spark.parse import QUARANTINE_COLUMNS
 from tunestream.spark.session import kafka_options
+from tunestream.tables.layout import QUERY_NAME, TABLES_QUERY_NAME
 
-__all__ = ["QUERY_NAME", "TABLES_QUERY_NAME", "TOPIC_KEYS", "Job", "Streams", "start_job"]
+__all__ = ["TOPIC_KEYS", "Job", "Streams", "start_job"]
 
 log = logging.getLogger(__name__)
 
-QUERY_NAME = "kafka_records"
-"""Stage 1, Kafka → records; its checkpoint holds the job's Kafka offsets."""
-TABLES_QUERY_NAME = "records_tables"
-"""Stage 2, records → entity and derived tables."""
-TOPIC_KEYS = {
-    "albums": "album",
-    "tracks": "track",
-    "audio_features": "audio_features",
-    "audio_analysis": "audio_analysis",
-    "artists": "artist",
-}
+TOPIC_KEYS = {e.topic: e.name for e in spotify.ENTITIES}
 """``kafka.topics`` key → entity."""
-
-_ENTITIES: dict[str, tuple[str, Callable[[DataFrame], DataFrame], str]] = {
-    "album": ("albums", tables.albums, "album_id"),
-    "track": ("tracks", tables.tracks, "track_id"),
-    "audio_features": ("audio_features", tables.audio_features, "track_id"),
-    "audio_analysis": ("audio_analysis", tables.audio_analysis, "track_id"),
-    "artist": ("artists", tables.artists, "artist_id"),
-}
-"""Entity → (its table, the builder of its rows, the key)."""
-_WATERMARK_ENTITIES = ("track", "audio_features", "audio_analysis")
 
 
 @dataclass
 class _Progress:
     """What the driver remembers between batches of one run (rebuilt from the tables at start).
 
-    ``watermark_us``: the latest event time of a track, features or analysis; ``swept_us``: the
-    features-timeout cutoff up to which every waiting track is in tracks_enriched (None until the
-    first batch of this run has swept the whole tracks table).
+    ``watermark_us``: the latest event time of a track, features or analysis (what the features
+    timeout of tracks_enriched counts from).
     """
 
     started: bool = False
     watermark_us: int | None = None
-    swept_us: int | None = None
 
 
 @dataclass(frozen=True)
@@ -95,7 +86,7 @@ class _Summary:
 class Job:
     """What a micro-batch needs: where the tables are, which topic is which entity, the timeout."""
 
-    lake: tables.Lake
+    lake: Lake
     topic_entities: Mapping[str, str]
     features_timeout_s: float
     timings: dict[str, float] = field(default_factory=dict, compare=False)
@@ -103,6 +94,8 @@ class Job:
     latencies: list[float] | None = field(default=None, compare=False)
     """When a list: each record's seconds from its Kafka timestamp to its batch's end (bench)."""
     progress: _Progress = field(default_factory=_Progress, compare=False)
+    derived: tuple[Derived, ...] = field(default_factory=derived.tables, compare=False)
+    """The derived tables, written after the entity tables of each batch."""
 
     @contextmanager
     def _step(self, name: str) -> Iterator[None]:
@@ -128,29 +121,22 @@ class Job:
     def from_settings(cls, settings: Settings) -> Job:
         topics = {settings.kafka.topics[k].name: e for k, e in TOPIC_KEYS.items()}
         root = settings.spark.tables_path(settings.data_dir)
-        return cls(tables.Lake(root), topics, settings.spark.features_timeout_s)
+        return cls(Lake(root), topics, settings.spark.features_timeout_s)
 
     def create_tables(self, spark: SparkSession) -> None:
         """Create every Delta table, empty, that does not exist yet (their schemas come from the
         code; ``records`` is made by stage 1's sink). When all exist, nothing is built: the
         derived tables' plans take seconds to analyse."""
-        names = (tables.QUARANTINE, *tables.ENTITY_TABLES, *tables.DERIVED_TABLES)
+        names = (QUARANTINE, *ENTITY_TABLES, *(d.name for d in self.derived))
         if all(map(self.lake.exists, names)):
             return
         records = Ingest(self.lake, self.topic_entities).shape(spark)
-        self.lake.create(records.select(*QUARANTINE_COLUMNS), tables.QUARANTINE)
-        for entity, (name, build, _) in _ENTITIES.items():
-            self.lake.create(build(_documents(records, entity)), name)
-        self.lake.create(tables.album_markets(_documents(records, "album")), "album_markets")
-        no_ids = spark.createDataFrame([], "track_id string")
-        self.lake.create(
-            tables.tracks_enriched(self.lake, spark, no_ids, tables.timestamp_us(None)),
-            "tracks_enriched",
-        )
-        no_slices = spark.createDataFrame([], "market string, window_start timestamp")
-        self.lake.create(tables.release_stats(self.lake, spark, no_slices), "release_stats")
-        no_days = spark.createDataFrame([], "artist_id string, day date")
-        self.lake.create(tables.artist_activity(self.lake, spark, no_days), "artist_activity")
+        self.lake.create(records.select(*QUARANTINE_COLUMNS), QUARANTINE)
+        for entity in spotify.ENTITIES:
+            self.lake.create(ROWS[entity.name](documents(records, entity.name)), entity.table)
+        self.lake.create(album_markets(documents(records, "album")), ALBUM_MARKETS)
+        for table in self.derived:
+            self.lake.create(table.shape(self.lake, spark), table.name)
 
     def process_batch(self, batch: DataFrame, batch_id: int) -> None:
         """Write one micro-batch of ``records`` to every table; safe to run again for it."""
@@ -174,10 +160,10 @@ class Job:
                 with self._step("quarantine"):
                     self.lake.insert_new(
                         rows.where(F.col("reason").isNotNull()).select(*QUARANTINE_COLUMNS),
-                        tables.QUARANTINE,
+                        QUARANTINE,
                         ["topic", "partition", "offset"],
                     )
-            parsed = {e: _documents(rows, e) for e in _ENTITIES}
+            parsed = {e: documents(rows, e) for e in spotify.NAMES}
             self._process(session, parsed, summary)
             if self.latencies is not None:
                 now_us = time.time() * 1_000_000
@@ -199,42 +185,41 @@ class Job:
     ) -> None:
         lake = self.lake
         latest = {
-            e: _ENTITIES[e][1](parsed[e]).persist(StorageLevel.MEMORY_AND_DISK)
-            for e in _ENTITIES
+            e: ROWS[e](parsed[e]).persist(StorageLevel.MEMORY_AND_DISK)
+            for e in spotify.NAMES
             if summary.good.get(e)
         }
         moved: dict[str, DataFrame] = {}
         try:
-            writes = {
-                _ENTITIES[e][0]: partial(
-                    lake.upsert_latest, frame, _ENTITIES[e][0], [_ENTITIES[e][2]]
+            writes: dict[str, Callable[[], None]] = {}
+            for e, frame in latest.items():
+                entity = spotify.entity(e)
+                writes[entity.table] = partial(
+                    lake.upsert_latest, frame, entity.table, [entity.key]
                 )
-                for e, frame in latest.items()
-            }
             if "album" in latest:
-                ids = latest["album"].select("album_id")
-                no_artists = spark.createDataFrame([], "artist_id string")
-                album_markets = tables.album_markets(parsed["album"])
-                writes["albums"] = partial(
-                    self._write_moving,
-                    moved,
-                    "artist_activity",
-                    tables.activity_slices(lake, spark, ids, no_artists),
-                    writes["albums"],
+                markets = album_markets(parsed["album"])
+                writes[ALBUM_MARKETS] = partial(
+                    lake.keep_earliest, markets, ALBUM_MARKETS, ALBUM_MARKETS_KEYS
                 )
-                writes["album_markets"] = partial(
-                    self._write_moving,
-                    moved,
-                    "release_stats",
-                    tables.release_slices(lake, spark, ids),
-                    partial(
-                        lake.keep_earliest, album_markets, "album_markets", ["album_id", "market"]
-                    ),
-                )
+            for table in self.derived:
+                moving = table.moving(lake, spark, latest)
+                if moving is not None:
+                    written, slices = moving
+                    writes[written] = partial(
+                        self._write_moving, moved, table.name, slices, writes[written]
+                    )
             self._concurrently(writes)
             if latest:
                 self._advance_watermark(spark, summary)
-                self._derive(spark, latest, moved)
+                batch = Batch(spark, lake, latest, self._cutoff_us(), moved)
+                self._concurrently(
+                    {
+                        table.name: partial(table.write, batch)
+                        for table in self.derived
+                        if latest.keys() & table.triggers
+                    }
+                )
         finally:
             for frame in latest.values():
                 frame.unpersist()
@@ -252,7 +237,7 @@ class Job:
     def _advance_watermark(self, spark: SparkSession, summary: _Summary) -> None:
         progress = self.progress
         if not progress.started:
-            progress.watermark_us = tables.watermark_us(self.lake, spark)
+            progress.watermark_us = watermark_us(self.lake, spark)
             progress.started = True
         elif summary.latest_us is not None:
             progress.watermark_us = max(
@@ -265,122 +250,6 @@ class Job:
             return None
         return watermark - round(self.features_timeout_s * 1_000_000)
 
-    def _derive(
-        self,
-        spark: SparkSession,
-        latest: Mapping[str, DataFrame],
-        moved: Mapping[str, DataFrame],
-    ) -> None:
-        lake = self.lake
-        track_table = lake.read(spark, "tracks")
-
-        def ids(entity: str, column: str) -> DataFrame:
-            frame = latest.get(entity)
-            if frame is None:
-                return spark.createDataFrame([], "id string")
-            return frame.select(F.col(column).alias("id"))
-
-        new_albums = ids("album", "album_id")
-        new_artists = ids("artist", "artist_id")
-        new_tracks = ids("track", "track_id")
-        feature_tracks = ids("audio_features", "track_id")
-
-        def enrich() -> None:
-            # Tracks touched by this batch, and tracks whose wait ran out since the last batch.
-            cutoff_us = self._cutoff_us()
-            by_album = track_table.join(
-                new_albums.withColumnRenamed("id", "album_id"), "album_id", "left_semi"
-            ).select(F.col("track_id").alias("id"))
-            by_artist = (
-                track_table.select("track_id", F.explode("artists.id").alias("artist_id"))
-                .join(new_artists.withColumnRenamed("id", "artist_id"), "artist_id", "left_semi")
-                .select(F.col("track_id").alias("id"))
-            )
-            touched = (
-                new_tracks.unionByName(feature_tracks)
-                .unionByName(ids("audio_analysis", "track_id"))
-                .unionByName(by_album)
-                .unionByName(by_artist)
-                .unionByName(self._timed_out(spark, track_table, cutoff_us))
-                .distinct()
-                .withColumnRenamed("id", "track_id")
-            )
-            enriched = tables.tracks_enriched(lake, spark, touched, tables.timestamp_us(cutoff_us))
-            lake.upsert(enriched, "tracks_enriched", ["track_id"])
-            if cutoff_us is not None:
-                self.progress.swept_us = cutoff_us
-
-        def recompute(
-            name: str,
-            slices: DataFrame,
-            build: Callable[[tables.Lake, SparkSession, DataFrame], DataFrame],
-            keys: list[str],
-        ) -> None:
-            """Rebuild the derived table's rows in ``slices`` and in those a moved album left."""
-            if name in moved:
-                slices = slices.unionByName(moved[name]).distinct()
-            slices = slices.persist()
-            lake.replace_slices(build(lake, spark, slices), name, slices, keys)
-            slices.unpersist()
-
-        def release_stats() -> None:
-            # The hours and markets of albums touched directly or through their tracks.
-            via_tracks = track_table.join(
-                new_tracks.unionByName(feature_tracks).withColumnRenamed("id", "track_id"),
-                "track_id",
-                "left_semi",
-            ).select(F.col("album_id").alias("id"))
-            touched = new_albums.unionByName(via_tracks).withColumnRenamed("id", "album_id")
-            recompute(
-                "release_stats",
-                tables.release_slices(lake, spark, touched),
-                tables.release_stats,
-                ["market", "window_start"],
-            )
-
-        def artist_activity() -> None:
-            days = tables.activity_slices(
-                lake,
-                spark,
-                new_albums.withColumnRenamed("id", "album_id"),
-                new_artists.withColumnRenamed("id", "artist_id"),
-            )
-            recompute(
-                "artist_activity", days, tables.artist_activity, ["day", "artist_id", "genre"]
-            )
-
-        steps: dict[str, Callable[[], None]] = {"tracks_enriched": enrich}
-        if latest.keys() & {"album", "track", "audio_features"}:
-            steps["release_stats"] = release_stats
-        if latest.keys() & {"album", "artist"}:
-            steps["artist_activity"] = artist_activity
-        self._concurrently(steps)
-
-    def _timed_out(
-        self, spark: SparkSession, track_table: DataFrame, cutoff_us: int | None
-    ) -> DataFrame:
-        """Tracks whose features wait ended since the last sweep (all of them, in a new run)."""
-        first_seen = F.col("first_seen")
-        if cutoff_us is None:
-            return spark.createDataFrame([], "id string")
-        if self.progress.swept_us is None:
-            waiting = track_table.join(
-                self.lake.read(spark, "tracks_enriched"), "track_id", "left_anti"
-            ).where(first_seen <= tables.timestamp_us(cutoff_us))
-        else:
-            waiting = track_table.where(
-                (first_seen > tables.timestamp_us(self.progress.swept_us))
-                & (first_seen <= tables.timestamp_us(cutoff_us))
-            )
-        return waiting.select(F.col("track_id").alias("id"))
-
-
-def _documents(records: DataFrame, entity: str) -> DataFrame:
-    """The ``records`` rows of one entity that parsed, its fields in ``doc``."""
-    return records.where((F.col("entity") == entity) & F.col("reason").isNull()).select(
-        *RECORD_COLUMNS, F.col(entity).alias("doc")
-    )
-
 
 def _summarise(rows: DataFrame) -> _Summary:
     """Count the batch per entity (one Spark job, which also fills the rows' cache)."""
@@ -390,7 +259,7 @@ def _summarise(rows: DataFrame) -> _Summary:
         .collect()
     )
     good = [r for r in counted if r["good"]]
-    stamps = [r["latest"] for r in good if r["entity"] in _WATERMARK_ENTITIES]
+    stamps = [r["latest"] for r in good if r["entity"] in WATERMARK_ENTITIES]
     return _Summary(
         good={r["entity"]: r["n"] for r in good},
         bad=sum(r["n"] for r in counted if not r["good"]),

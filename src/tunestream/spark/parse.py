@@ -22,14 +22,8 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from tunestream.spark.schemas import (
-    ANALYSIS_SUMMARY,
-    CORRUPT_COLUMN,
-    ENTITIES,
-    SCHEMA_VERSION,
-    VALUE_SCHEMAS,
-    with_corrupt,
-)
+from tunestream.sources import spotify
+from tunestream.spark.schemas import ANALYSIS_SUMMARY, CORRUPT_COLUMN, VALUE_SCHEMAS, with_corrupt
 
 __all__ = [
     "HEADERS",
@@ -133,19 +127,19 @@ def parse(rows: DataFrame) -> DataFrame:
         doc = F.col(e)
         return doc.isNull() if e in SUMMARIZED else doc.isNull() | doc[CORRUPT_COLUMN].isNotNull()
 
-    docs = {e: F.when(entity == e, read(e)) for e in ENTITIES}
+    docs = {e: F.when(entity == e, read(e)) for e in spotify.NAMES}
     reason = (
         F.when(entity.isNull(), F.lit("unknown topic"))
         .when(F.col("value").isNull(), F.lit("empty value (a tombstone)"))
         .when(F.col("key").isNull() | (F.col("key") == ""), F.lit("no key"))
     )
-    for e in ENTITIES:
+    for e in spotify.NAMES:
         doc = F.col(e)
         # only a value that did not fit is read a second time, to say which way it failed
         reason = reason.when(
             (entity == e) & misfit(e),
             F.when(F.json_object_keys(text).isNull(), F.lit("not a JSON object")).otherwise(
-                F.lit(f"does not match spotify.{e}.{SCHEMA_VERSION}: a field has the wrong type")
+                F.lit(f"does not match {spotify.entity(e).schema_id}: a field has the wrong type")
             ),
         )
         if "id" in VALUE_SCHEMAS[e].fieldNames():
@@ -157,7 +151,7 @@ def parse(rows: DataFrame) -> DataFrame:
         *rows.columns,
         *(
             (F.col(e) if e in SUMMARIZED else F.col(e).dropFields(CORRUPT_COLUMN)).alias(e)
-            for e in ENTITIES
+            for e in spotify.NAMES
         ),
         "reason",
     )

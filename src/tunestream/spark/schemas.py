@@ -1,6 +1,7 @@
 """The Spark schemas of the record values: the one place the job says what it reads.
 
-Each record value is the JSON object the Spotify Web API returns for that entity; the producer's
+Each record value is the JSON object the Spotify Web API returns for that entity (the entities are
+:data:`tunestream.sources.spotify.ENTITIES`; these schemas are keyed by their names); the producer's
 JSON Schemas are ``schemas/spotify/<entity>.v1.json``. The Spark schema of an entity is that JSON
 Schema minus the subtrees listed in :data:`IGNORED` (links, images, per-segment timbre … nothing a
 table uses). ``tests/unit/spark/test_schemas.py`` checks, path by path and type by type, that
@@ -28,14 +29,11 @@ from pyspark.sql.types import (
 __all__ = [
     "ANALYSIS_SUMMARY",
     "CORRUPT_COLUMN",
-    "ENTITIES",
     "IGNORED",
-    "SCHEMA_VERSION",
     "VALUE_SCHEMAS",
     "with_corrupt",
 ]
 
-SCHEMA_VERSION = "v1"
 CORRUPT_COLUMN = "_corrupt_record"
 """Where ``from_json`` puts the raw text of a value that does not fit the schema."""
 
@@ -174,9 +172,6 @@ ARTIST = _struct(
     type=S,
 )
 
-ENTITIES: tuple[str, ...] = ("album", "track", "audio_features", "audio_analysis", "artist")
-"""Entity names, as in ``schemas/spotify/<entity>.v1.json`` and the ``tunestream.schema`` header."""
-
 VALUE_SCHEMAS: dict[str, StructType] = {
     "album": ALBUM,
     "track": TRACK,
@@ -184,6 +179,7 @@ VALUE_SCHEMAS: dict[str, StructType] = {
     "audio_analysis": AUDIO_ANALYSIS,
     "artist": ARTIST,
 }
+"""Entity name → the schema its values are parsed with (one per entity: a unit test checks it)."""
 
 _LINKS = ("href", "uri", "external_urls", "images", "restrictions")
 _ARTIST_LINKS = tuple(f"artists[].{k}" for k in ("href", "uri", "external_urls", "type"))

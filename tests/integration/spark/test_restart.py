@@ -20,8 +20,9 @@ from tests.support.spark import (
     write_config,
 )
 from tunestream.config import KafkaSettings
-from tunestream.spark.commits import SINK_LOG
-from tunestream.spark.job import QUERY_NAME, TABLES_QUERY_NAME, start_job
+from tunestream.spark.job import start_job
+from tunestream.tables.commits import SINK_LOG
+from tunestream.tables.layout import QUERY_NAME, TABLES_QUERY_NAME
 
 # A second JVM (and a cluster) on shared CPUs: more than the default 300 s when they are busy.
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tunestream.spark.commits import SINK_LOG, last_batch, sink_files
 from tunestream.spark.ingest import RECORDS, Ingest
+from tunestream.spark.lake import Lake
 from tunestream.spark.session import SparkJobError
-from tunestream.spark.tables import Lake
+from tunestream.tables.commits import SINK_LOG, last_batch, sink_files
 
 pytestmark = pytest.mark.unit
 

@@ -21,7 +21,9 @@ from pyspark.sql.types import (
     StructType,
 )
 
-from tunestream.spark.schemas import ENTITIES, IGNORED, SCHEMA_VERSION, VALUE_SCHEMAS
+from tunestream.sources.spotify import NAMES
+from tunestream.sources.spotify import entity as registered
+from tunestream.spark.schemas import IGNORED, VALUE_SCHEMAS
 
 pytestmark = pytest.mark.unit
 
@@ -32,7 +34,7 @@ _JSON_TO_SPARK = {"string": "string", "integer": "long", "number": "double", "bo
 
 
 def json_schema(entity: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((SCHEMAS / f"{entity}.{SCHEMA_VERSION}.json").read_text())
+    data: dict[str, Any] = json.loads((SCHEMAS / registered(entity).schema_file).read_text())
     return data
 
 
@@ -74,15 +76,19 @@ def test_the_schema_files_are_what_the_generator_writes(tmp_path: Path) -> None:
     runpy.run_path(str(SCHEMAS / "generate.py"), run_name="generate")["main"](
         [str(FIXTURES / "openapi.yml"), str(tmp_path)]
     )
-    for entity in ENTITIES:
-        name = f"{entity}.{SCHEMA_VERSION}.json"
+    for entity in NAMES:
+        name = registered(entity).schema_file
         assert (tmp_path / name).read_text() == (SCHEMAS / name).read_text(), (
             f"{name} is stale: run python schemas/spotify/generate.py"
         )
 
 
+def test_there_is_a_spark_schema_for_each_registered_entity_and_no_other() -> None:
+    assert list(VALUE_SCHEMAS) == list(NAMES) == list(IGNORED)
+
+
 def test_the_schema_files_are_valid_json_schema_2020_12() -> None:
-    for entity in ENTITIES:
+    for entity in NAMES:
         Draft202012Validator.check_schema(json_schema(entity))
 
 
@@ -120,12 +126,12 @@ def test_only_ids_are_required() -> None:
         if "items" in schema:
             yield from required(schema["items"])
 
-    for entity in ENTITIES:
+    for entity in NAMES:
         assert all(r == ["id"] for r in required(json_schema(entity))), entity
     assert "required" not in json_schema("audio_analysis")  # its id is the record key
 
 
-@pytest.mark.parametrize("entity", ENTITIES)
+@pytest.mark.parametrize("entity", NAMES)
 def test_spark_schema_is_the_json_schema_minus_the_ignored_paths(entity: str) -> None:
     wanted = {
         (path, kind)
@@ -137,7 +143,7 @@ def test_spark_schema_is_the_json_schema_minus_the_ignored_paths(entity: str) ->
     assert sorted(wanted - have) == [], "in the JSON Schema but neither read nor IGNORED"
 
 
-@pytest.mark.parametrize("entity", ENTITIES)
+@pytest.mark.parametrize("entity", NAMES)
 def test_every_ignored_path_exists(entity: str) -> None:
     paths = [path for path, _ in json_paths(json_schema(entity))]
     for prefix in IGNORED[entity]:

@@ -14,7 +14,7 @@ import duckdb
 from deltalake import DeltaTable
 
 from tunestream.errors import TunestreamError
-from tunestream.spark.commits import SINK_LOG, is_delta, sink_files
+from tunestream.tables.commits import SINK_LOG, is_delta, sink_files
 
 __all__ = ["QueryError", "connect", "run_sql", "table_names"]
 
