@@ -9,9 +9,10 @@ sighting is kept as ``first_seen``): one table per entity of
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from tunestream.sources import spotify
@@ -25,13 +26,9 @@ __all__ = [
     "ENTITY_TABLES",
     "FEATURE_COLUMNS",
     "ROWS",
+    "ColumnMap",
     "album_markets",
-    "albums",
-    "artists",
-    "audio_analysis",
-    "audio_features",
     "documents",
-    "tracks",
 ]
 
 ALBUM_MARKETS = "album_markets"
@@ -61,73 +58,29 @@ def _latest(rows: DataFrame, key: str) -> DataFrame:
     )
 
 
-def _artist_refs(column: str) -> Column:
-    return F.transform(
-        F.col(column), lambda a: F.struct(a["id"].alias("id"), a["name"].alias("name"))
-    )
+@dataclass(frozen=True)
+class ColumnMap:
+    """One entity table's row as data: each column a Spark SQL expression over the parsed record
+    (``doc``, the record's ``key``), then the provenance the latest-per-key choice needs."""
 
+    key: str
+    columns: Mapping[str, str]
+    provenance: tuple[str, ...] = ("event_time", "kafka_ts", "offset")
 
-def albums(good: DataFrame) -> DataFrame:
-    rows = good.select(
-        F.col("doc.id").alias("album_id"),
-        F.col("doc.name").alias("name"),
-        F.col("doc.album_type").alias("album_type"),
-        F.col("doc.total_tracks").alias("total_tracks"),
-        F.col("doc.release_date").alias("release_date"),
-        F.col("doc.release_date_precision").alias("release_date_precision"),
-        F.expr("try_cast(substring(doc.release_date, 1, 4) AS INT)").alias("release_year"),
-        F.col("doc.label").alias("label"),
-        F.col("doc.popularity").alias("popularity"),
-        F.col("doc.genres").alias("genres"),
-        _artist_refs("doc.artists").alias("artists"),
-        F.col("doc.available_markets").alias("available_markets"),
-        F.col("doc.external_ids.upc").alias("upc"),
-        "market",
-        "event_time",
-        "kafka_ts",
-        "offset",
-    )
-    return _latest(rows, "album_id")
-
-
-def album_markets(good: DataFrame) -> DataFrame:
-    """Album x market of discovery: the record's market header, else the album's markets."""
-    markets = (
-        F.when(F.col("market").isNotNull(), F.array(F.col("market")))
-        .when(F.size("doc.available_markets") > 0, F.col("doc.available_markets"))
-        .otherwise(F.array(F.lit("unknown")))
-    )
-    return (
-        good.select(
-            F.col("doc.id").alias("album_id"), F.explode(markets).alias("market"), "event_time"
+    def __call__(self, good: DataFrame) -> DataFrame:
+        """The table's rows from the entity's :func:`documents`: the latest per key."""
+        rows = good.select(
+            *(F.expr(sql).alias(name) for name, sql in self.columns.items()), *self.provenance
         )
-        .groupBy("album_id", "market")
-        .agg(F.min("event_time").alias("first_seen"))
-    )
+        return _latest(rows, self.key)
 
 
-def tracks(good: DataFrame) -> DataFrame:
-    rows = good.select(
-        F.col("doc.id").alias("track_id"),
-        F.col("doc.name").alias("name"),
-        F.col("doc.album.id").alias("album_id"),
-        F.col("doc.album.name").alias("album_name"),
-        F.col("doc.album.album_type").alias("album_type"),
-        F.col("doc.album.release_date").alias("release_date"),
-        F.col("doc.album.release_date_precision").alias("release_date_precision"),
-        _artist_refs("doc.artists").alias("artists"),
-        F.col("doc.duration_ms").alias("duration_ms"),
-        F.col("doc.explicit").alias("explicit"),
-        F.col("doc.external_ids.isrc").alias("isrc"),
-        F.col("doc.popularity").alias("popularity"),
-        F.col("doc.disc_number").alias("disc_number"),
-        F.col("doc.track_number").alias("track_number"),
-        "market",
-        "event_time",
-        "kafka_ts",
-        "offset",
-    )
-    return _latest(rows, "track_id")
+def _artist_refs(column: str) -> str:
+    return f"transform({column}, a -> named_struct('id', a.id, 'name', a.name))"
+
+
+def _fields(prefix: str, names: tuple[str, ...]) -> dict[str, str]:
+    return {name: f"{prefix}.{name}" for name in names}
 
 
 FEATURE_COLUMNS = (
@@ -145,58 +98,89 @@ FEATURE_COLUMNS = (
     "time_signature",
 )
 
-
-def audio_features(good: DataFrame) -> DataFrame:
-    rows = good.select(
-        F.col("key").alias("track_id"),
-        *(F.col(f"doc.{c}").alias(c) for c in FEATURE_COLUMNS),
-        "event_time",
-        "kafka_ts",
-        "offset",
-    )
-    return _latest(rows, "track_id")
-
-
 ANALYSIS_COLUMNS = tuple(ANALYSIS_SUMMARY.fieldNames()[1:])
 """The summary's values after ``analyzer_version``, as ``audio_analysis`` and ``tracks_enriched``
 keep them."""
 
+_WITH_MARKET = ("market", "event_time", "kafka_ts", "offset")
 
-def audio_analysis(good: DataFrame) -> DataFrame:
-    """Rows of audio analysis summaries (:data:`.schemas.ANALYSIS_SUMMARY`) in ``doc``."""
-    rows = good.select(
-        F.col("key").alias("track_id"),
-        F.col("doc.analyzer_version").alias("analyzer_version"),
-        *(F.col(f"doc.{c}").alias(c) for c in ANALYSIS_COLUMNS),
-        "event_time",
-        "kafka_ts",
-        "offset",
-    )
-    return _latest(rows, "track_id")
-
-
-def artists(good: DataFrame) -> DataFrame:
-    rows = good.select(
-        F.col("doc.id").alias("artist_id"),
-        F.col("doc.name").alias("name"),
-        F.col("doc.genres").alias("genres"),
-        F.col("doc.followers.total").alias("followers"),
-        F.col("doc.popularity").alias("popularity"),
-        "event_time",
-        "kafka_ts",
-        "offset",
-    )
-    return _latest(rows, "artist_id")
-
-
-ROWS: dict[str, Callable[[DataFrame], DataFrame]] = {
-    "album": albums,
-    "track": tracks,
-    "audio_features": audio_features,
-    "audio_analysis": audio_analysis,
-    "artist": artists,
+ROWS: dict[str, ColumnMap] = {
+    "album": ColumnMap(
+        "album_id",
+        {
+            "album_id": "doc.id",
+            "name": "doc.name",
+            "album_type": "doc.album_type",
+            "total_tracks": "doc.total_tracks",
+            "release_date": "doc.release_date",
+            "release_date_precision": "doc.release_date_precision",
+            "release_year": "try_cast(substring(doc.release_date, 1, 4) AS INT)",
+            "label": "doc.label",
+            "popularity": "doc.popularity",
+            "genres": "doc.genres",
+            "artists": _artist_refs("doc.artists"),
+            "available_markets": "doc.available_markets",
+            "upc": "doc.external_ids.upc",
+        },
+        _WITH_MARKET,
+    ),
+    "track": ColumnMap(
+        "track_id",
+        {
+            "track_id": "doc.id",
+            "name": "doc.name",
+            "album_id": "doc.album.id",
+            "album_name": "doc.album.name",
+            "album_type": "doc.album.album_type",
+            "release_date": "doc.album.release_date",
+            "release_date_precision": "doc.album.release_date_precision",
+            "artists": _artist_refs("doc.artists"),
+            "duration_ms": "doc.duration_ms",
+            "explicit": "doc.explicit",
+            "isrc": "doc.external_ids.isrc",
+            "popularity": "doc.popularity",
+            "disc_number": "doc.disc_number",
+            "track_number": "doc.track_number",
+        },
+        _WITH_MARKET,
+    ),
+    "audio_features": ColumnMap("track_id", {"track_id": "key", **_fields("doc", FEATURE_COLUMNS)}),
+    "audio_analysis": ColumnMap(
+        "track_id",
+        {
+            "track_id": "key",
+            "analyzer_version": "doc.analyzer_version",
+            **_fields("doc", ANALYSIS_COLUMNS),
+        },
+    ),
+    "artist": ColumnMap(
+        "artist_id",
+        {
+            "artist_id": "doc.id",
+            "name": "doc.name",
+            "genres": "doc.genres",
+            "followers": "doc.followers.total",
+            "popularity": "doc.popularity",
+        },
+    ),
 }
-"""Entity name → its table's rows (latest per key) from its :func:`documents` (one per entity of
-the registry: a unit test checks it)."""
+"""Entity name → its table's column map (one per entity of the registry: a unit test checks it)."""
+
+
+def album_markets(good: DataFrame) -> DataFrame:
+    """Album x market of discovery: the record's market header, else the album's markets."""
+    markets = (
+        F.when(F.col("market").isNotNull(), F.array(F.col("market")))
+        .when(F.size("doc.available_markets") > 0, F.col("doc.available_markets"))
+        .otherwise(F.array(F.lit("unknown")))
+    )
+    return (
+        good.select(
+            F.col("doc.id").alias("album_id"), F.explode(markets).alias("market"), "event_time"
+        )
+        .groupBy("album_id", "market")
+        .agg(F.min("event_time").alias("first_seen"))
+    )
+
 
 ENTITY_TABLES = (*(e.table for e in spotify.ENTITIES), ALBUM_MARKETS)
