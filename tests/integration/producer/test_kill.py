@@ -41,18 +41,23 @@ def test_kill_9_at_random_points_then_restart_loses_and_repeats_nothing(
     )
     env = {**os.environ, **emulator_environ(emulator)}
     command = [sys.executable, "-m", "tunestream", "-c", str(config), "produce", "--once"]
+    topic = {key: t.name for key, t in settings.kafka.topics.items()}
+    bootstrap = kafka_settings.bootstrap
     rng = random.Random(4242)
-    kills = 0
-    for _ in range(6):
+    kills, partial = 0, 0
+    # At least six kills, and on until some of the last stage's records are in: on a loaded
+    # machine the first runs may be killed before the cycle reaches that stage.
+    for attempt in range(12):
+        if attempt >= 6 and partial > 0:
+            break
         process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(2.0, 5.0))
         if process.poll() is None:
             process.kill()
             kills += 1
         process.wait()
-    topic = {key: t.name for key, t in settings.kafka.topics.items()}
-    bootstrap = kafka_settings.bootstrap
-    partial = len(read_topic(bootstrap, topic["audio_analysis"]))
+        if attempt >= 5:
+            partial = len(read_topic(bootstrap, topic["audio_analysis"]))
     assert 0 < partial < len(truth.tracks), "the kills did not fall in the middle of the work"
     final = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr[-2000:]
