@@ -45,7 +45,7 @@ def test_kill_9_at_random_points_then_restart_loses_and_repeats_nothing(
     bootstrap = kafka_settings.bootstrap
     rng = random.Random(4242)
     kills, partial = 0, 0
-    # At least six kills, and on until some of the last stage's records are in: on a loaded
+    # At least six runs, and on until some of the last stage's records are in: on a loaded
     # machine the first runs may be killed before the cycle reaches that stage.
     for attempt in range(12):
         if attempt >= 6 and partial > 0:
