@@ -102,7 +102,9 @@ def test_search_total_is_real_but_offset_is_capped_at_1000(emulator, api):
     assert _query(before["previous"])["query"] == "tag:new"
     too_far = client.get("/search", q="tag:new", type="album", offset=1001)
     assert too_far.json() == {"error": {"status": 400, "message": "Invalid offset"}}
-    # newest first
+    # ranked like Spotify's search, not by date: the first page is not the newest 50
     head = client.json("/search", q="tag:new", type="album", limit=50)["albums"]["items"]
-    newest = emulator.truth_albums(since=truth["now_epoch"] - 3 * 86400)[-1]
-    assert head[0]["id"] == newest["id"]
+    newest = emulator.truth_albums(since=truth["now_epoch"] - 3 * 86400)[-50:]
+    assert {a["id"] for a in head} != {a["id"] for a in newest}
+    again = client.json("/search", q="tag:new", type="album", limit=50)["albums"]["items"]
+    assert [a["id"] for a in again] == [a["id"] for a in head]

@@ -62,7 +62,7 @@ def _brute_force(catalog: Catalog, query: Query, low: int, high: int) -> list[in
 )
 def test_index_agrees_with_a_brute_force_scan(q):
     catalog = Catalog(emulator_settings())
-    index = SearchIndex(catalog)
+    index = SearchIndex(catalog, "newest")
     now = catalog.start
     last = catalog.last_released(now)
     expected = _brute_force(catalog, parse_query(q), catalog.first_index, last)
@@ -78,9 +78,36 @@ def test_index_agrees_with_a_brute_force_scan(q):
 
 
 @pytest.mark.unit
+@pytest.mark.parametrize("q", ["tag:new", "tag:new album:lo*", "artist:b* album:s*"])
+def test_relevance_order_is_stable_and_not_by_date(q):
+    catalog = Catalog(emulator_settings())
+    now = catalog.start
+    later = now + 2_000 * catalog.interval
+    expected = _brute_force(
+        catalog, parse_query(q), catalog.first_index, catalog.last_released(later)
+    )
+    if parse_query(q).tag_new:
+        low = catalog.first_since(later - 14 * 86400)
+        expected = [i for i in expected if i >= low]
+    index = SearchIndex(catalog)  # relevance, as Spotify ranks
+    total, page = index.search(parse_query(q), now, 0, 10_000)
+    assert total == len(page) > 100
+    assert page != sorted(page) and page != sorted(page, reverse=True)
+    assert index.search(parse_query(q), now, 0, 10_000) == (total, page)  # stable
+    # paging walks the same order
+    assert index.search(parse_query(q), now, 20, 10)[1] == page[20:30]
+    # the albums released since keep the others' order and land anywhere, not first
+    _, page_later = index.search(parse_query(q), later, 0, 10_000)
+    assert sorted(page_later) == sorted(expected)
+    assert [i for i in page_later if i in set(page)] == [i for i in page if i in set(page_later)]
+    new = [position for position, i in enumerate(page_later) if i not in set(page)]
+    assert new and new != list(range(len(new)))
+
+
+@pytest.mark.unit
 def test_tag_new_and_year_are_release_time_ranges():
     catalog = Catalog(emulator_settings(history_days=30, clock_start="2026-01-10T00:00:00Z"))
-    index = SearchIndex(catalog)
+    index = SearchIndex(catalog, "newest")
     now = catalog.start
     total_all, _ = index.search(parse_query("a*"), now, 0, 0)
     total_new, newest = index.search(parse_query("tag:new"), now, 0, 1)

@@ -28,6 +28,7 @@ __all__ = [
     "AudioFeatures",
     "Catalog",
     "Track",
+    "mix",
 ]
 
 _MASK = (1 << 64) - 1
@@ -49,7 +50,7 @@ _ISRC_REGISTRANT = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _ISRC_COUNTRIES = ("US", "GB", "DE", "FR", "SE", "QZ", "QM", "NL", "BR", "JP", "KR", "CA")
 
 
-def _mix(*values: int) -> int:
+def mix(*values: int) -> int:
     """splitmix64 over a few integers: a cheap, well-spread hash."""
     x = 0x9E3779B97F4A7C15
     for v in values:
@@ -180,7 +181,7 @@ class Catalog:
         self.interval = 86_400 * MEAN_TRACKS_PER_ALBUM / settings.tracks_per_day
         self.first_index = -math.ceil(settings.history_days * 86_400 / self.interval)
         self.ids = IdCodec(settings.seed)
-        self._market_salt = {m: _mix(self.seed, ord(m[0]), ord(m[1])) for m in self.markets}
+        self._market_salt = {m: mix(self.seed, ord(m[0]), ord(m[1])) for m in self.markets}
         # cumulative track counts of albums first_index.. (grown on demand)
         self._cum_tracks = array("q", [0])
         self.album = lru_cache(maxsize=8192)(self._album)
@@ -191,7 +192,7 @@ class Catalog:
     # -- the cheap skeleton of an album: from one hash, without building it ---------------------
 
     def _hash(self, index: int) -> int:
-        return _mix(self.seed, index)
+        return mix(self.seed, index)
 
     def _type_and_tracks(self, h: int) -> tuple[AlbumType, int]:
         draw, sub = h % 1000, (h >> 10) & 0xFFFF
@@ -220,14 +221,14 @@ class Catalog:
     def _markets_of(self, h: int) -> tuple[str, ...]:
         if (h >> 20) % 5:
             return self.markets
-        bits = _mix(h, 7)
+        bits = mix(h, 7)
         chosen = tuple(m for i, m in enumerate(self.markets) if (bits >> (i % 64)) & 1)
         return chosen or self.markets[:1]
 
     def is_editorial(self, index: int, market: str) -> bool:
         """Whether the album is in ``market``'s editorial new-releases selection."""
         h = self._hash(index)
-        return _mix(
+        return mix(
             h, self._market_salt[market]
         ) % _EDITORIAL_ONE_IN == 0 and market in self._markets_of(h)
 
@@ -304,7 +305,7 @@ class Catalog:
 
     def track(self, album_index: int, number: int) -> Track:
         album = self.album(album_index)
-        rng = random.Random(_mix(self._hash(album_index), number + 1))
+        rng = random.Random(mix(self._hash(album_index), number + 1))
         name = (
             album.name
             if album.album_type == "single" and number == 0
@@ -331,11 +332,11 @@ class Catalog:
         )
 
     def _features(self, album_index: int, number: int) -> AudioFeatures:
-        return _features(random.Random(_mix(self._hash(album_index), number + 1, 0xFEA7)))
+        return _features(random.Random(mix(self._hash(album_index), number + 1, 0xFEA7)))
 
     def _artist_head(self, index: int) -> tuple[random.Random, str]:
         """An artist's generator and name: all the search index needs."""
-        rng = random.Random(_mix(self.seed, index, 0xA57))
+        rng = random.Random(mix(self.seed, index, 0xA57))
         style = rng.random()
         words = ARTIST_WORDS.draw(rng, 1 if style < 0.35 else (2 if style < 0.85 else 3))
         return rng, ("The " if rng.random() < 0.06 else "") + _title(words)

@@ -11,26 +11,33 @@ Search semantics (documented in docs/EMULATOR.md):
 - a bare word must match a word of the album name or of an artist name;
 - ``year:2026`` or ``year:2025-2026`` restricts the release year; ``tag:new`` restricts to
   albums released in the past 14 days; any other field or tag matches nothing;
-- results are newest first; ``total`` counts every match, but only the first 1,000 can be paged.
+- results are ranked like Spotify's (``relevance``, the default): a stable order per query string
+  that has nothing to do with release dates, so a new album lands anywhere in a result list; or,
+  with ``search_order: newest``, newest first; ``total`` counts every match, but only the first
+  1,000 can be paged.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import threading
+import zlib
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
 
-from tunestream_emulator.catalog import Catalog
+from tunestream_emulator.catalog import Catalog, mix
 
-__all__ = ["NewReleases", "Query", "SearchIndex", "parse_query"]
+__all__ = ["NewReleases", "Query", "SearchIndex", "SearchOrder", "parse_query"]
 
 _WORD = re.compile(r"[0-9a-z]+")
 _TERM = re.compile(r'(?:(\w+):)?(?:"([^"]*)"|(\S+))')
 TAG_NEW_SECONDS = 14 * 86_400
+SearchOrder = Literal["relevance", "newest"]
 
 
 def words_of(text: str) -> list[str]:
@@ -129,13 +136,16 @@ class _Postings:
 class SearchIndex:
     """An inverted index of released albums' name and artist words, grown as albums arrive."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, order: SearchOrder = "relevance") -> None:
         self.catalog = catalog
+        self.order = order
         self._album = _Postings()
         self._artist = _Postings()
         self._upto = catalog.first_index - 1
         # query terms → (indexed up to, ascending matching indexes)
         self._cache: dict[tuple[tuple[str, ...], ...], tuple[int, list[int]]] = {}
+        # query string → (released up to, matching (rank, index) pairs in rank order)
+        self._ranked: dict[Query, tuple[int, list[tuple[int, int]]]] = {}
         # the server's event loop and the warm-up thread both grow the index
         self._lock = threading.RLock()
 
@@ -189,7 +199,7 @@ class SearchIndex:
         return found
 
     def search(self, query: Query, now: float, offset: int, limit: int) -> tuple[int, list[int]]:
-        """(total matches, album indexes of the page), newest first."""
+        """(total matches, album indexes of the page), in the index's order."""
         last = self.catalog.last_released(now)
         if query.impossible or last < self.catalog.first_index:
             return 0, []
@@ -202,15 +212,37 @@ class SearchIndex:
             high = min(high, self.catalog.first_since(_year_start(final + 1)) - 1)
         if high < low:
             return 0, []
-        if not (query.album or query.artist or query.any):
+        words = bool(query.album or query.artist or query.any)
+        with self._lock:
+            if words:
+                self._grow(last)
+                found = self._word_matches(query)
+                start, stop = bisect.bisect_left(found, low), bisect.bisect_right(found, high)
+            if self.order == "relevance":
+                ranked = self._rank(query, found if words else range(low, last + 1), last)
+                in_range = (i for _, i in ranked if low <= i <= high)
+                page = list(itertools.islice(in_range, offset, offset + limit))
+                return (stop - start if words else high - low + 1), page
+        if not words:
             total = high - low + 1
             return total, list(range(high - offset, max(low, high - offset - limit + 1) - 1, -1))
-        with self._lock:
-            self._grow(last)
-            found = self._word_matches(query)
-            start, stop = bisect.bisect_left(found, low), bisect.bisect_right(found, high)
-            page = found[max(start, stop - offset - limit) : max(start, stop - offset)]
+        page = found[max(start, stop - offset - limit) : max(start, stop - offset)]
         return stop - start, page[::-1]
+
+    def _rank(self, query: Query, matches: Sequence[int], last: int) -> list[tuple[int, int]]:
+        """The query's matches (ascending) in relevance order: a stable draw per query string
+        and album, so an album keeps its place and a new one lands anywhere in the list."""
+        salt = zlib.crc32(repr(query).encode())
+        upto, ranked = self._ranked.get(query, (None, []))
+        start = 0 if upto is None else bisect.bisect_right(matches, upto)
+        new = [(mix(self.catalog.seed, salt, i), i) for i in matches[start:]]
+        if upto is None:
+            ranked = sorted(new)
+        else:
+            for pair in new:
+                bisect.insort(ranked, pair)
+        self._ranked[query] = (matches[-1] if matches else last, ranked)
+        return ranked
 
 
 def _year_start(year: int) -> float:

@@ -80,7 +80,7 @@ class Emulator:
         self.clock = Clock(settings.clock_start, settings.speed)
         self.catalog = Catalog(settings)
         self.render = Renderer(self.catalog, settings.public_base_url or self.base_url)
-        self.search_index = SearchIndex(self.catalog)
+        self.search_index = SearchIndex(self.catalog, settings.search_order)
         self.new_releases_lists = NewReleases(self.catalog, settings.new_releases_size)
         self.access = AccessControl(settings)
         self.faults = FaultInjector(settings.faults)
