@@ -214,6 +214,11 @@ class SourceSettings(_Model):
     transactional_id: str | None = None
     """Stable per source (default ``tunestream-<spec name>``): a restart fences its old self.
     The producer uses ``<id>.1`` too (two producers take turns with units)."""
+    discovery_max_requests: Annotated[int, Field(ge=1)] | None = 2_000
+    """Requests discovery may make in a cycle (null: no cap). Where a complete pass of the
+    roots costs more (searching a large window), discovery rolls: each cycle reads the parts of
+    the query tree read longest ago, so every part is read every N cycles; ``produce --plan``
+    says N."""
     rate_limit: RateLimitConfig | None = None
     """Replaces the spec's request budget (one per API app), e.g. ``{requests_per_second: 5}``."""
     commit_max_records: Annotated[int, Field(ge=1)] = 100_000

@@ -36,6 +36,8 @@ class CycleContext:
     report: CycleReport
     clock: Callable[[], float]
     probe: bool = False
+    discovery_budget: int | None = None
+    """Requests discovery may make this cycle (None: no cap)."""
 
     def dead_letter(self, name: str, items: list[str], error: FetchError) -> None:
         """Send the items to the dead-letter topic (their work is not marked done here)."""

@@ -7,7 +7,12 @@ a JSON object, the form tunestream has always written::
 
     {"vars": {"market": "SE"}, "terms": [["album:{word}", "a*"]], "done": false,
      "total": 1234,                                      (when the first page reported one)
-     "request": {"url": "/search", "params": {...}}}     (the next page, once one was read)
+     "request": {"url": "/search", "params": {...}},     (the next page, once one was read)
+     "split": true,                                      (replaced by narrower parts)
+     "read_at": 1764745200.0}                            (when it was last read to its end)
+
+The parts of a root form a tree that is kept from cycle to cycle: a split part stays (it is not
+read again), its narrower parts are the leaves that are read.
 
 :meth:`Cursor.load` and :meth:`Cursor.dump` convert at that boundary; nothing else reads the
 object's keys.
@@ -40,6 +45,10 @@ class Cursor:
     """Items the API reported for the whole (un-narrowed) part, from its first page."""
     request: PageRequest | None = None
     """The next page to read; None: from the start (or, once ``done``, nothing)."""
+    split: bool = False
+    """Replaced by narrower parts: never read again."""
+    read_at: float | None = None
+    """When the part was last read to its end (epoch seconds); None: never."""
 
     @classmethod
     def load(cls, value: Mapping[str, Any]) -> Cursor:
@@ -52,6 +61,8 @@ class Cursor:
                 done=bool(value["done"]),
                 total=int(value["total"]) if "total" in value else None,
                 request=None if saved is None else PageRequest(saved["url"], saved["params"]),
+                split=bool(value.get("split", False)),
+                read_at=float(value["read_at"]) if "read_at" in value else None,
             )
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise StateError(f"a cursor {value!r} cannot be read ({exc!r})") from exc
@@ -67,6 +78,10 @@ class Cursor:
             value["total"] = self.total
         if self.request is not None:
             value["request"] = {"url": self.request.url, "params": dict(self.request.params)}
+        if self.split:
+            value["split"] = True
+        if self.read_at is not None:
+            value["read_at"] = self.read_at
         return value
 
 

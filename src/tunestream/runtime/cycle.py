@@ -55,6 +55,7 @@ class CycleRunner:
         concurrency: int,
         clock: Callable[[], float] = time.time,
         probe: bool = False,
+        discovery_budget: int | None = None,
     ) -> None:
         self.spec = spec
         self.client = client
@@ -65,6 +66,7 @@ class CycleRunner:
         self.clock = clock
         self.probe = probe
         """Try each resource once (the first page, the first batch) and stop: ``--plan``."""
+        self.discovery_budget = discovery_budget
         self._pool = Pool(concurrency)
         self.report = CycleReport("", "", resumed=False)
 
@@ -92,6 +94,7 @@ class CycleRunner:
             self.report,
             self.clock,
             self.probe,
+            self.discovery_budget,
         )
         lookups = Lookups(ctx)
         discovery = Discovery(ctx, lookups.fan_out)
@@ -101,7 +104,7 @@ class CycleRunner:
             self._forget_old()
         try:
             await discovery.run()
-            self.report.coverage = discovery.coverage()
+            self.report.discovery = discovery.report()
             for name in self.spec.order():
                 if not isinstance(self.spec.resources[name], ListResource):
                     await self._work_off(name, lookups)

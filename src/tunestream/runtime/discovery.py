@@ -5,11 +5,20 @@ Each root is read in parts (see ``cursor.py``): one per ``for_each`` value, and 
 per narrower query instead. Every page's items are queued for the root's children; an emitting
 root also writes them (once: a list is read from the start each cycle). A part's cursor is saved
 with each page, so a cycle resumes at the page it stood at.
+
+The parts form a tree that is kept between cycles: a split query is never asked again, only the
+leaves are read, and a leaf that grows past the cap is split in its turn. Nothing assumes an
+order of the results (a search API ranks by relevance, so a new item can land on any page): a
+leaf is always read to its end. With ``max_requests`` the cycle reads the leaves read longest ago
+first, as many as the budget holds, so that each leaf is read every N cycles, N = (requests of a
+complete pass) / budget: a *rolling* discovery. The cycle's ``RootReport`` says how much of the
+tree was read and when its stalest part was.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
@@ -21,10 +30,11 @@ from tunestream.records import Record
 from tunestream.runtime.context import CycleContext
 from tunestream.runtime.cursor import Cursor, first_request, narrower, parts
 from tunestream.runtime.outcomes import Outcome, outcome_of
+from tunestream.runtime.report import RootReport
 from tunestream.spec.models import ListResource, Split, select_ids
 from tunestream.state.work import Context
 
-__all__ = ["Discovery", "FanOut"]
+__all__ = ["Discovery", "FanOut", "part_cost", "pass_cost"]
 
 log = logging.getLogger(__name__)
 
@@ -39,21 +49,40 @@ class Discovery:
         self.ctx = ctx
         self.fan_out = fan_out
         self.found: dict[str, set[str]] = {}
+        self.requests: dict[str, int] = {}
+        self.read: dict[str, int] = {}
+        self.results_read: dict[str, int] = {}
+        self._deferred: set[tuple[str, str]] = set()
 
     def start(self, root: str) -> None:
-        """Set the root's parts to be read from their start."""
-        for part, cursor in parts(self._list(root).for_each, self.ctx.spec.variables):
-            self._save(root, part, cursor)
+        """Choose the parts this cycle reads: all the leaves of the root's tree, or with a
+        request budget the ones read longest ago that it holds (the first parts of a new root)."""
+        cursors = self._cursors(root)
+        if not cursors:
+            for part, cursor in parts(self._list(root).for_each, self.ctx.spec.variables):
+                self._save(root, part, cursor)
+            return
+        leaves = {part: c for part, c in cursors.items() if not c.split}
+        budget = self.ctx.discovery_budget
+        spent = 0
+        for part in sorted(leaves, key=lambda p: (_age_key(leaves[p]), p)):
+            cursor = leaves[part]
+            cost = self.cost(root, cursor)
+            due = budget is None or spent + cost <= budget or spent == 0
+            spent += cost if due else 0
+            budget = budget if due else 0  # the stalest first: once one waits, all newer wait
+            if due or not cursor.done:
+                self._save(root, part, replace(cursor, done=not due, request=None))
 
     async def run(self) -> None:
-        """Page every part of every root to its end."""
+        """Page every chosen part of every root to its end (or until the budget is spent)."""
         ctx = self.ctx
         while True:
             todo = [
                 (root, part)
                 for root in list(ctx.plan.roots)
                 for part, cursor in self._cursors(root).items()
-                if not cursor.done
+                if not cursor.done and (root, part) not in self._deferred
             ]
             if not todo:
                 return
@@ -66,23 +95,44 @@ class Discovery:
                 continue
             await ctx.pool.run(partial(self._walk, root, part) for root, part in todo[1:])
 
-    def coverage(self) -> dict[str, tuple[int, int]]:
-        """Per root read as one list whose pages report a total (a ``for_each`` root is many
-        lists that overlap): (distinct items found, items the API has)."""
-        totals: dict[str, int] = {}
+    def report(self) -> dict[str, RootReport]:
+        """What this cycle read of each root's tree."""
+        out: dict[str, RootReport] = {}
         for root in self.ctx.plan.roots:
-            if self._list(root).for_each:
-                continue
-            for cursor in self._cursors(root).values():
-                if not cursor.terms and cursor.total is not None:
-                    totals[root] = totals.get(root, 0) + cursor.total
-        return {root: (len(self.found.get(root, ())), total) for root, total in totals.items()}
+            leaves = [c for c in self._cursors(root).values() if not c.split]
+            ages = [c.read_at for c in leaves]
+            out[root] = RootReport(
+                parts=len(leaves),
+                read=self.read.get(root, 0),
+                requests=self.requests.get(root, 0),
+                results=sum(c.total or 0 for c in leaves),
+                results_read=self.results_read.get(root, 0),
+                stalest_read_at=None if None in ages else min(a for a in ages if a is not None),
+                found=len(self.found.get(root, ())),
+            )
+        return out
+
+    def cost(self, root: str, cursor: Cursor) -> int:
+        """Requests reading the part is expected to take: its pages when last read."""
+        resource = self._list(root)
+        return part_cost(cursor, resource, self.ctx.plan.page_size(resource, root))
+
+    def _afford(self, root: str, cursor: Cursor) -> bool:
+        """Whether the cycle's discovery budget holds reading this part (one under way goes on)."""
+        budget = self.ctx.discovery_budget
+        if budget is None or cursor.request is not None:
+            return True
+        spent = sum(self.requests.values())
+        return spent == 0 or spent + self.cost(root, cursor) <= budget
 
     async def _walk(self, root: str, part: str) -> None:
         """Page one part of a root to its end (or until it is split into narrower parts)."""
         ctx = self.ctx
         resource = self._list(root)
         cursor = self._cursor(root, part)
+        if not self._afford(root, cursor):
+            self._deferred.add((root, part))  # read first next cycle: it is the stalest then
+            return
         config = self._paginator(root, resource)
         saved = cursor.request
         start = first_request(resource, cursor)
@@ -101,9 +151,10 @@ class Discovery:
                 return
             ctx.pool.check()
             async for page in pages:
+                self.requests[root] = self.requests.get(root, 0) + 1
                 fresh = saved is None and page.number == 0
                 total = config.total(page.body)
-                if fresh and not cursor.terms and total is not None:
+                if fresh and total is not None:
                     cursor = replace(cursor, total=total)
                 split = resource.split
                 if fresh and split is not None and total is not None and total > split.cap:
@@ -111,14 +162,16 @@ class Discovery:
                     if narrow:
                         for key, child in narrow:
                             self._save(root, key, child)
-                        self._save(root, part, replace(cursor, done=True))
+                        self._save(root, part, replace(cursor, done=True, split=True))
                         await ctx.committer.maybe_flush()
                         return
                 self._take(root, resource, page.records, dict(cursor.vars))
                 fetched += 1
                 following = page.next_request
                 if following is None:
-                    cursor = replace(cursor, done=True)
+                    cursor = replace(cursor, done=True, request=None, read_at=ctx.clock())
+                    self.read[root] = self.read.get(root, 0) + 1
+                    self.results_read[root] = self.results_read.get(root, 0) + (cursor.total or 0)
                 else:
                     cursor = replace(cursor, request=following)
                 self._save(root, part, cursor)
@@ -127,6 +180,7 @@ class Discovery:
                     return
                 ctx.pool.check()
         except FetchError as exc:
+            self.requests[root] = self.requests.get(root, 0) + 1
             outcome = outcome_of(exc, first_page=saved is None and fetched == 0)
             if outcome is Outcome.STEP_DOWN:
                 self._step_down(root, exc)
@@ -205,3 +259,21 @@ class Discovery:
         resource = self.ctx.spec.resources[name]
         assert isinstance(resource, ListResource)
         return resource
+
+
+def part_cost(cursor: Cursor, resource: ListResource, page_size: int | None) -> int:
+    """Requests reading a part takes: the pages of its results when last read (1 if unknown)."""
+    if cursor.total is None or not page_size:
+        return 1
+    reachable = min(cursor.total, resource.split.cap) if resource.split else cursor.total
+    return max(1, math.ceil(reachable / page_size))
+
+
+def pass_cost(cursors: list[Cursor], resource: ListResource, page_size: int | None) -> int:
+    """Requests a complete pass over a kept tree takes: every leaf read to its end."""
+    return sum(part_cost(c, resource, page_size) for c in cursors if not c.split)
+
+
+def _age_key(cursor: Cursor) -> tuple[int, float]:
+    """Never-read parts first, then the part read longest ago."""
+    return (0, 0.0) if cursor.read_at is None else (1, cursor.read_at)

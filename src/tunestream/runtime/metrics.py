@@ -61,7 +61,13 @@ class Metrics:
         )
         self.coverage = Gauge(
             "tunestream_discovery_coverage_ratio",
-            "Distinct items discovered ÷ items the API reported, per discovery root.",
+            "Share of a discovery root's results read in the last cycle (1: a complete pass).",
+            ["source", "root"],
+            registry=self.registry,
+        )
+        self.stalest = Gauge(
+            "tunestream_discovery_stalest_read_timestamp_seconds",
+            "When the part of a discovery root read longest ago was read (epoch seconds).",
             ["source", "root"],
             registry=self.registry,
         )
@@ -83,9 +89,10 @@ class Metrics:
             self.last_success.labels(self.source).set(finished_at)
         for name in skipped:
             self.skipped.labels(self.source, name).set(1)
-        for root, (found, total) in report.coverage.items():
-            if total:
-                self.coverage.labels(self.source, root).set(found / total)
+        for root, discovery in report.discovery.items():
+            self.coverage.labels(self.source, root).set(discovery.coverage)
+            if discovery.stalest_read_at is not None:
+                self.stalest.labels(self.source, root).set(discovery.stalest_read_at)
 
     def serve(self, port: int) -> None:
         start_http_server(port, addr="127.0.0.1", registry=self.registry)

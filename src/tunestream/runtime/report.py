@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["CycleReport", "ResourceStats"]
+__all__ = ["CycleReport", "ResourceStats", "RootReport"]
 
 
 @dataclass
@@ -17,6 +17,31 @@ class ResourceStats:
 
 
 @dataclass
+class RootReport:
+    """What discovery read of one root this cycle, out of the parts its query tree has."""
+
+    parts: int
+    """Leaves of the root's tree (the parts read; split parts are not)."""
+    read: int
+    """Parts read to their end this cycle."""
+    requests: int
+    """Pages this root asked for this cycle."""
+    results: int
+    """Results the parts reported when last read (an album that matches two parts counts twice)."""
+    results_read: int
+    """Of those, the results of the parts read this cycle."""
+    stalest_read_at: float | None
+    """When the part read longest ago was read; None: a part was never read to its end."""
+    found: int = 0
+    """Distinct items found this cycle."""
+
+    @property
+    def coverage(self) -> float:
+        """Share of the root's results read this cycle (1.0: a complete pass)."""
+        return self.results_read / self.results if self.results else 0.0
+
+
+@dataclass
 class CycleReport:
     cycle_id: str
     mode: str
@@ -25,6 +50,6 @@ class CycleReport:
     interrupted: str | None = None
     retry_after_s: float | None = None
     stats: dict[str, ResourceStats] = field(default_factory=dict)
-    coverage: dict[str, tuple[int, int]] = field(default_factory=dict)
-    """Per discovery root with a reported total: (distinct items found, items the API has)."""
+    discovery: dict[str, RootReport] = field(default_factory=dict)
+    """Per discovery root: what this cycle read of its query tree."""
     duration_s: float = 0.0

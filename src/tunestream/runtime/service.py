@@ -153,6 +153,7 @@ class Producer:
                     plan,
                     self.topics,
                     concurrency=self.spec.client.rate_limit.max_concurrency,
+                    discovery_budget=source.discovery_max_requests,
                 )
                 if self._stop.is_set():
                     break
@@ -197,8 +198,14 @@ class Producer:
             f"{name} {stats.emitted}" for name, stats in report.stats.items() if stats.emitted
         )
         coverage = "".join(
-            f"; coverage of {root}: {found}/{total}"
-            for root, (found, total) in report.coverage.items()
+            f"; {root}: {r.read}/{r.parts} parts read in {r.requests} requests"
+            f" ({r.coverage:.0%} of its results), {r.found} found"
+            + (
+                ""
+                if r.stalest_read_at is None
+                else f", stalest part read {_ago(r.stalest_read_at)}"
+            )
+            for root, r in report.discovery.items()
         )
         outcome = "completed" if report.completed else f"interrupted ({report.interrupted})"
         log.info(
@@ -226,3 +233,7 @@ class Producer:
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), timeout=seconds)
+
+
+def _ago(at: float) -> str:
+    return f"{(time.time() - at) / 3600:.1f} h ago"

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.runtime import Harness, body, harness, listing, status
+from tests.support.runtime import NOW, Harness, body, harness, listing, status
 from tunestream.errors import HttpStatusError
 from tunestream.http.testing import run_in_virtual_time
 from tunestream.runtime.discovery import Discovery
@@ -67,12 +67,19 @@ def test_each_for_each_value_is_paged_to_its_end_and_its_items_queued_once() -> 
             "terms": [],
             "done": True,
             "total": 3,
-            "request": {"url": "/latest", "params": {"region": "eu", "offset": 2, "limit": 2}},
+            "read_at": NOW,
         },
-        "region=us": {"vars": {"region": "us"}, "terms": [], "done": True, "total": 2},
+        "region=us": {
+            "vars": {"region": "us"},
+            "terms": [],
+            "done": True,
+            "total": 2,
+            "read_at": NOW,
+        },
     }
     assert h.ctx.report.stats["latest"].fetched == 5
-    assert discovery.coverage() == {}  # a for_each root is many overlapping lists
+    report = discovery.report()["latest"]
+    assert (report.parts, report.read, report.requests, report.coverage) == (2, 2, 3, 1.0)
 
 
 def test_a_query_past_the_cap_is_split_into_narrower_ones() -> None:
@@ -95,13 +102,77 @@ def test_a_query_past_the_cap_is_split_into_narrower_ones() -> None:
         "terms": [],
         "done": True,
         "total": 5,
+        "split": True,
     }
     assert h.ctx.state.cursors("search")["name:a*"] == {
         "vars": {},
         "terms": [["name:{word}", "a*"]],
         "done": True,
+        "total": 2,
+        "read_at": NOW,
     }
-    assert discovery.coverage() == {"search": (4, 5)}
+    report = discovery.report()["search"]
+    assert (report.parts, report.read, report.requests, report.found) == (2, 2, 4, 4)
+    assert (report.results, report.results_read) == (5, 5)  # p2 is in both parts
+
+
+SEARCH_ANSWERS = {
+    "new": listing(items("p1", "p2"), total=5),
+    "new name:a*": listing(items("p1", "p2")),
+    "new name:b*": listing(items("p2", "p3", "p4")),
+}
+
+
+def searched(h: Harness) -> list[str]:
+    """The queries of the requests made, in order, once each."""
+    return list(dict.fromkeys(r.split("&")[0].removeprefix("/search?q=") for r in h.api.requests))
+
+
+def test_the_query_tree_is_kept_and_the_next_cycle_reads_only_its_leaves() -> None:
+    h = harness({"/search": lambda r: SEARCH_ANSWERS[r.url.params["q"]](r)}, mode="search")
+    discover(h)
+    h.api.requests.clear()
+    h.ctx.clock = lambda: NOW + 3600
+    discovery = discover(h)
+    assert h.api.requests == [
+        "/search?q=new name:a*&offset=0&limit=2",
+        "/search?q=new name:b*&offset=0&limit=2",
+        "/search?q=new name:b*&offset=2&limit=2",
+    ]
+    report = discovery.report()["search"]
+    assert (report.read, report.requests, report.stalest_read_at) == (2, 3, NOW + 3600)
+
+
+def test_with_a_request_budget_each_cycle_reads_the_parts_read_longest_ago() -> None:
+    h = harness({"/search": lambda r: SEARCH_ANSWERS[r.url.params["q"]](r)}, mode="search")
+    discover(h)  # the first pass: the top query, then its two parts (1 and 2 pages)
+    h.ctx.discovery_budget = 2
+    read: list[list[str]] = []
+    for hour in (1, 2, 3, 4):
+        h.api.requests.clear()
+        h.ctx.clock = lambda hour=hour: NOW + hour * 3600  # type: ignore[misc]
+        discovery = discover(h)
+        assert len(h.api.requests) <= 2
+        read.append(searched(h))
+    assert read == [["new name:a*"], ["new name:b*"], ["new name:a*"], ["new name:b*"]]
+    report = discovery.report()["search"]
+    assert (report.parts, report.read, report.results, report.results_read) == (2, 1, 5, 3)
+    assert report.stalest_read_at == NOW + 3 * 3600
+
+
+def test_a_budget_too_small_for_a_new_tree_defers_its_parts_to_the_next_cycles() -> None:
+    h = harness({"/search": lambda r: SEARCH_ANSWERS[r.url.params["q"]](r)}, mode="search")
+    h.ctx.discovery_budget = 1
+    discover(h)
+    assert searched(h) == ["new"]  # split; both parts wait
+    h.api.requests.clear()
+    h.ctx.clock = lambda: NOW + 3600
+    discovery = discover(h)
+    assert searched(h) == ["new name:a*"]
+    assert discovery.report()["search"].stalest_read_at is None  # name:b* never read yet
+    h.api.requests.clear()
+    discover(h)
+    assert searched(h) == ["new name:b*"]  # its two pages: a part under way is read to its end
 
 
 def test_a_refused_page_size_steps_down_to_the_next_smaller_one() -> None:
