@@ -78,6 +78,38 @@ def ingest(
 
 
 @app.command()
+def discovery(
+    tracks_per_day: Annotated[
+        float, typer.Option(min=1, help="The emulator's new tracks a day.")
+    ] = 100_000.0,
+    budget_share: Annotated[
+        float, typer.Option(min=0.01, help="Rolling budget a cycle, as a share of ceil(W/P).")
+    ] = 0.4,
+    profile: Annotated[
+        list[str] | None, typer.Option(help="extended (50 a page), development (10); default both.")
+    ] = None,
+    output: Output = DEFAULT_REPORT,
+    write: Write = True,
+) -> None:
+    """Search discovery at scale: a complete pass ÷ ceil(W/P), and rolling hourly cycles."""
+    from tunestream_benchmarks.discovery import DiscoveryOptions, run
+
+    profiles = tuple(profile or ("extended", "development"))
+    options = DiscoveryOptions(
+        tracks_per_day=tracks_per_day, budget_share=budget_share, profiles=profiles
+    )
+    command = (
+        f"tunestream bench discovery --tracks-per-day {tracks_per_day:g} "
+        f"--budget-share {budget_share:g}" + "".join(f" --profile {p}" for p in profiles)
+    )
+    body = run(options, command, say=lambda line: typer.echo(line, err=True))
+    typer.echo(body)
+    if write:
+        write_section(output, "discovery", body)
+        typer.echo(f"written to {output}", err=True)
+
+
+@app.command()
 def spark(
     ctx: typer.Context,
     albums: Annotated[int, typer.Option(min=1, help="Albums in the backlog catalog.")] = 200,

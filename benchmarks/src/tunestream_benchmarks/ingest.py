@@ -35,7 +35,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
 from confluent_kafka import Consumer, Producer, TopicPartition
 
@@ -47,21 +46,18 @@ from tunestream.records import Record
 from tunestream.runtime.committer import Committer
 from tunestream.runtime.service import Producer as SourceProducer
 from tunestream.sink.transactional import SinkPair, producer_config
-from tunestream.spec.loader import load_spec
-from tunestream.spec.models import SourceSpec
 from tunestream.state.work import WorkState
-from tunestream_benchmarks.common import BenchError, cpu_model, free_port, spawn
+from tunestream_benchmarks.common import BenchError, cpu_model
+from tunestream_benchmarks.emulated import Emulator, spotify_environ, spotify_spec, start_emulator
 
 __all__ = ["IngestOptions", "run"]
 
-_CLIENT = ("bench-client", "bench-secret")
 _WRITE_RECORDS = 250_000
 """Records each round writes (one cycle's, repeated): about a day of releases' albums, tracks,
 audio features and artists, and seconds of writing — a rate, not the latency of a commit."""
 _PAGE = 50  # records a cycle adds at a time: one page or batch of an API
 _WRITE_ROUNDS = 31  # pairs of runs: the ratio is their median, as other work comes and goes
 _WARM_UP_S = 30.0  # of pairs not counted before them
-_CLOCK = "2026-11-20T12:00:00Z"
 
 
 @dataclass(frozen=True)
@@ -71,70 +67,6 @@ class IngestOptions:
     budget_warmup_s: float = 45.0
     budget_seconds: float = 90.0
     memory_tracks: int = 100_000
-
-
-@dataclass
-class _Emulator:
-    process: subprocess.Popen[bytes]
-    base: str
-
-    @property
-    def api(self) -> str:
-        return f"{self.base}/v1"
-
-    def admin(self, path: str, **params: Any) -> Any:
-        response = httpx.get(f"{self.base}/_admin/{path}", params=params, timeout=120)
-        response.raise_for_status()
-        return response.json()
-
-    def requests(self) -> Counter[str]:
-        counts: Counter[str] = Counter()
-        for endpoint, outcomes in self.admin("requests")["endpoints"].items():
-            for outcome, count in outcomes.items():
-                counts[f"{endpoint} {outcome}"] += count
-        return counts
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-
-
-def _start_emulator(folder: Path, **settings: Any) -> _Emulator:
-    port = free_port()
-    values = {
-        "seed": 3,
-        "clock_start": _CLOCK,
-        "clients": [{"client_id": _CLIENT[0], "client_secret": _CLIENT[1]}],
-        **settings,
-    }
-    file = folder / f"emulator-{port}.yaml"
-    file.write_text(yaml.safe_dump(values))
-    command = [sys.executable, "-m", "tunestream_emulator", "--port", str(port)]
-    process = spawn([*command, "--settings", str(file)], port)
-    emulator = _Emulator(process, f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + 180
-    while emulator.admin("health")["warming_up"]:
-        if time.monotonic() > deadline:
-            emulator.stop()
-            raise BenchError("the emulator's search index was not built within 180 s")
-        time.sleep(0.5)
-    return emulator
-
-
-def _environ(emulator: _Emulator) -> dict[str, str]:
-    return {
-        "SPOTIFY_API_URL": emulator.api,
-        "SPOTIFY_ACCOUNTS_URL": emulator.base,
-        "SPOTIFY_CLIENT_ID": _CLIENT[0],
-        "SPOTIFY_CLIENT_SECRET": _CLIENT[1],
-    }
-
-
-def _spec(emulator: _Emulator, markets: tuple[str, ...] | None, **rate: Any) -> SourceSpec:
-    variables = {"markets": list(markets)} if markets else None
-    spec = load_spec("spotify", variables=variables, environ=_environ(emulator))
-    budget = spec.client.rate_limit.model_copy(update=rate)
-    return spec.model_copy(update={"client": spec.client.model_copy(update={"rate_limit": budget})})
 
 
 def _settings(kafka: KafkaSettings, **source: Any) -> Settings:
@@ -165,8 +97,8 @@ class RequestCounts:
     by_endpoint: dict[str, int]
 
 
-def _requests(emulator: _Emulator, settings: Settings, options: IngestOptions) -> RequestCounts:
-    spec = _spec(emulator, options.markets, requests_per_second=500.0, max_concurrency=8)
+def _requests(emulator: Emulator, settings: Settings, options: IngestOptions) -> RequestCounts:
+    spec = spotify_spec(emulator, options.markets, requests_per_second=500.0, max_concurrency=8)
     report = asyncio.run(SourceProducer(settings, spec=spec).run(once=True))
     if report is None or not report.completed:
         raise BenchError(f"the cycle did not complete: {report and report.interrupted}")
@@ -222,7 +154,7 @@ class BudgetResult:
 
 
 async def _sampled(
-    producer: SourceProducer, emulator: _Emulator, warmup_s: float, seconds: float
+    producer: SourceProducer, emulator: Emulator, warmup_s: float, seconds: float
 ) -> tuple[Counter[str], Counter[str], float]:
     """Run the producer; the emulator's request counts after the warm-up and at the end."""
     task = asyncio.create_task(producer.run(once=True))
@@ -240,12 +172,12 @@ async def _sampled(
 
 
 def _budget(folder: Path, kafka: KafkaSettings, options: IngestOptions) -> BudgetResult:
-    emulator = _start_emulator(folder, rate_limit_per_30s=options.budget_per_30s)
+    emulator = start_emulator(folder, rate_limit_per_30s=options.budget_per_30s)
     settings = _settings(kafka)
     try:
         # every market of the spec, so there is more work than the run lasts; the spec's own
         # request budget: it is not told the API's
-        spec = _spec(emulator, None)
+        spec = spotify_spec(emulator, None)
         producer = SourceProducer(settings, spec=spec)
         before, after, seconds = asyncio.run(
             _sampled(producer, emulator, options.budget_warmup_s, options.budget_seconds)
@@ -443,7 +375,7 @@ class MemoryResult:
 
 
 def _memory(folder: Path, kafka: KafkaSettings, options: IngestOptions) -> MemoryResult:
-    emulator = _start_emulator(
+    emulator = start_emulator(
         folder, tracks_per_day=options.memory_tracks, history_days=1, rate_limit_per_30s=None
     )
     settings = _settings(kafka)
@@ -476,7 +408,7 @@ def _memory(folder: Path, kafka: KafkaSettings, options: IngestOptions) -> Memor
         started = time.monotonic()
         done = subprocess.run(
             [sys.executable, "-c", program],
-            env={**os.environ, **_environ(emulator)},
+            env={**os.environ, **spotify_environ(emulator)},
             capture_output=True,
             text=True,
         )
@@ -509,7 +441,7 @@ def run(settings: Settings, options: IngestOptions, command: str) -> str:
     try:
         with tempfile.TemporaryDirectory(prefix="tunestream-bench-") as tmp:
             folder = Path(tmp)
-            emulator = _start_emulator(
+            emulator = start_emulator(
                 folder, rate_limit_per_30s=None, markets=list(options.markets)
             )
             first = _settings(kafka)

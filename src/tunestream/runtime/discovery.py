@@ -52,6 +52,8 @@ class Discovery:
         self.requests: dict[str, int] = {}
         self.read: dict[str, int] = {}
         self.results_read: dict[str, int] = {}
+        self._promised = 0
+        """Requests the parts started this cycle were expected to take."""
         self._deferred: set[tuple[str, str]] = set()
 
     def start(self, root: str) -> None:
@@ -120,10 +122,14 @@ class Discovery:
     def _afford(self, root: str, cursor: Cursor) -> bool:
         """Whether the cycle's discovery budget holds reading this part (one under way goes on)."""
         budget = self.ctx.discovery_budget
-        if budget is None or cursor.request is not None:
+        if cursor.request is not None:
             return True
-        spent = sum(self.requests.values())
-        return spent == 0 or spent + self.cost(root, cursor) <= budget
+        cost = self.cost(root, cursor)
+        spent = max(self._promised, sum(self.requests.values()))
+        if budget is not None and spent > 0 and spent + cost > budget:
+            return False
+        self._promised = spent + cost
+        return True
 
     async def _walk(self, root: str, part: str) -> None:
         """Page one part of a root to its end (or until it is split into narrower parts)."""
@@ -237,8 +243,8 @@ class Discovery:
         roots = list(self.ctx.plan.roots)
         self.ctx.step_down(root, error)
         for name in self.ctx.plan.roots:
-            if name not in roots and not self.ctx.state.cursors(name):
-                self.start(name)
+            if name not in roots:
+                self.start(name)  # its kept tree, if an earlier run built one
 
     def _paginator(self, root: str, resource: ListResource) -> PaginatorConfigBase:
         size = self.ctx.plan.limits.get(root)

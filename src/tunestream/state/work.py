@@ -187,9 +187,6 @@ class WorkState:
         assert self.cycle is not None, "no cycle to finish"
         self.cycle = Cycle(self.cycle.id, self.cycle.mode, self.cycle.started_at, now)
         self._put("cycle", self.cycle.__dict__)
-        for key in list(self._cursors):
-            self._delete(f"cursor/{key}")
-        self._cursors.clear()
 
     # -- work to do --------------------------------------------------------------------------
 

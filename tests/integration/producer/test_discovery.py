@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import math
+from collections import Counter
 from collections.abc import Callable
 
 import pytest
 
+from tests.support.kafka import read_topic
 from tests.support.producer import emulator_spec, producer_settings, unthrottled
 from tests.support.truth import assert_each_once, full_truth
 from tunestream.config import KafkaSettings
@@ -30,12 +33,62 @@ def test_full_mode_finds_every_release_of_the_period_past_the_search_cap(
     report = asyncio.run(Producer(settings, spec=spec).run(once=True))
     assert report is not None and report.completed, report.interrupted
 
-    found, total = report.coverage["new_albums"]
-    assert total == len(truth.albums)
-    assert found == total  # 100 % coverage
+    discovery = report.discovery["new_albums"]
+    assert discovery.found == len(truth.albums)  # 100 % coverage
+    assert discovery.coverage == 1.0 and discovery.read == discovery.parts
     assert_each_once(settings.kafka, truth.expected("albums", "tracks"))
     searches = emulator.requests()["endpoints"]["GET /v1/search"]["200"]
     assert searches > len(truth.albums) / 50, "the search was not split"
+
+
+def test_rolling_discovery_finds_every_release_within_n_cycles_as_the_clock_moves(
+    kafka_settings: KafkaSettings, start_emulator: Callable[..., EmulatorHandle]
+) -> None:
+    """Search ranked by relevance (no date order): hourly cycles with a request budget a third
+    of a complete pass find every album within N = 3 cycles, each once."""
+    emulator = start_emulator("producer", tracks_per_day=900, history_days=14)
+    assert emulator.settings.search_order == "relevance"
+    emulator.clock(paused=True)
+    only_albums = ["album_tracks", "tracks", "audio_features", "audio_analysis", "artists"]
+    spec = unthrottled(emulator_spec(emulator))
+    settings = producer_settings(
+        kafka_settings.bootstrap, mode="full", skip=only_albums, discovery_max_requests=None
+    )
+
+    def searches() -> int:
+        return sum(emulator.requests()["endpoints"]["GET /v1/search"].values())
+
+    def cycle(budget: int | None) -> None:
+        source = settings.source.model_copy(update={"discovery_max_requests": budget})
+        producer = Producer(settings.model_copy(update={"source": source}), spec=spec)
+        report = asyncio.run(producer.run(once=True))
+        assert report is not None and report.completed, report.interrupted
+
+    first_pass = emulator.truth()["now_epoch"]
+    cycle(None)  # the first pass builds the query tree
+    emulator.advance(3600)
+    before = searches()
+    cycle(None)  # a complete pass over the kept tree: its leaves only
+    complete = searches() - before
+    n = 3
+    budget = math.ceil(complete * 1.1 / n)
+    released_at = [emulator.truth()["now_epoch"]]
+    for _ in range(n + 1):
+        emulator.advance(3600)
+        before = searches()
+        cycle(budget)
+        assert searches() - before <= budget + 5  # a part that grew is read to its end
+        released_at.append(emulator.truth()["now_epoch"])
+
+    window_start = released_at[-1] - 14 * 86_400
+    due = {a["id"] for a in emulator.truth_albums(since=window_start, until=released_at[-n])}
+    written = Counter(
+        m.key for m in read_topic(kafka_settings.bootstrap, settings.kafka.topics["albums"].name)
+    )
+    released = {a["id"] for a in emulator.truth_albums(since=first_pass - 14 * 86_400)}
+    assert due - set(written) == set()  # released N cycles before the last: found
+    assert set(written) - released == set()
+    assert {key for key, count in written.items() if count > 1} == set()  # each once
 
 
 def test_development_profile_adapts_the_plan_and_reports_what_it_skips(

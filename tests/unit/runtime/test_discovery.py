@@ -7,12 +7,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.runtime import NOW, Harness, body, harness, listing, status
+from tests.support.runtime import NOW, SPEC, Harness, body, harness, listing, status
 from tunestream.errors import HttpStatusError
 from tunestream.http.testing import run_in_virtual_time
 from tunestream.runtime.discovery import Discovery
 from tunestream.runtime.lookups import Lookups
-from tunestream.runtime.plan import Access
+from tunestream.runtime.plan import Access, Plan
 
 pytestmark = [pytest.mark.unit, pytest.mark.timeout(10)]
 
@@ -202,6 +202,19 @@ def test_a_forbidden_root_steps_down_to_its_fallback_after_one_request() -> None
     assert h.ctx.plan.roots == ["search"]
     assert h.ctx.plan.access["latest"] is Access.CLOSED
     assert list(h.ctx.state.todo("products")) == ["p1"]
+
+
+def test_a_fallback_with_a_kept_tree_is_read_again_when_the_next_run_steps_down() -> None:
+    h = harness({"/latest": status(403), "/search": listing(items("p1"))})
+    discover(h)
+    h.api.requests.clear()
+    h.ctx.plan = Plan.initial(SPEC, "latest", frozenset())  # a new run learns the 403 again
+    h.ctx.clock = lambda: NOW + 3600
+    discover(h)
+    assert h.api.requests == [
+        "/latest?region=eu&offset=0&limit=2",
+        "/search?q=new&offset=0&limit=2",
+    ]
 
 
 def test_a_client_error_sends_the_part_to_the_dead_letters_and_the_others_go_on() -> None:
