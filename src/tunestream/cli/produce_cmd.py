@@ -24,15 +24,19 @@ def produce(
     once: Annotated[bool, typer.Option("--once", help="Run one cycle, then exit.")] = False,
     plan: Annotated[
         bool,
-        typer.Option("--plan", help="Find out what the credentials may use, print the plan, exit."),
+        typer.Option(
+            "--plan",
+            help="Find out what the credentials may use; print the plan and the requests a "
+            "cycle is expected to take against the budget; exit.",
+        ),
     ] = False,
 ) -> None:
     """Poll the source every interval and write what it finds to Kafka, exactly once."""
     settings = settings_of(ctx)
     producer = Producer(settings)
     if plan:
-        detected = asyncio.run(producer.detect_plan())
-        for line in detected.describe(producer.spec):
+        detected, expected = asyncio.run(producer.estimate())
+        for line in [*detected.describe(producer.spec), "", *expected.describe()]:
             typer.echo(line)
         return
     if settings.source.metrics_port is not None:

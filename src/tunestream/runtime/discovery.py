@@ -163,7 +163,9 @@ class Discovery:
                 if fresh and total is not None:
                     cursor = replace(cursor, total=total)
                 split = resource.split
-                if fresh and split is not None and total is not None and total > split.cap:
+                # a probe takes the first page as it is: a sample of the whole root
+                splits = fresh and not ctx.probe and split is not None
+                if splits and split is not None and total is not None and total > split.cap:
                     narrow = self._narrow(split, cursor)
                     if narrow:
                         for key, child in narrow:

@@ -27,16 +27,17 @@ import time
 import httpx
 
 from tunestream.config import Settings
-from tunestream.errors import ConfigError
+from tunestream.errors import ConfigError, SinkError
 from tunestream.http.client import RestClient
 from tunestream.http.models import RateLimitConfig
 from tunestream.kafka.client import admin_client, client_config, wait_for_cluster
 from tunestream.kafka.topics import TopicAdmin
 from tunestream.runtime.committer import Committer, MemoryWriter
 from tunestream.runtime.cycle import CycleRunner
+from tunestream.runtime.estimate import CycleEstimate, estimate
 from tunestream.runtime.metrics import Metrics
 from tunestream.runtime.plan import Plan
-from tunestream.runtime.report import CycleReport
+from tunestream.runtime.report import CycleReport, ResourceStats
 from tunestream.runtime.wire import DEAD_LETTER_TOPIC
 from tunestream.sink.transactional import SinkPair
 from tunestream.spec.loader import load_spec
@@ -176,6 +177,27 @@ class Producer:
     async def detect_plan(self) -> Plan:
         """Find out what the credentials may use by trying each resource once (the first page,
         the first batch); nothing is written to Kafka."""
+        plan, _, _ = await self._probe()
+        return plan
+
+    async def estimate(self) -> tuple[Plan, CycleEstimate]:
+        """The plan, and what a cycle under it is expected to cost (``produce --plan``): from a
+        probe, and the query trees of the source state where Kafka is reachable."""
+        plan, probe, stats = await self._probe()
+        kept = await asyncio.to_thread(self._kept_state)
+        source = self.settings.source
+        expected = estimate(
+            self.spec,
+            plan,
+            probe,
+            stats,
+            kept,
+            interval_s=source.interval_s,
+            discovery_cap=source.discovery_max_requests,
+        )
+        return plan, expected
+
+    async def _probe(self) -> tuple[Plan, WorkState, dict[str, ResourceStats]]:
         plan = Plan.initial(self.spec, self.mode, self.skip)
         state = WorkState()
         discard = Committer(MemoryWriter.pair(), state, state_topic="", prefix="")
@@ -183,8 +205,20 @@ class Producer:
             runner = CycleRunner(
                 self.spec, client, state, discard, plan, self.topics, concurrency=1, probe=True
             )
-            await runner.run(self.mode)
-        return plan
+            report = await runner.run(self.mode)
+        return plan, state, report.stats
+
+    def _kept_state(self) -> WorkState:
+        """The source state in Kafka; empty (with a note) where it cannot be read."""
+        kafka = self.settings.kafka
+        store = KafkaStateStore(
+            client_config(kafka), self.topics[STATE_TOPIC], f"{self.spec.name}/", timeout_s=10
+        )
+        try:
+            return WorkState(store.load())
+        except SinkError as exc:
+            log.info("plan: no source state to estimate from (%s)", exc)
+            return WorkState()
 
     def _client(self) -> RestClient:
         return RestClient.from_config(

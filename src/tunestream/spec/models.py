@@ -152,6 +152,9 @@ class ListResource(_Emitting):
     """Page sizes to step down to, in order, when the API answers 400 to the page size."""
     fallback: Name | None = None
     """A list resource to read instead when the API forbids this one to the credentials."""
+    new_for_days: Annotated[float, Field(gt=0)] | None = None
+    """The list holds what is new over this many days (Spotify's ``tag:new``: 14): what a cycle
+    finds new is its total x the interval ÷ that period (``produce --plan``)."""
 
     @model_validator(mode="after")
     def _emitting_lists_dedupe(self) -> ListResource:
@@ -256,6 +259,9 @@ class SourceSpec(_Model):
 
     def children(self, name: str) -> list[str]:
         return [n for n, r in self.resources.items() if name in _parents(r)]
+
+    def parents(self, name: str) -> list[str]:
+        return _parents(self.resources[name])
 
 
 def select_ids(record: Any, selector: str) -> list[str]:

@@ -90,6 +90,12 @@ def test_rolling_discovery_finds_every_release_within_n_cycles_as_the_clock_move
     assert set(written) - released == set()
     assert {key for key, count in written.items() if count > 1} == set()  # each once
 
+    # `produce --plan` reads the kept tree: its complete pass is what the cycles measured
+    _, expected = asyncio.run(Producer(settings, spec=spec).estimate())
+    discovery = expected.lines[0]
+    assert discovery.resource == "new_albums"
+    assert discovery.requests is not None and abs(discovery.requests - complete) <= 5
+
 
 def test_development_profile_adapts_the_plan_and_reports_what_it_skips(
     kafka_settings: KafkaSettings, start_emulator: Callable[..., EmulatorHandle]
