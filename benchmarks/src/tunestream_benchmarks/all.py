@@ -24,6 +24,7 @@ from tunestream.config import KafkaSettings, LocalBrokerSettings, Settings
 from tunestream.kafka.broker import LocalBroker
 from tunestream_benchmarks import capacity, partitions
 from tunestream_benchmarks.common import BenchError, cpu_model, free_port
+from tunestream_benchmarks.discovery import load_measures
 from tunestream_benchmarks.plots import bars, markdown_image, table
 from tunestream_benchmarks.report import DEFAULT_REPORT, write_section
 from tunestream_benchmarks.sample import Sample, take_sample
@@ -286,15 +287,17 @@ def _capacity(state: _Run) -> None:
     if not state.ratios:
         raise BenchError("capacity needs the zstd ratios that partitions measures: run both")
     topics = state.settings.kafka.topics
+    discovery = load_measures(state.options.figures / "discovery.json")
     measured = capacity.Measured(
         state.producer.records_per_s if state.producer else None,
         state.producer.megabytes_per_s if state.producer else None,
         state.spark_records_per_s,
+        discovery,
     )
     images = [
         state.image(path, path.stem)
         for path in capacity.plots(
-            sample, CAPACITY_DAYS, topics, state.ratios, state.options.figures
+            sample, CAPACITY_DAYS, topics, state.ratios, state.options.figures, discovery
         )
     ]
     command_text = command(state.options)

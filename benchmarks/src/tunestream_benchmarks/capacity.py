@@ -3,15 +3,19 @@
 Everything scales from a measured day (:mod:`tunestream_benchmarks.sample`): records per track and
 mean record size per topic as produced. Requests come from the spec and a plan: a lookup fetched
 in batches costs ``ceil(items / batch.max)`` requests per hourly cycle, one fetched item by item
-costs one per item, a closed one nothing; the discovery list costs a page per page size; an
-embedded list (an album's tracks) costs its extra pages. Storage is bytes a day ÷ the zstd ratio
-measured on the broker's disk x the topic's retention x its replication factor.
+costs one per item, a closed one nothing; an embedded list (an album's tracks) costs its extra
+pages. Discovery comes from ``bench discovery`` (``discovery.Measure``): a rolling cycle's
+budget, and the first and complete passes scaled by their measured requests per album of the
+window; without a measurement for the plan's credentials it is not counted. Storage is bytes a
+day ÷ the zstd ratio measured on the broker's disk x the topic's retention x its replication
+factor.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
@@ -20,6 +24,7 @@ from tunestream.config import TopicSettings
 from tunestream.http.jsonpath import lookup
 from tunestream.runtime.plan import Access
 from tunestream.spec.models import ListResource, LookupResource, PagesResource
+from tunestream_benchmarks.discovery import Measure
 from tunestream_benchmarks.plots import bars, table
 from tunestream_benchmarks.sample import ENTITY_TOPICS, Sample
 
@@ -40,8 +45,14 @@ CYCLES_PER_DAY = 24
 _BROKER_DEFAULT_RETENTION_DAYS = 7.0  # log.retention.hours = 168
 
 
-def requests_per_hour(sample: Sample, plan: str, tracks_per_day: float) -> dict[str, int]:
-    """API requests of one hourly cycle per resource, for ``tracks_per_day`` new tracks."""
+def requests_per_hour(
+    sample: Sample,
+    plan: str,
+    tracks_per_day: float,
+    discovery: Mapping[str, Measure] | None = None,
+) -> dict[str, int]:
+    """API requests of one hourly cycle per resource, for ``tracks_per_day`` new tracks; a
+    search root's from the discovery measured for ``plan`` (missing where none was)."""
     spec, access = sample.spec, sample.plans[plan]
     scale = tracks_per_day / CYCLES_PER_DAY / sample.tracks
     out: dict[str, int] = {}
@@ -50,11 +61,9 @@ def requests_per_hour(sample: Sample, plan: str, tracks_per_day: float) -> dict[
         if not access.is_open(name):
             out[name] = 0
         elif isinstance(resource, ListResource):
-            if name not in access.roots:
-                continue
-            items = sum(_emitted(sample, child) for child in spec.children(name)) * scale
-            size = access.page_size(resource, name) or 1
-            out[name] = math.ceil(items / size)
+            measure = (discovery or {}).get(plan)
+            if name in access.roots and measure is not None:
+                out[name] = measure.at(tracks_per_day)[3]  # a rolling cycle
         elif isinstance(resource, LookupResource):
             items = _emitted(sample, name) * scale
             batch = resource.batch
@@ -149,6 +158,8 @@ class Measured:
     producer_records_per_s: float | None
     producer_megabytes_per_s: float | None
     spark_records_per_s: float | None
+    discovery: Mapping[str, Measure] = field(default_factory=dict)
+    """``bench discovery``'s last results by plan (credentials)."""
 
 
 def _size(value: float) -> str:
@@ -185,17 +196,19 @@ def report(
         cells = [name]
         for plan in plans:
             for tracks in days:
-                cells.append(f"{requests_per_hour(sample, plan, tracks).get(name, 0):,}")
+                hourly = requests_per_hour(sample, plan, tracks, measured.discovery)
+                cells.append(f"{hourly[name]:,}" if name in hourly else "not measured")
         request_rows.append(cells)
     totals = ["**total an hour**"]
     shares = ["÷ the spec's starting budget"]
     for plan in plans:
         for tracks in days:
-            total = sum(requests_per_hour(sample, plan, tracks).values())
+            total = sum(requests_per_hour(sample, plan, tracks, measured.discovery).values())
             totals.append(f"**{total:,}**")
             shares.append(f"{total / hourly_budget:.1%}")
     header = ["resource"] + [f"{plan}, {tracks:,}/day" for plan in plans for tracks in days]
     requests = table(header, [*request_rows, totals, shares])
+    discovery = _discovery_table(measured.discovery, days)
     described = "\n".join(
         f"- {plan}: " + "; ".join(sample.plans[plan].describe(spec)) for plan in plans
     )
@@ -264,11 +277,19 @@ Scaled from one day measured against the emulator ({sample.tracks:,} new tracks,
 every record as the producer emits it). Requests: one cycle an hour ({CYCLES_PER_DAY} a day), each
 fetching an hour of releases with the plan of each kind of credentials as found out against the
 emulator (the spec's batch limits; the development plan steps down to single requests and skips
-what is closed); discovery counts its pages only (a query past the 1,000 cap also costs the one
-page that reports its total). The spec's starting budget is
+what is closed). The spec's starting budget is
 {spec.client.rate_limit.requests_per_second:g} requests/s ({hourly_budget:,.0f} an hour).
 
 {described}
+
+Discovery (`new_albums`: search `tag:new`, the two-week window W, split past the 1,000-result
+cap) does not scale with an hour of releases: a release can land on any page of any query
+(search ranks by relevance), so every query is re-read. Measured by `bench discovery` at
+the emulator's default volume, and scaled to the other by its requests per album of W: the first
+pass (which builds the query tree), a complete pass over the kept tree, and the steady state —
+rolling cycles of 0.4 x ceil(W / P) requests that read every part within N cycles.
+
+{discovery}
 
 {requests}
 
@@ -288,12 +309,37 @@ run ({spark}; its synthetic records, a day's average need). Needed: the daily av
 """
 
 
+def _discovery_table(measures: Mapping[str, Measure], days: tuple[int, ...]) -> str:
+    if not measures:
+        return "Not measured yet: `tunestream bench discovery`."
+    rows = []
+    for plan, measure in measures.items():
+        for tracks in days:
+            window, first, complete, budget, cycles = measure.at(tracks)
+            scaled = "measured" if tracks == measure.tracks_per_day else "scaled"
+            rows.append(
+                [
+                    f"{plan} ({measure.page_size} a page)",
+                    f"{tracks:,} ({scaled})",
+                    f"{window:,}",
+                    f"{first:,}",
+                    f"{complete:,}",
+                    f"{budget:,}",
+                    str(cycles),
+                ]
+            )
+    measured = "; ".join(sorted({m.measured for m in measures.values()}))
+    header = ["credentials", "tracks a day", "W", "first pass", "complete pass", "a cycle", "N"]
+    return f"{table(header, rows)}\n\nMeasured {measured}."
+
+
 def plots(
     sample: Sample,
     days: tuple[int, ...],
     topics: dict[str, TopicSettings],
     ratios: dict[str, float],
     folder: Path,
+    discovery: Mapping[str, Measure] | None = None,
 ) -> list[Path]:
     """Requests an hour per plan, and Kafka storage per topic, for each of ``days``."""
     labels = [f"{tracks:,} tracks/day" for tracks in days]
@@ -303,7 +349,9 @@ def plots(
         ("", "requests an hour"),
         labels,
         {
-            plan: [sum(requests_per_hour(sample, plan, tracks).values()) for tracks in days]
+            plan: [
+                sum(requests_per_hour(sample, plan, tracks, discovery).values()) for tracks in days
+            ]
             for plan in sample.plans
         },
         log_y=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -92,7 +93,7 @@ def discovery(
     write: Write = True,
 ) -> None:
     """Search discovery at scale: a complete pass ÷ ceil(W/P), and rolling hourly cycles."""
-    from tunestream_benchmarks.discovery import DiscoveryOptions, run
+    from tunestream_benchmarks.discovery import DiscoveryOptions, run, save_measures
 
     profiles = tuple(profile or ("extended", "development"))
     options = DiscoveryOptions(
@@ -102,10 +103,12 @@ def discovery(
         f"tunestream bench discovery --tracks-per-day {tracks_per_day:g} "
         f"--budget-share {budget_share:g}" + "".join(f" --profile {p}" for p in profiles)
     )
-    body = run(options, command, say=lambda line: typer.echo(line, err=True))
+    body, results = run(options, command, say=lambda line: typer.echo(line, err=True))
     typer.echo(body)
     if write:
         write_section(output, "discovery", body)
+        measured = f"{datetime.now(UTC):%Y-%m-%d}, `{command}`"
+        save_measures(output.parent / "benchmarks" / "discovery.json", results, options, measured)
         typer.echo(f"written to {output}", err=True)
 
 

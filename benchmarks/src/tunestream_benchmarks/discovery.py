@@ -6,11 +6,14 @@ each profile — extended (50 results a page) and development (10 a page):
 
 1. **First pass** — the query tree built from ``tag:new`` down: each query past the 1,000-result
    cap is split into narrower ones. Every album of the window must be found.
-2. **Complete pass** — an hour of releases later, every leaf of the kept tree read to its end:
-   its requests ÷ ceil(W / P), the floor (W albums in the window, P a page).
+2. **Complete pass** — every leaf of the kept tree read to its end: the pages of the leaves'
+   totals as the first pass read them, ÷ ceil(W / P), the floor (W albums in the window, P a
+   page). The rolling cycles below read each leaf once in N cycles: their requests are the
+   measured complete pass.
 3. **Rolling** — hourly cycles with a discovery budget of 0.4 x the floor: each cycle reads the
    parts read longest ago; N = ceil(complete pass / budget). For every album released during
-   the run, the number of cycles until a cycle found it, against the emulator's truth.
+   the run, the number of cycles until a cycle found it, against the emulator's truth; and after
+   N cycles, the share of the window found.
 
 Discovery runs in this process (the producer's own ``Discovery`` on the producer's HTTP client,
 against the emulator over HTTP); no records are written, so Kafka is not needed. The lower
@@ -22,6 +25,7 @@ artists too must be in two queries, since single-word albums could exist for eac
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import re
 import tempfile
@@ -49,7 +53,7 @@ from tunestream_benchmarks.emulated import CLIENT, CLOCK, Emulator, spotify_spec
 from tunestream_emulator.catalog import Catalog
 from tunestream_emulator.settings import EmulatorSettings
 
-__all__ = ["DiscoveryOptions", "ProfileResult", "run"]
+__all__ = ["DiscoveryOptions", "Measure", "ProfileResult", "load_measures", "run", "save_measures"]
 
 ROOT = "new_albums"
 HOUR = 3600.0
@@ -61,7 +65,7 @@ class DiscoveryOptions:
     tracks_per_day: float = 100_000.0
     budget_share: float = 0.4
     """The rolling budget per cycle as a share of the floor ceil(W / P)."""
-    extra_cycles: int = 2
+    extra_cycles: int = 1
     """Rolling cycles run past N, so that albums released late in the run are seen found."""
     profiles: tuple[str, ...] = ("extended", "development")
 
@@ -75,7 +79,7 @@ class ProfileResult:
     first_found: int
     first_seconds: float
     complete_requests: int
-    complete_found: int
+    """A complete pass over the kept tree: every leaf's pages when last read."""
     parts: int
     budget: int
     n_cycles: int
@@ -84,10 +88,65 @@ class ProfileResult:
     """Per album released during the rolling run: cycles until one found it."""
     missed: int = 0
     """Albums released during the run and still in the window that no cycle found."""
+    rolled_found: int = 0
+    rolled_window: int = 0
+    """After N rolling cycles: of the albums the first pass found that are still in the
+    window, those the rolling cycles found again (every part was re-read)."""
 
     @property
     def floor(self) -> int:
         return math.ceil(self.window / self.page_size)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """What ``bench discovery`` measured for one profile, as the capacity report scales it."""
+
+    profile: str
+    page_size: int
+    tracks_per_day: float
+    window: int
+    first_requests: int
+    complete_requests: int
+    budget_share: float
+    measured: str
+    """The date and the command."""
+
+    def at(self, tracks_per_day: float) -> tuple[int, int, int, int, int]:
+        """At another volume, scaled by the measured cost per album of the window: (W, first
+        pass, complete pass, a rolling cycle's budget, N cycles)."""
+        window = round(self.window * tracks_per_day / self.tracks_per_day)
+        first = -(-self.first_requests * window // self.window)  # ceil, in integers
+        complete = -(-self.complete_requests * window // self.window)
+        budget = max(1, int(self.budget_share * math.ceil(window / self.page_size)))
+        return window, first, complete, budget, math.ceil(complete / budget)
+
+
+def save_measures(
+    path: Path, results: list[ProfileResult], options: DiscoveryOptions, measured: str
+) -> None:
+    rows = [
+        Measure(
+            r.profile,
+            r.page_size,
+            options.tracks_per_day,
+            r.window,
+            r.first_requests,
+            r.complete_requests,
+            options.budget_share,
+            measured,
+        ).__dict__
+        for r in results
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rows, indent=1) + "\n")
+
+
+def load_measures(path: Path) -> dict[str, Measure]:
+    """The last ``bench discovery`` results by profile (none if it never ran)."""
+    if not path.exists():
+        return {}
+    return {row["profile"]: Measure(**row) for row in json.loads(path.read_text())}
 
 
 class _Session:
@@ -156,6 +215,7 @@ def _profile(folder: Path, profile: str, options: DiscoveryOptions) -> ProfileRe
         tracks_per_day=options.tracks_per_day,
         rate_limit_per_30s=None,
         search_order="relevance",
+        entity_cache=400_000,
         clients=[{"client_id": client_id[0], "client_secret": client_id[1], "profile": profile}],
     )
     try:
@@ -180,11 +240,6 @@ async def _measure(
         first, first_s = await session.cycle(client, None)
         _check_all_found(first, window, "the first pass")
         page_size = session.plan.page_size(resource, ROOT) or 1
-
-        now = session.advance(HOUR)
-        window = session.window(now)
-        complete, _ = await session.cycle(client, None)
-        _check_all_found(complete, window, "the complete pass")
         leaves = _leaves(session)
         cost = pass_cost(leaves, resource, page_size)
 
@@ -198,8 +253,7 @@ async def _measure(
             first_requests=sum(first.requests.values()),
             first_found=len(first.found.get(ROOT, ())),
             first_seconds=first_s,
-            complete_requests=sum(complete.requests.values()),
-            complete_found=len(complete.found.get(ROOT, ())),
+            complete_requests=cost,
             parts=len(leaves),
             budget=budget,
             n_cycles=n_cycles,
@@ -207,12 +261,18 @@ async def _measure(
         start = now
         found_in: dict[str, int] = {}
         cycles = n_cycles + options.extra_cycles
+        seen: set[str] = set()
         for number in range(1, cycles + 1):
             now = session.advance(HOUR)
             rolling, _ = await session.cycle(client, budget)
             result.rolling.append(rolling.report()[ROOT])
             for album in rolling.found.get(ROOT, ()):
                 found_in.setdefault(album, number)
+            seen |= rolling.found.get(ROOT, set())
+            if number == n_cycles:  # the first pass's albums still in the window: all re-read
+                before = set(session.window(now)) & set(window)
+                result.rolled_found = len(seen & before)
+                result.rolled_window = len(before)
         released = session.released(start, now)
         still_in = session.window(now)
         for album, at in released.items():
@@ -258,7 +318,10 @@ def lower_bound(tracks_per_day: float) -> float:
     return (total + twice) / total
 
 
-def run(options: DiscoveryOptions, command: str, say: Any = print) -> str:
+def run(
+    options: DiscoveryOptions, command: str, say: Any = print
+) -> tuple[str, list[ProfileResult]]:
+    """The report section, and the results (for ``save_measures``)."""
     results: list[ProfileResult] = []
     with tempfile.TemporaryDirectory(prefix="tunestream-bench-") as folder:
         for profile in options.profiles:
@@ -266,7 +329,7 @@ def run(options: DiscoveryOptions, command: str, say: Any = print) -> str:
             results.append(_profile(Path(folder), profile, options))
     say("discovery: the lower bound …")
     bound = lower_bound(options.tracks_per_day)
-    return _report(results, bound, options, command)
+    return _report(results, bound, options, command), results
 
 
 def _report(
@@ -279,28 +342,32 @@ def _report(
         "past its 1,000-result cap (`new_albums`).",
         "",
         "| profile | P | W (albums) | floor ceil(W/P) | first pass | complete pass (kept tree) "
-        "| ÷ floor | lower bound ÷ floor | parts |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| ÷ floor | N rolling cycles | ÷ floor | lower bound ÷ floor | parts |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
+        rolled = sum(c.requests for c in r.rolling[: r.n_cycles])
         lines.append(
             f"| {r.profile} | {r.page_size} | {r.window:,} | {r.floor:,} | "
             f"{r.first_requests:,} ({r.first_seconds:.0f} s) | {r.complete_requests:,} | "
-            f"{r.complete_requests / r.floor:.2f} | {bound:.2f} | {r.parts:,} |"
+            f"{r.complete_requests / r.floor:.2f} | {rolled:,} | {rolled / r.floor:.2f} | "
+            f"{bound:.2f} | {r.parts:,} |"
         )
     lines += [
         "",
         f"Rolling, hourly cycles with a budget of {options.budget_share:g} x the floor:",
         "",
         "| profile | budget | N = ceil(pass ÷ budget) | requests a cycle (max) | ÷ floor "
-        "| coverage a cycle (min) | albums released | found within (cycles, max) | missed |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| coverage a cycle (min) | re-found in N cycles | albums released "
+        "| found within (cycles, max) | missed |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         most = max(c.requests for c in r.rolling)
         lines.append(
             f"| {r.profile} | {r.budget:,} | {r.n_cycles} | {most:,} | {most / r.floor:.2f} | "
-            f"{min(c.coverage for c in r.rolling):.0%} | {len(r.latencies) + r.missed:,} | "
+            f"{min(c.coverage for c in r.rolling):.0%} | "
+            f"{r.rolled_found:,} / {r.rolled_window:,} | {len(r.latencies) + r.missed:,} | "
             f"{max(r.latencies, default=0) + 1} | {r.missed} |"
         )
     return "\n".join(lines) + "\n"

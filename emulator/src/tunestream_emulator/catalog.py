@@ -184,8 +184,8 @@ class Catalog:
         self._market_salt = {m: mix(self.seed, ord(m[0]), ord(m[1])) for m in self.markets}
         # cumulative track counts of albums first_index.. (grown on demand)
         self._cum_tracks = array("q", [0])
-        self.album = lru_cache(maxsize=8192)(self._album)
-        self.artist = lru_cache(maxsize=8192)(self._artist)
+        self.album = lru_cache(maxsize=settings.entity_cache)(self._album)
+        self.artist = lru_cache(maxsize=settings.entity_cache)(self._artist)
         self.artist_name = lru_cache(maxsize=1 << 16)(self._artist_name)
         self.features = lru_cache(maxsize=8192)(self._features)
 

@@ -102,6 +102,12 @@ class EmulatorSettings(_Model):
     speed: float = Field(default=1.0, gt=0.0, description="release-clock seconds per real second")
     markets: list[str] = Field(default_factory=lambda: list(DEFAULT_MARKETS), min_length=1)
     artists: int = Field(default=200_000, ge=10, description="size of the artist pool")
+    entity_cache: int = Field(
+        default=8192,
+        ge=1,
+        description="albums and artists kept built (each); a client re-reading the whole "
+        "window (a discovery benchmark) is served faster with ~300,000",
+    )
     search_order: Literal["relevance", "newest"] = Field(
         default="relevance",
         description="search results ranked like Spotify's (no date order) or newest first",

@@ -20,6 +20,7 @@ from tunestream_benchmarks.capacity import (
     retention_days,
     storage,
 )
+from tunestream_benchmarks.discovery import Measure
 from tunestream_benchmarks.sample import ENTITY_TOPICS, MODE, Sample, record_bytes
 
 pytestmark = pytest.mark.unit
@@ -80,8 +81,13 @@ def test_requests_follow_the_batch_limits_of_the_spec() -> None:
     )
     assert extended["audio_analysis"] == math.ceil(TRACKS * hour)  # no batch endpoint
     assert extended["album_tracks"] == math.ceil(2 * hour)  # 70 more tracks: 2 pages of 50
-    assert extended["new_albums"] == math.ceil(ALBUMS * hour / 50)
-    assert "new_releases" not in extended  # not a root of full discovery
+    assert "new_albums" not in extended  # discovery: only from `bench discovery`
+    assert "new_releases" not in extended
+    measure = Measure("extended", 50, 100_000, 241_000, 30_000, 25_000, 0.4, "today")
+    with_discovery = requests_per_hour(sample, "extended", 1_000_000, {"extended": measure})
+    # a rolling cycle at ten times the window: 0.4 x ceil(2,410,000 / 50)
+    assert with_discovery["new_albums"] == 19_280
+    assert measure.at(1_000_000) == (2_410_000, 300_000, 250_000, 19_280, 13)
 
     development = requests_per_hour(sample, "development", tracks_per_day)
     assert development["tracks"] == math.ceil(TRACKS * hour)
