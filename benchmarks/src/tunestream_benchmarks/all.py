@@ -31,7 +31,7 @@ from tunestream_benchmarks.sample import Sample, take_sample
 
 __all__ = ["PIECES", "AllOptions", "command", "layout", "run"]
 
-PIECES = ("emulator", "ingest", "spark", "partitions", "capacity")
+PIECES = ("emulator", "ingest", "discovery", "spark", "partitions", "capacity")
 CAPACITY_DAYS = (100_000, 1_000_000)
 _SECTION = re.compile(r"<!-- bench:([a-z0-9_-]+) -->\n(.*?)\n<!-- /bench:\1 -->", re.DOTALL)
 _SMOKE = " (a smoke run: short phases, rough numbers)"
@@ -114,6 +114,7 @@ def run(settings: Settings, options: AllOptions, say: Callable[[str], None]) -> 
         steps: dict[str, Callable[[_Run], None]] = {
             "emulator": _emulator,
             "ingest": _ingest,
+            "discovery": _discovery,
             "spark": _spark,
             "partitions": _partitions,
             "capacity": _capacity,
@@ -219,6 +220,17 @@ def _ingest(state: _Run) -> None:
         f"--memory-tracks {options.memory_tracks}"
     )
     state.write("ingest", run_ingest(state.settings, options, command), command)
+
+
+def _discovery(state: _Run) -> None:
+    from tunestream_benchmarks.discovery import DiscoveryOptions, save_measures
+    from tunestream_benchmarks.discovery import run as run_discovery
+
+    options = DiscoveryOptions(tracks_per_day=10_000 if state.options.quick else 100_000)
+    command = f"tunestream bench discovery --tracks-per-day {options.tracks_per_day:g}"
+    body, results = run_discovery(options, command, say=state.say)
+    save_measures(state.options.figures / "discovery.json", results, options, command)
+    state.write("discovery", body, command)
 
 
 def _spark(state: _Run) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -107,8 +106,7 @@ def discovery(
     typer.echo(body)
     if write:
         write_section(output, "discovery", body)
-        measured = f"{datetime.now(UTC):%Y-%m-%d}, `{command}`"
-        save_measures(output.parent / "benchmarks" / "discovery.json", results, options, measured)
+        save_measures(output.parent / "benchmarks" / "discovery.json", results, options, command)
         typer.echo(f"written to {output}", err=True)
 
 

@@ -123,8 +123,10 @@ class Measure:
 
 
 def save_measures(
-    path: Path, results: list[ProfileResult], options: DiscoveryOptions, measured: str
+    path: Path, results: list[ProfileResult], options: DiscoveryOptions, command: str
 ) -> None:
+    """Write the results for the capacity report (``load_measures``), dated, with the command."""
+    measured = f"{datetime.now(UTC):%Y-%m-%d}, `{command}`"
     rows = [
         Measure(
             r.profile,
