@@ -28,7 +28,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from tunestream.errors import ConfigError
 from tunestream.http.models import RateLimitConfig
-from tunestream.sources import spotify
+from tunestream.sources import plan, spotify
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
@@ -137,6 +137,11 @@ DEFAULT_TOPICS: dict[str, dict[str, Any]] = {
     },
     "source_state": {
         "name": "tunestream.source_state",
+        "partitions": 1,
+        "cleanup_policy": "compact",
+    },
+    plan.PLAN: {
+        "name": "tunestream.source_plan",
         "partitions": 1,
         "cleanup_policy": "compact",
     },

@@ -257,6 +257,11 @@ class SourceSpec(_Model):
     def children(self, name: str) -> list[str]:
         return [n for n, r in self.resources.items() if name in _parents(r)]
 
+    def emits(self, name: str) -> str | None:
+        """The topic (a ``kafka.topics`` key) resource ``name`` writes its records to, if any."""
+        resource = self.resources[name]
+        return resource.emit if isinstance(resource, ListResource | LookupResource) else None
+
 
 def select_ids(record: Any, selector: str) -> list[str]:
     """The ids a selector picks from a record: ``id``, or ``artists.*.id`` over a list."""
