@@ -250,7 +250,8 @@ class SparkSettings(_Model):
     max_offsets_per_trigger: Annotated[int, Field(ge=1)] | None = None
     features_timeout_s: Annotated[float, Field(ge=0)] = 900.0
     """A track waits this long (event time) for its audio features and analysis, then appears
-    in tracks_enriched with nulls in their place."""
+    in tracks_enriched with nulls in their place; it waits only for those the producer's plan
+    delivers (none, for a development app)."""
     shuffle_partitions: Annotated[int, Field(ge=1)] = 8
     driver_memory: JvmSize = "2g"
     conf: dict[str, str] = Field(default_factory=dict)
