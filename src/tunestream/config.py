@@ -28,7 +28,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from tunestream.errors import ConfigError
 from tunestream.http.models import RateLimitConfig
-from tunestream.sources import spotify
+from tunestream.sources import plan, spotify
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
@@ -137,6 +137,11 @@ DEFAULT_TOPICS: dict[str, dict[str, Any]] = {
     },
     "source_state": {
         "name": "tunestream.source_state",
+        "partitions": 1,
+        "cleanup_policy": "compact",
+    },
+    plan.PLAN: {
+        "name": "tunestream.source_plan",
         "partitions": 1,
         "cleanup_policy": "compact",
     },
@@ -250,7 +255,8 @@ class SparkSettings(_Model):
     max_offsets_per_trigger: Annotated[int, Field(ge=1)] | None = None
     features_timeout_s: Annotated[float, Field(ge=0)] = 900.0
     """A track waits this long (event time) for its audio features and analysis, then appears
-    in tracks_enriched with nulls in their place."""
+    in tracks_enriched with nulls in their place; it waits only for those the producer's plan
+    delivers (none, for a development app)."""
     shuffle_partitions: Annotated[int, Field(ge=1)] = 8
     driver_memory: JvmSize = "2g"
     conf: dict[str, str] = Field(default_factory=dict)

@@ -72,7 +72,12 @@ SPEC = SourceSpec.model_validate(
         },
     }
 )
-TOPICS = {"products": "shop.products", "authors": "shop.authors", "dead_letter": "shop.dead"}
+TOPICS = {
+    "products": "shop.products",
+    "authors": "shop.authors",
+    "dead_letter": "shop.dead",
+    "source_plan": "shop.plan",
+}
 CYCLE = "c1"
 FETCHED_AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 NOW = 1_000_000.0

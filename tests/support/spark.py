@@ -73,6 +73,8 @@ POISON = [
     Rec("audio_features", "p7", json.dumps({"id": "p7", "danceability": "high"}).encode()),
     Rec("audio_analysis", "p8", b"\x00\x01binary"),
     Rec("artist", None, json.dumps({"id": "p9"}).encode()),
+    Rec("source_plan", "p10", json.dumps({"source": "other", "delivers": []}).encode()),
+    Rec("source_plan", "p11", json.dumps({"source": "p11", "delivers": "all"}).encode()),
 ]
 POISON_REASONS = {
     "p1": "not a JSON object",
@@ -83,6 +85,8 @@ POISON_REASONS = {
     "p6": "empty value (a tombstone)",
     "p7": "does not match spotify.audio_features.v1: a field has the wrong type",
     "p8": "not a JSON object",
+    "p10": "key does not match the value's source",
+    "p11": "does not match tunestream.source_plan.v1: a field has the wrong type",
     None: "no key",
 }
 

@@ -17,10 +17,11 @@ from typing import Any
 from confluent_kafka import Producer
 
 from tunestream.config import KafkaSettings
+from tunestream.sources import plan
 from tunestream.sources.spotify import ENTITIES
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "spotify"
-TOPICS = {e.name: e.topic for e in ENTITIES}
+TOPICS = {**{e.name: e.topic for e in ENTITIES}, plan.PLAN: plan.PLAN}
 
 
 def _fixture(name: str) -> Any:
@@ -42,6 +43,13 @@ class Rec:
     market: str | None = "SE"
     fetched_at: datetime | None = None
     headers: tuple[tuple[str, bytes], ...] = ()
+
+
+def plan_record(delivers: Iterable[str], closed: dict[str, str], at: datetime) -> Rec:
+    """The ``spotify`` producer's plan record: it writes to the ``delivers`` topics (names)."""
+    stamp = at.isoformat()
+    value = plan.document("spotify", delivers, closed, stamp)
+    return Rec(plan.PLAN, "spotify", _dump(value), market=None, fetched_at=at)
 
 
 def headers_of(rec: Rec) -> list[tuple[str, str | bytes | None]]:

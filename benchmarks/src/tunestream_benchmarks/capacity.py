@@ -77,8 +77,7 @@ def requests_per_hour(
 
 
 def _emitted(sample: Sample, name: str) -> int:
-    resource = sample.spec.resources[name]
-    emit = resource.emit if isinstance(resource, ListResource | LookupResource) else None
+    emit = sample.spec.emits(name)
     return sample.count(emit) if emit else 0
 
 

@@ -1,5 +1,6 @@
 """What the parts of one cycle share: the spec, the client, the state, the plan, the pool, the
-wire format and the report — and the two outcomes every part acts on the same way."""
+wire format and the report — the two outcomes every part acts on the same way, and publishing
+the plan."""
 
 from __future__ import annotations
 
@@ -48,7 +49,15 @@ class CycleContext:
         )
 
     def step_down(self, name: str, error: FetchError) -> None:
-        """The API forbade ``name`` (403): the plan steps down, unless it is closed already."""
+        """The API forbade ``name`` (403): the plan steps down, unless it is closed already; a
+        plan that closes a resource is published."""
         assert isinstance(error, HttpStatusError)
         if self.plan.access[name] is not Access.CLOSED:
-            self.plan.forbidden(self.spec, name, f"HTTP {error.status}")
+            step = self.plan.forbidden(self.spec, name, f"HTTP {error.status}")
+            if step is Access.CLOSED:
+                self.publish_plan()
+
+    def publish_plan(self) -> None:
+        """Write the plan (the topics it delivers to, the closed resources) into the open unit:
+        readers know it before any record fetched after it."""
+        self.committer.add([self.wire.plan(self.plan.delivers(self.spec), self.plan.closed())])

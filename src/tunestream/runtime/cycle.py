@@ -6,6 +6,9 @@
    batches, since all of its parents are done by then — and queues its own children's work.
 3. The cycle ends when every queue is empty.
 
+The cycle publishes its plan first (which topics it delivers to), and again whenever a resource
+closes (``context.py``), so that readers of the topics know what not to wait for.
+
 Each finished request's records and state changes go to the :class:`Committer`; a crash at any
 moment resumes from the last committed unit. What a failed request means — a missing item, a
 dead letter, a step down of the plan, the end of the cycle with its state saved, or an error —
@@ -96,6 +99,7 @@ class CycleRunner:
             self.probe,
             self.discovery_budget,
         )
+        ctx.publish_plan()  # before any record of the cycle: its readers know what will come
         lookups = Lookups(ctx)
         discovery = Discovery(ctx, lookups.fan_out)
         if not resumed:

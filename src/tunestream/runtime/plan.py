@@ -72,6 +72,23 @@ class Plan:
         self.access[name] = step
         return step
 
+    def delivers(self, spec: SourceSpec) -> list[str]:
+        """The topics (``kafka.topics`` keys) the plan writes records to: those of the open
+        resources that an open root reaches through open resources."""
+        reached = {root for root in self.roots if self.is_open(root)}
+        for name in spec.order():  # parents first: a resource is reached before its children
+            if name in reached:
+                reached.update(child for child in spec.children(name) if self.is_open(child))
+        return sorted({topic for name in reached if (topic := spec.emits(name))})
+
+    def closed(self) -> dict[str, str]:
+        """Each closed resource and why."""
+        return {
+            name: self.reasons.get(name, "closed")
+            for name, access in self.access.items()
+            if access is Access.CLOSED
+        }
+
     def smaller_limit(self, spec: SourceSpec, name: str, refused: int) -> int | None:
         """The API refused page size ``refused`` (400): the next smaller one the spec allows."""
         resource = spec.resources[name]

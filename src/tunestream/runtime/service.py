@@ -40,8 +40,9 @@ from tunestream.runtime.plan import Plan
 from tunestream.runtime.report import CycleReport, ResourceStats
 from tunestream.runtime.wire import DEAD_LETTER_TOPIC
 from tunestream.sink.transactional import SinkPair
+from tunestream.sources.plan import PLAN
 from tunestream.spec.loader import load_spec
-from tunestream.spec.models import ListResource, LookupResource, SourceSpec
+from tunestream.spec.models import SourceSpec
 from tunestream.state.store import KafkaStateStore
 from tunestream.state.work import WorkState
 
@@ -69,10 +70,8 @@ def check_spec(spec: SourceSpec, settings: Settings) -> tuple[str, frozenset[str
             f"source.skip: {', '.join(unknown)} not in spec {spec.name} "
             f"(resources: {', '.join(spec.resources)})"
         )
-    wanted = {STATE_TOPIC, DEAD_LETTER_TOPIC}
-    for resource in spec.resources.values():
-        if isinstance(resource, ListResource | LookupResource) and resource.emit:
-            wanted.add(resource.emit)
+    wanted = {STATE_TOPIC, DEAD_LETTER_TOPIC, PLAN}
+    wanted.update(topic for name in spec.resources if (topic := spec.emits(name)))
     configured = settings.kafka.topics
     missing = sorted(wanted - set(configured))
     if missing:

@@ -12,11 +12,14 @@ say where it came from::
 A dead letter, keyed ``<source>/<resource>/<first item>``, is a JSON object: ``source``,
 ``resource``, ``items``, ``cycle``, ``url``, ``error``, ``status`` (null unless an HTTP status),
 ``body`` (the answer, at most 1 MiB of text) and ``at``.
+
+The plan record, keyed by the source's name, says which topics the source delivers to and what it
+does not fetch (:mod:`tunestream.sources.plan`); its headers are a record's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +28,7 @@ import orjson
 
 from tunestream.errors import FetchError, HttpStatusError, MalformedBody
 from tunestream.records import Record
+from tunestream.sources import plan
 
 __all__ = ["DEAD_LETTER_BODY_LIMIT", "DEAD_LETTER_TOPIC", "Wire"]
 
@@ -48,13 +52,21 @@ class Wire:
     now: Callable[[], datetime] = field(default=_utc_now)
 
     def record(
-        self, topic: str, schema: str | None, key: str, value: Any, context: Mapping[str, str]
+        self,
+        topic: str,
+        schema: str | None,
+        key: str,
+        value: Any,
+        context: Mapping[str, str],
+        *,
+        at: str | None = None,
     ) -> Record:
-        """An item's record; context names starting with ``_`` are work details, not sent."""
+        """An item's record; context names starting with ``_`` are work details, not sent;
+        ``at``: the ``fetched_at`` stamp (default now)."""
         headers = [
             ("tunestream.source", self.source.encode()),
             ("tunestream.cycle", self.cycle.encode()),
-            ("tunestream.fetched_at", self._stamp().encode()),
+            ("tunestream.fetched_at", (at or self._stamp()).encode()),
         ]
         if schema:
             headers.append(("tunestream.schema", schema.encode()))
@@ -80,6 +92,14 @@ class Wire:
         }
         key = f"{self.source}/{resource}/{items[0] if items else ''}"
         return Record(self.topics[DEAD_LETTER_TOPIC], key.encode(), orjson.dumps(letter))
+
+    def plan(self, delivers: Iterable[str], closed: Mapping[str, str]) -> Record:
+        """The source's plan record: the topics (``kafka.topics`` keys) it ``delivers`` to, and
+        each ``closed`` resource with the reason."""
+        at = self._stamp()
+        topics = (self.topics[topic] for topic in delivers)
+        value = plan.document(self.source, topics, closed, at)
+        return self.record(plan.PLAN, plan.SCHEMA, self.source, value, {}, at=at)
 
     def _stamp(self) -> str:
         return self.now().isoformat(timespec="milliseconds").replace("+00:00", "Z")

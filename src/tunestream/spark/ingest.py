@@ -2,7 +2,8 @@
 
 A micro-batch is read from Kafka, parsed and appended in one pass (:func:`.parse.parse`): each
 record becomes one row of ``records`` with where it came from (topic, partition, offset, headers,
-event time) and its entity's fields in the column named after the entity; an audio analysis is
+event time) and its entity's fields in the column named after the entity (a producer's plan, read
+from the plan topic beside the entities', in ``source_plan``); an audio analysis is
 reduced to its summary while it is read (:data:`.parse.SUMMARIZED`), so the megabytes of segments
 never reach a table. A record that does not parse keeps its raw value, headers and the reason
 instead (stage 2 moves it to ``quarantine``).
@@ -38,9 +39,8 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from tunestream.sources import spotify
 from tunestream.spark.lake import Lake
-from tunestream.spark.parse import RECORD_COLUMNS, kafka_rows, parse
+from tunestream.spark.parse import DOCUMENT_COLUMNS, RECORD_COLUMNS, kafka_rows, parse
 from tunestream.spark.session import SparkJobError
 from tunestream.tables.commits import SINK_LOG, last_batch
 
@@ -74,7 +74,7 @@ def record_rows(batch: DataFrame, topic_entities: Mapping[str, str]) -> DataFram
     bad = F.col("reason").isNotNull()
     return parsed.select(
         *RECORD_COLUMNS,
-        *spotify.NAMES,
+        *DOCUMENT_COLUMNS,
         "reason",
         F.when(bad, F.col("value")).alias("value"),
         F.when(bad, F.col("headers")).alias("headers"),

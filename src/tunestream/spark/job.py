@@ -1,10 +1,11 @@
 """The streaming job: Kafka → ``records`` (stage 1, :mod:`.ingest`) → entity and derived tables.
 
-Two Structured Streaming queries in one application. Stage 1 reads the five topics
-(``read_committed``: only records of committed producer transactions) and appends each batch to
-``records`` once, through Spark's Parquet file sink. Stage 2 (:meth:`Job.process_batch`) streams
-``records`` (the file source, over the files the sink's log lists) into ``quarantine`` (what did
-not parse), the entity tables and the derived ones. Each query commits a batch's offsets to its
+Two Structured Streaming queries in one application. Stage 1 reads the five topics and the
+producers' plan topic (``read_committed``: only records of committed producer transactions) and
+appends each batch to ``records`` once, through Spark's Parquet file sink. Stage 2
+(:meth:`Job.process_batch`) streams ``records`` (the file source, over the files the sink's log
+lists) into ``quarantine`` (what did not parse), the entity tables, ``source_plans`` and the
+derived tables. Each query commits a batch's offsets to its
 checkpoint only after the batch was written, so a killed job redoes its last batch of each on
 restart: stage 1's appends are idempotent (the sink's log has an entry per batch id, and a batch
 it has is skipped), stage 2's writes are keyed Delta MERGEs — no row missing, none doubled. The
@@ -36,7 +37,8 @@ from pyspark.sql.streaming.readwriter import DataStreamWriter
 
 from tunestream.config import Settings
 from tunestream.sources import spotify
-from tunestream.spark import derived
+from tunestream.sources.plan import PLAN
+from tunestream.spark import derived, plans
 from tunestream.spark.derived.base import Batch, Derived
 from tunestream.spark.derived.tracks_enriched import WATERMARK_ENTITIES, watermark_us
 from tunestream.spark.entities import (
@@ -49,7 +51,7 @@ from tunestream.spark.entities import (
 )
 from tunestream.spark.ingest import Ingest
 from tunestream.spark.lake import QUARANTINE, Lake
-from tunestream.spark.parse import QUARANTINE_COLUMNS
+from tunestream.spark.parse import DOCUMENT_COLUMNS, QUARANTINE_COLUMNS
 from tunestream.spark.session import kafka_options
 from tunestream.tables.layout import QUERY_NAME, TABLES_QUERY_NAME
 
@@ -57,8 +59,8 @@ __all__ = ["TOPIC_KEYS", "Job", "Streams", "start_job"]
 
 log = logging.getLogger(__name__)
 
-TOPIC_KEYS = {e.topic: e.name for e in spotify.ENTITIES}
-"""``kafka.topics`` key → entity."""
+TOPIC_KEYS = {**{e.topic: e.name for e in spotify.ENTITIES}, PLAN: PLAN}
+"""``kafka.topics`` key → the name the job gives its records: the entity's, or ``source_plan``."""
 
 
 @dataclass
@@ -66,11 +68,13 @@ class _Progress:
     """What the driver remembers between batches of one run (rebuilt from the tables at start).
 
     ``watermark_us``: the latest event time of a track, features or analysis (what the features
-    timeout of tracks_enriched counts from).
+    timeout of tracks_enriched counts from). ``delivered``: the entities the producers' plans
+    deliver (read from ``source_plans`` at start and after a batch that held a plan).
     """
 
     started: bool = False
     watermark_us: int | None = None
+    delivered: frozenset[str] = frozenset(spotify.NAMES)
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,7 @@ class Job:
         """Create every Delta table, empty, that does not exist yet (their schemas come from the
         code; ``records`` is made by stage 1's sink). When all exist, nothing is built: the
         derived tables' plans take seconds to analyse."""
-        names = (QUARANTINE, *ENTITY_TABLES, *(d.name for d in self.derived))
+        names = (QUARANTINE, *ENTITY_TABLES, plans.PLANS, *(d.name for d in self.derived))
         if all(map(self.lake.exists, names)):
             return
         records = Ingest(self.lake, self.topic_entities).shape(spark)
@@ -135,6 +139,7 @@ class Job:
         for entity in spotify.ENTITIES:
             self.lake.create(ROWS[entity.name](documents(records, entity.name)), entity.table)
         self.lake.create(album_markets(documents(records, "album")), ALBUM_MARKETS)
+        self.lake.create(plans.ROWS(documents(records, PLAN)), plans.PLANS)
         for table in self.derived:
             self.lake.create(table.shape(self.lake, spark), table.name)
 
@@ -163,7 +168,7 @@ class Job:
                         QUARANTINE,
                         ["topic", "partition", "offset"],
                     )
-            parsed = {e: documents(rows, e) for e in spotify.NAMES}
+            parsed = {e: documents(rows, e) for e in DOCUMENT_COLUMNS}
             self._process(session, parsed, summary)
             if self.latencies is not None:
                 now_us = time.time() * 1_000_000
@@ -202,6 +207,11 @@ class Job:
                 writes[ALBUM_MARKETS] = partial(
                     lake.keep_earliest, markets, ALBUM_MARKETS, ALBUM_MARKETS_KEYS
                 )
+            if summary.good.get(PLAN):
+                source_plans = plans.ROWS(parsed[PLAN])
+                writes[plans.PLANS] = partial(
+                    lake.upsert_latest, source_plans, plans.PLANS, [plans.ROWS.key]
+                )
             for table in self.derived:
                 moving = table.moving(lake, spark, latest)
                 if moving is not None:
@@ -210,14 +220,17 @@ class Job:
                         self._write_moving, moved, table.name, slices, writes[written]
                     )
             self._concurrently(writes)
-            if latest:
-                self._advance_watermark(spark, summary)
-                batch = Batch(spark, lake, latest, self._cutoff_us(), moved)
+            held = latest.keys() | (summary.good.keys() & {PLAN})
+            if held:
+                self._advance(spark, summary)
+                batch = Batch(
+                    spark, lake, latest, self._cutoff_us(), moved, self.progress.delivered
+                )
                 self._concurrently(
                     {
                         table.name: partial(table.write, batch)
                         for table in self.derived
-                        if latest.keys() & table.triggers
+                        if held & table.triggers
                     }
                 )
         finally:
@@ -234,8 +247,11 @@ class Job:
         moved[table] = slices.localCheckpoint()
         write()
 
-    def _advance_watermark(self, spark: SparkSession, summary: _Summary) -> None:
+    def _advance(self, spark: SparkSession, summary: _Summary) -> None:
+        """Move the watermark, and read the plans anew at start and after a batch's plans."""
         progress = self.progress
+        if not progress.started or summary.good.get(PLAN):
+            progress.delivered = plans.read_delivered(self.lake, spark, self.topic_entities)
         if not progress.started:
             progress.watermark_us = watermark_us(self.lake, spark)
             progress.started = True

@@ -2,10 +2,13 @@
 
 One pass over a batch: each row's value is parsed with its entity's schema into the column named
 after the entity (null in the other entities' columns), and ``reason`` says why it did not parse
-(null when it did). A record that does not parse never stops the stream and is never dropped: it
-becomes a row of the ``quarantine`` table. Reasons, first match wins: a topic the job does not
-know, an empty value (tombstone), no key, a value that is not a JSON object, a value that does not
-fit the entity's schema (a field of the wrong type), a missing id, a key that is not the value's id.
+(null when it did). A producer's plan record (:mod:`tunestream.sources.plan`) is parsed the same
+way into the column ``source_plan``: the :data:`DOCUMENTS` are the entities and the plan. A record
+that does not parse never stops the stream and is never dropped: it becomes a row of the
+``quarantine`` table. Reasons, first match wins: a topic the job does not know, an empty value
+(tombstone), no key, a value that is not a JSON object, a value that does not fit the entity's
+schema (a field of the wrong type), a missing id, a key that is not the value's id (for a plan:
+its ``source``).
 
 An audio analysis is not parsed into a row: the JVM function ``tunestream_analysis_summary``
 (``jvm/udf``) checks it against its schema as ``from_json`` would and returns its summary
@@ -22,14 +25,23 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from tunestream.sources import spotify
-from tunestream.spark.schemas import ANALYSIS_SUMMARY, CORRUPT_COLUMN, VALUE_SCHEMAS, with_corrupt
+from tunestream.sources import plan, spotify
+from tunestream.spark.schemas import (
+    ANALYSIS_SUMMARY,
+    CORRUPT_COLUMN,
+    SOURCE_PLAN,
+    VALUE_SCHEMAS,
+    with_corrupt,
+)
 
 __all__ = [
+    "DOCUMENTS",
+    "DOCUMENT_COLUMNS",
     "HEADERS",
     "QUARANTINE_COLUMNS",
     "RECORD_COLUMNS",
     "SUMMARIZED",
+    "Document",
     "JvmReader",
     "kafka_rows",
     "parse",
@@ -55,6 +67,31 @@ RECORD_COLUMNS = (
     "event_time",
 )
 """The columns every parsed record keeps besides its entity's document."""
+
+
+class Document(NamedTuple):
+    """A kind of record value: parsed into the ``records`` column ``name`` with ``schema``."""
+
+    name: str
+    schema: StructType
+    schema_id: str
+    """Named in the reason of a value that does not fit."""
+    key: str | None
+    """The value's field the record's key must equal (None: none)."""
+
+
+def _entity(entity: spotify.Entity) -> Document:
+    schema = VALUE_SCHEMAS[entity.name]
+    key = "id" if "id" in schema.fieldNames() else None
+    return Document(entity.name, schema, entity.schema_id, key)
+
+
+DOCUMENTS = (
+    *map(_entity, spotify.ENTITIES),
+    Document(plan.PLAN, SOURCE_PLAN, plan.SCHEMA, "source"),
+)
+"""The entities, then the producers' plan records."""
+DOCUMENT_COLUMNS = tuple(d.name for d in DOCUMENTS)
 
 
 class JvmReader(NamedTuple):
@@ -118,40 +155,40 @@ def parse(rows: DataFrame) -> DataFrame:
     entity = F.col("entity")
     options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_COLUMN}
 
-    def read(e: str) -> Column:
-        if e in SUMMARIZED:
-            return F.call_function(SUMMARIZED[e].name, F.col("value"))
-        return F.from_json(text, with_corrupt(VALUE_SCHEMAS[e]), options)
+    def read(d: Document) -> Column:
+        if d.name in SUMMARIZED:
+            return F.call_function(SUMMARIZED[d.name].name, F.col("value"))
+        return F.from_json(text, with_corrupt(d.schema), options)
 
     def misfit(e: str) -> Column:
         doc = F.col(e)
         return doc.isNull() if e in SUMMARIZED else doc.isNull() | doc[CORRUPT_COLUMN].isNotNull()
 
-    docs = {e: F.when(entity == e, read(e)) for e in spotify.NAMES}
+    docs = {d.name: F.when(entity == d.name, read(d)) for d in DOCUMENTS}
     reason = (
         F.when(entity.isNull(), F.lit("unknown topic"))
         .when(F.col("value").isNull(), F.lit("empty value (a tombstone)"))
         .when(F.col("key").isNull() | (F.col("key") == ""), F.lit("no key"))
     )
-    for e in spotify.NAMES:
-        doc = F.col(e)
+    for d in DOCUMENTS:
+        doc = F.col(d.name)
         # only a value that did not fit is read a second time, to say which way it failed
         reason = reason.when(
-            (entity == e) & misfit(e),
+            (entity == d.name) & misfit(d.name),
             F.when(F.json_object_keys(text).isNull(), F.lit("not a JSON object")).otherwise(
-                F.lit(f"does not match {spotify.entity(e).schema_id}: a field has the wrong type")
+                F.lit(f"does not match {d.schema_id}: a field has the wrong type")
             ),
         )
-        if "id" in VALUE_SCHEMAS[e].fieldNames():
-            reason = reason.when((entity == e) & doc["id"].isNull(), F.lit("missing id")).when(
-                doc["id"] != F.col("key"), F.lit("key does not match the value's id")
-            )
-    parsed = rows.select("*", *(d.alias(e) for e, d in docs.items()))
+        if d.key is not None:
+            reason = reason.when(
+                (entity == d.name) & doc[d.key].isNull(), F.lit(f"missing {d.key}")
+            ).when(doc[d.key] != F.col("key"), F.lit(f"key does not match the value's {d.key}"))
+    parsed = rows.select("*", *(doc.alias(name) for name, doc in docs.items()))
     return parsed.withColumn("reason", reason).select(
         *rows.columns,
         *(
             (F.col(e) if e in SUMMARIZED else F.col(e).dropFields(CORRUPT_COLUMN)).alias(e)
-            for e in spotify.NAMES
+            for e in DOCUMENT_COLUMNS
         ),
         "reason",
     )

@@ -21,6 +21,7 @@ from pyspark.sql.types import (
     DoubleType,
     IntegerType,
     LongType,
+    MapType,
     StringType,
     StructField,
     StructType,
@@ -30,6 +31,7 @@ __all__ = [
     "ANALYSIS_SUMMARY",
     "CORRUPT_COLUMN",
     "IGNORED",
+    "SOURCE_PLAN",
     "VALUE_SCHEMAS",
     "with_corrupt",
 ]
@@ -180,6 +182,10 @@ VALUE_SCHEMAS: dict[str, StructType] = {
     "artist": ARTIST,
 }
 """Entity name → the schema its values are parsed with (one per entity: a unit test checks it)."""
+
+SOURCE_PLAN = _struct(source=S, delivers=_array(S), closed=MapType(S, S, valueContainsNull=True))
+"""A producer's plan record (:mod:`tunestream.sources.plan`): not an entity of the API, so not in
+:data:`VALUE_SCHEMAS`; its value has no JSON Schema file, the producer writes it from code."""
 
 _LINKS = ("href", "uri", "external_urls", "images", "restrictions")
 _ARTIST_LINKS = tuple(f"artists[].{k}" for k in ("href", "uri", "external_urls", "type"))

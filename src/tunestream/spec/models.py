@@ -263,6 +263,11 @@ class SourceSpec(_Model):
     def parents(self, name: str) -> list[str]:
         return _parents(self.resources[name])
 
+    def emits(self, name: str) -> str | None:
+        """The topic (a ``kafka.topics`` key) resource ``name`` writes its records to, if any."""
+        resource = self.resources[name]
+        return resource.emit if isinstance(resource, ListResource | LookupResource) else None
+
 
 def select_ids(record: Any, selector: str) -> list[str]:
     """The ids a selector picks from a record: ``id``, or ``artists.*.id`` over a list."""

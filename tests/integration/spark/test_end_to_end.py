@@ -2,14 +2,17 @@
 
 One new-releases cycle of the producer against a small emulator catalog (one market, a handful of
 albums), then the job over the topics it wrote. Every id set, a sample of values and the derived
-tables' totals are compared with what the emulator's catalog says they are.
+tables' totals are compared with what the emulator's catalog says they are. Then a development
+app's cycle (full discovery; audio features and analysis closed to it): every track is in
+tracks_enriched after the one stage-2 batch that reads it, without waiting for the features
+timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +20,15 @@ import pytest
 from pyspark.sql import SparkSession
 
 from tests.support.emulator import emulator_settings
+from tests.support.kafka import read_topic
 from tests.support.producer import emulator_spec, producer_settings, unthrottled
 from tests.support.spark import KEYS, TEST_SPARK, table
-from tests.support.truth import new_releases_truth
+from tests.support.truth import ENTITY_IDS, full_truth, new_releases_truth
 from tunestream.config import KafkaSettings, Settings, SparkSettings
 from tunestream.runtime.service import Producer
 from tunestream.spark.job import start_job
+from tunestream.tables.commits import last_batch
+from tunestream.tables.layout import TABLES_QUERY_NAME
 from tunestream_emulator import EmulatorHandle, start_in_thread
 from tunestream_emulator.analysis import audio_analysis
 from tunestream_emulator.catalog import Catalog
@@ -161,3 +167,47 @@ def test_emulator_to_tables_through_the_producer_and_the_job(
                 want_tracks[(artist_id, genre)] += album.total_tracks
     assert activity == want_releases
     assert track_counts == want_tracks
+
+
+def test_a_development_app_s_tracks_wait_for_no_features_it_cannot_fetch(
+    spark: SparkSession,
+    kafka_settings: KafkaSettings,
+    start_emulator: Callable[..., EmulatorHandle],
+    tmp_path: Path,
+) -> None:
+    emulator = start_emulator("producer", tracks_per_day=40, history_days=1, artists=200)
+    truth = full_truth(emulator)
+    assert 10 <= len(truth.tracks) <= 120, len(truth.tracks)
+    produced = producer_settings(kafka_settings.bootstrap, mode="full")
+    spec = unthrottled(emulator_spec(emulator, profile="development"))
+    report = asyncio.run(Producer(produced, spec=spec).run(once=True))
+    assert report is not None and report.completed, report
+    assert report.stats["audio_features"].skipped == len(truth.tracks)
+    # the producer's plan: everything at the cycle's start, then without what answered 403
+    topics = produced.kafka.topics
+    every = {topics[e].name for e in ENTITY_IDS}
+    closed = {"audio_features", "audio_analysis"}
+    plans = read_topic(kafka_settings.bootstrap, topics["source_plan"].name)
+    assert {m.key for m in plans} == {"spotify"}
+    assert (set(plans[0].value["delivers"]), plans[0].value["closed"]) == (every, {})
+    last = plans[-1].value
+    assert set(last["delivers"]) == every - {topics[e].name for e in closed}
+    assert set(last["closed"]) == closed
+
+    # the timeout is an hour of event time: only knowing the plan lets a track through now
+    settings = Settings(
+        data_dir=tmp_path,
+        kafka=produced.kafka,
+        spark=SparkSettings.model_validate({**TEST_SPARK, "features_timeout_s": 3600}),
+    )
+    start_job(spark, settings, available_now=True).await_termination(300)
+    checkpoints = settings.spark.checkpoints_path(settings.data_dir)
+    assert last_batch(checkpoints / TABLES_QUERY_NAME / "offsets") == 0  # one stage-2 batch
+
+    assert {r["track_id"] for r in table(spark, settings, "tracks")} == truth.tracks
+    enriched = {r["track_id"]: r for r in table(spark, settings, "tracks_enriched")}
+    assert set(enriched) == truth.tracks
+    for row in enriched.values():
+        assert not row["has_audio_features"] and not row["has_audio_analysis"], row
+        assert row["danceability"] is None and row["sections_count"] is None, row
+        assert row["album_id"] in truth.albums and row["track_name"], row

@@ -15,6 +15,7 @@ from tests.support.spark_catalog import (
     Rec,
     expected_artist_activity,
     expected_release_stats,
+    plan_record,
     produce,
 )
 from tunestream.config import KafkaSettings
@@ -81,3 +82,47 @@ def test_later_batches_time_out_waiting_tracks_and_move_albums_seen_earlier(
         for r in table(spark, settings, "artist_activity")
     }
     assert activity == expected_artist_activity(cat)
+
+
+@pytest.mark.timeout(600)
+def test_a_plan_alone_releases_the_tracks_waiting_for_what_it_stops_delivering(
+    spark: SparkSession, kafka_settings: KafkaSettings, tmp_path: Path
+) -> None:
+    """One running query: tracks wait for features their producer's plan delivers; then a plan
+    that closes features and analysis, and no record after it (a development app's first cycle,
+    its artists all known): the batch that reads the plan releases them, with nulls."""
+    settings = job_settings(
+        kafka_settings,
+        tmp_path,
+        features_timeout_s=3600,
+        trigger_interval_s=0.5,
+        tables_trigger_interval_s=0.5,
+    )
+    topics = settings.kafka.topics
+    every = [topics[t].name for t in ("albums", "tracks", "audio_features", "audio_analysis")]
+    cat = Catalog()
+    cat.album("al1", market="SE", hour=0, artist_ids=["ar1"], features=False, analysis=False)
+    produce(settings.kafka, [plan_record(every, {}, cat.start), *cat.records])
+    streams = start_job(spark, settings)
+    try:
+        streams.process_all_available()
+        assert table(spark, settings, "tracks_enriched") == []  # waiting for features
+
+        closed = dict.fromkeys(("audio_features", "audio_analysis"), "forbidden (HTTP 403)")
+        development = [topics[t].name for t in ("albums", "tracks")]
+        later = cat.start + timedelta(minutes=10)
+        produce(settings.kafka, [plan_record(development, closed, later)])
+        streams.process_all_available()
+    finally:
+        streams.stop()
+
+    enriched = {r["track_id"]: r for r in table(spark, settings, "tracks_enriched")}
+    assert set(enriched) == set(cat.tracks) == {"al1t0", "al1t1"}
+    assert not any(r["has_audio_features"] or r["has_audio_analysis"] for r in enriched.values())
+    [source] = table(spark, settings, "source_plans")
+    assert (source["source"], source["delivers"], source["closed"]) == (
+        "spotify",
+        sorted(development),
+        closed,
+    )
+    assert table(spark, settings, "quarantine") == []

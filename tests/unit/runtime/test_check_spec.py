@@ -19,6 +19,7 @@ def test_the_default_mode_skips_and_topics_come_from_spec_and_settings() -> None
     assert skip == frozenset({"audio_analysis"})
     assert topics["albums"] == "spotify.albums"
     assert topics["source_state"] == "tunestream.source_state"
+    assert topics["source_plan"] == "tunestream.source_plan"
 
 
 @pytest.mark.parametrize(

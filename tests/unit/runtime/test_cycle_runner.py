@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from tests.support.runtime import SPEC, TOPICS, FakeApi, Route, body, listing, status
@@ -91,6 +92,24 @@ def test_a_cycle_reads_its_roots_then_each_resource_parents_first() -> None:
     assert producer.state.cycle is not None and not producer.state.cycle.running
     # the parts stay, read to their end, for the next cycle to start from
     assert [c["done"] for c in producer.state.cursors("latest").values()] == [True, True]
+
+
+def test_the_plan_goes_out_before_the_records_and_again_when_a_resource_closes() -> None:
+    producer = Producer({**ROUTES, "/authors/u1": status(403)})
+    report = producer.cycle()
+    assert report.completed and report.stats["authors"].skipped == 2
+    sent = [r for unit in producer.units for r in unit if r.topic != "state"]
+    assert [(r.topic, r.key) for r in sent] == [
+        ("shop.plan", b"shop"),
+        ("shop.products", b"p1"),
+        ("shop.products", b"p2"),
+        ("shop.plan", b"shop"),
+    ]
+    plans = [orjson.loads(r.value or b"") for r in sent if r.topic == "shop.plan"]
+    assert [(p["source"], p["delivers"], p["closed"]) for p in plans] == [
+        ("shop", ["shop.authors", "shop.products"], {}),
+        ("shop", ["shop.products"], {"authors": "forbidden to these credentials (HTTP 403)"}),
+    ]
 
 
 def test_rate_limited_past_the_ceiling_interrupts_and_the_next_run_resumes() -> None:

@@ -12,7 +12,12 @@ from tunestream.runtime.wire import Wire
 
 pytestmark = pytest.mark.unit
 
-TOPICS = {"albums": "spotify.albums", "dead_letter": "spotify.dead_letter"}
+TOPICS = {
+    "albums": "spotify.albums",
+    "tracks": "spotify.tracks",
+    "dead_letter": "spotify.dead_letter",
+    "source_plan": "tunestream.source_plan",
+}
 WIRE = Wire(
     "spotify",
     "20261120T120000Z-abcd1234",
@@ -46,6 +51,24 @@ def test_a_record_without_a_schema_has_no_schema_header() -> None:
         "tunestream.cycle",
         "tunestream.fetched_at",
     ]
+
+
+def test_the_plan_record_names_the_topics_delivered_and_why_resources_are_closed() -> None:
+    closed = {"audio_features": "forbidden to these credentials (HTTP 403)"}
+    record = WIRE.plan(["tracks", "albums"], closed)
+    assert record == Record(
+        "tunestream.source_plan",
+        b"spotify",
+        b'{"source":"spotify","delivers":["spotify.albums","spotify.tracks"],'
+        b'"closed":{"audio_features":"forbidden to these credentials (HTTP 403)"},'
+        b'"at":"2026-11-20T12:00:01.234Z"}',
+        (
+            ("tunestream.source", b"spotify"),
+            ("tunestream.cycle", b"20261120T120000Z-abcd1234"),
+            ("tunestream.fetched_at", b"2026-11-20T12:00:01.234Z"),
+            ("tunestream.schema", b"tunestream.source_plan.v1"),
+        ),
+    )
 
 
 def test_a_dead_letter_of_a_status_error() -> None:

@@ -1,8 +1,9 @@
 """What a derived table is to the job: its name, what triggers it, and how it is rewritten.
 
 After a stage-2 batch's entity MERGEs, the job hands each derived table whose ``triggers`` meet
-the batch's entities a :class:`Batch` and runs their writes concurrently. A table recomputes from
-the entity tables only what the batch touched (its touched keys, or slices) and MERGEs that.
+the batch's entities (or its plan records) a :class:`Batch` and runs their writes concurrently. A
+table recomputes from the entity tables only what the batch touched (its touched keys, or slices)
+and MERGEs that.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class Batch:
     """The features timeout's cutoff: the watermark minus the timeout (None before any event)."""
     moved: Mapping[str, DataFrame]
     """Derived table → the slices the batch's albums were in before their entity write."""
+    delivered: frozenset[str]
+    """The entities some producer's plan delivers (every entity while no plan is known)."""
 
     def ids(self, entity: str) -> DataFrame:
         """The keys of ``entity`` the batch wrote, in the entity's key column (none: no rows)."""
@@ -52,7 +55,7 @@ class Derived(Protocol):
 
     @property
     def triggers(self) -> frozenset[str]:
-        """The entities whose rows in a batch make the table recompute."""
+        """The entities (or ``source_plan``) whose rows in a batch make the table recompute."""
         ...
 
     def shape(self, lake: Lake, spark: SparkSession) -> DataFrame:

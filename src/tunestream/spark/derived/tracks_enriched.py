@@ -1,11 +1,14 @@
 """``tracks_enriched``: one row per track with its album, artists, genres, audio features and an
 audio analysis summary.
 
-A track appears once both its features and analysis are in, or once the event-time watermark (the
-latest ``event_time`` of a track, features or analysis seen) passes ``first_seen`` +
-``spark.features_timeout_s`` — then with nulls where they are missing; late features update it.
-A batch recomputes the tracks it touched (directly, or through their album or an artist) and
-those whose wait ended since the last batch, and upserts them by ``track_id``.
+A track appears once its features and analysis are in — each only while a producer's plan
+delivers it (:mod:`..plans`: a development app's plan delivers neither, and its tracks appear at
+once) — or once the event-time watermark (the latest ``event_time`` of a track, features or
+analysis seen) passes ``first_seen`` + ``spark.features_timeout_s``; then with nulls where they
+are missing, and late features update it. A batch recomputes the tracks it touched (directly, or
+through their album or an artist) and those whose wait ended since the last batch — all the
+waiting ones when the plans stopped delivering something they wait for — and upserts them by
+``track_id``.
 """
 
 from __future__ import annotations
@@ -15,16 +18,26 @@ from collections.abc import Mapping
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from tunestream.sources import spotify
+from tunestream.sources import plan, spotify
 from tunestream.spark.derived.base import Batch
 from tunestream.spark.entities import ANALYSIS_COLUMNS, FEATURE_COLUMNS
 from tunestream.spark.lake import Lake
 
-__all__ = ["NAME", "WATERMARK_ENTITIES", "TracksEnriched", "build", "timestamp_us", "watermark_us"]
+__all__ = [
+    "NAME",
+    "WAITS_FOR",
+    "WATERMARK_ENTITIES",
+    "TracksEnriched",
+    "build",
+    "timestamp_us",
+    "watermark_us",
+]
 
 NAME = "tracks_enriched"
 WATERMARK_ENTITIES = ("track", "audio_features", "audio_analysis")
 """The entities whose event times move the watermark."""
+WAITS_FOR = frozenset({"audio_features", "audio_analysis"})
+"""What a track waits for (while delivered, up to the timeout); a row has ``has_<entity>``."""
 
 
 def watermark_us(lake: Lake, spark: SparkSession) -> int | None:
@@ -43,9 +56,11 @@ def timestamp_us(micros: int | None) -> Column:
     return F.timestamp_micros(F.lit(micros).cast("long"))
 
 
-def build(lake: Lake, spark: SparkSession, track_ids: DataFrame, cutoff: Column) -> DataFrame:
-    """The ready rows of tracks_enriched for ``track_ids`` (complete, or first seen by
-    ``cutoff``)."""
+def build(
+    lake: Lake, spark: SparkSession, track_ids: DataFrame, cutoff: Column, waits: frozenset[str]
+) -> DataFrame:
+    """The ready rows of tracks_enriched for ``track_ids``: those that have each entity of
+    ``waits`` (what they wait for), or were first seen by ``cutoff``."""
     t = lake.read(spark, "tracks").join(track_ids, "track_id", "left_semi")
     features = lake.read(spark, "audio_features").select(
         "track_id", *FEATURE_COLUMNS, F.lit(True).alias("has_audio_features")
@@ -75,9 +90,9 @@ def build(lake: Lake, spark: SparkSession, track_ids: DataFrame, cutoff: Column)
         .join(features, "track_id", "left")
         .join(analysis, "track_id", "left")
     )
-    complete = F.coalesce("has_audio_features", F.lit(False)) & F.coalesce(
-        "has_audio_analysis", F.lit(False)
-    )
+    complete = F.lit(True)
+    for entity in sorted(waits):
+        complete &= F.coalesce(f"has_{entity}", F.lit(False))
     return joined.where(complete | (F.col("first_seen") <= cutoff)).select(
         "track_id",
         F.col("name").alias("track_name"),
@@ -114,19 +129,22 @@ class TracksEnriched:
     """tracks_enriched, and how far this run has swept the tracks whose wait ended.
 
     ``swept_us``: the features-timeout cutoff up to which every waiting track is in the table
-    (None until the first batch of this run has swept the whole tracks table).
+    (None until the first batch of this run has swept the whole tracks table). ``waited``: what
+    the run's last batch had tracks wait for (all of :data:`WAITS_FOR` before its first).
     """
 
     name = NAME
-    triggers = frozenset(spotify.NAMES)
-    """Any entity: a track's row holds its album's and artists' values too."""
+    triggers = frozenset((*spotify.NAMES, plan.PLAN))
+    """Any entity (a track's row holds its album's and artists' values too), and a plan (it may
+    release the waiting tracks)."""
 
     def __init__(self) -> None:
         self.swept_us: int | None = None
+        self.waited = WAITS_FOR
 
     def shape(self, lake: Lake, spark: SparkSession) -> DataFrame:
         no_ids = spark.createDataFrame([], "track_id string")
-        return build(lake, spark, no_ids, timestamp_us(None))
+        return build(lake, spark, no_ids, timestamp_us(None), WAITS_FOR)
 
     def moving(
         self, lake: Lake, spark: SparkSession, latest: Mapping[str, DataFrame]
@@ -134,13 +152,18 @@ class TracksEnriched:
         return None
 
     def write(self, batch: Batch) -> None:
-        rows = build(batch.lake, batch.spark, self.touched(batch), timestamp_us(batch.cutoff_us))
+        waits = WAITS_FOR & batch.delivered
+        released = bool(self.waited - waits)
+        touched = self.touched(batch, released)
+        rows = build(batch.lake, batch.spark, touched, timestamp_us(batch.cutoff_us), waits)
         batch.lake.upsert(rows, NAME, ["track_id"])
+        self.waited = waits
         if batch.cutoff_us is not None:
             self.swept_us = batch.cutoff_us
 
-    def touched(self, batch: Batch) -> DataFrame:
-        """Tracks touched by the batch, and tracks whose wait ran out since the last batch."""
+    def touched(self, batch: Batch, released: bool) -> DataFrame:
+        """Tracks touched by the batch, and tracks whose wait ended since the last batch
+        (``released``: every waiting track, the plans no longer deliver what they wait for)."""
         tracks = batch.read("tracks")
         by_album = tracks.join(batch.ids("album"), "album_id", "left_semi").select("track_id")
         by_artist = (
@@ -154,17 +177,20 @@ class TracksEnriched:
             .unionByName(batch.ids("audio_analysis"))
             .unionByName(by_album)
             .unionByName(by_artist)
-            .unionByName(self._timed_out(batch, tracks))
+            .unionByName(self._wait_ended(batch, tracks, released))
             .distinct()
         )
 
-    def _timed_out(self, batch: Batch, tracks: DataFrame) -> DataFrame:
-        """Tracks whose features wait ended since the last sweep (all of them, in a new run)."""
+    def _wait_ended(self, batch: Batch, tracks: DataFrame, released: bool) -> DataFrame:
+        """Tracks whose wait may have ended since the last sweep: every waiting one when
+        ``released``, else those the features timeout reached (all of them, in a new run)."""
         first_seen = F.col("first_seen")
         cutoff_us = batch.cutoff_us
-        if cutoff_us is None:
+        if released:
+            waiting = tracks.join(batch.read(NAME), "track_id", "left_anti")
+        elif cutoff_us is None:
             return batch.spark.createDataFrame([], "track_id string")
-        if self.swept_us is None:
+        elif self.swept_us is None:
             waiting = tracks.join(batch.read(NAME), "track_id", "left_anti").where(
                 first_seen <= timestamp_us(cutoff_us)
             )
