@@ -55,12 +55,6 @@ def _patterns(value: str) -> list[str]:
     return out
 
 
-def _matches(words: Iterable[str], pattern: str) -> bool:
-    if pattern.endswith("*"):
-        return any(w.startswith(pattern[:-1]) for w in words)
-    return pattern in words
-
-
 @dataclass(frozen=True)
 class Query:
     """A parsed search query: prefix terms per field and a release-year range."""
@@ -120,16 +114,22 @@ class _Postings:
             bisect.insort(self.sorted_words, word)
         postings.append(index)
 
-    def matching(self, pattern: str) -> set[int]:
-        if not pattern.endswith("*"):
-            return set(self.by_word.get(pattern, ()))
-        prefix = pattern[:-1]
+    def matching(self, pattern: str, after: int | None = None) -> set[int]:
+        """Album indexes with a word matching ``pattern`` (past ``after``, if given)."""
+        words: Iterable[str]
+        if pattern.endswith("*"):
+            prefix = pattern[:-1]
+            start = bisect.bisect_left(self.sorted_words, prefix)
+            words = itertools.takewhile(
+                lambda word: word.startswith(prefix), self.sorted_words[start:]
+            )
+        else:
+            words = (pattern,)
         found: set[int] = set()
-        start = bisect.bisect_left(self.sorted_words, prefix)
-        for word in self.sorted_words[start:]:
-            if not word.startswith(prefix):
-                break
-            found.update(self.by_word[word])
+        for word in words:
+            postings = self.by_word.get(word, array("q"))
+            skip = 0 if after is None else bisect.bisect_right(postings, after)
+            found.update(postings[skip:])
         return found
 
 
@@ -170,31 +170,20 @@ class SearchIndex:
                 self._artist.add(word, index)
         self._upto = max(self._upto, upto)
 
-    def _matches_one(self, query: Query, index: int) -> bool:
-        album_words, artist_words = self._terms(index)
-        both = album_words + artist_words
-        return (
-            all(_matches(album_words, p) for p in query.album)
-            and all(_matches(artist_words, p) for p in query.artist)
-            and all(_matches(both, p) for p in query.any)
-        )
-
     def _word_matches(self, query: Query) -> list[int]:
+        """Ascending indexes of the albums the query's words match: cached per query, and
+        extended from the postings past what the cache holds as albums are released."""
         key = (query.album, query.artist, query.any)
         cached = self._cache.get(key)
-        if cached is not None:
-            upto, found = cached
-            if upto < self._upto:
-                found.extend(
-                    i for i in range(upto + 1, self._upto + 1) if self._matches_one(query, i)
-                )
-        else:
-            sets = [self._album.matching(p) for p in query.album]
-            sets += [self._artist.matching(p) for p in query.artist]
-            sets += [self._album.matching(p) | self._artist.matching(p) for p in query.any]
+        upto, found = cached if cached is not None else (None, [])
+        if upto is None or upto < self._upto:
+            sets = [self._album.matching(p, upto) for p in query.album]
+            sets += [self._artist.matching(p, upto) for p in query.artist]
+            sets += [
+                self._album.matching(p, upto) | self._artist.matching(p, upto) for p in query.any
+            ]
             sets.sort(key=len)
-            result = set.intersection(*sets)
-            found = sorted(result)
+            found.extend(sorted(set.intersection(*sets)))
         self._cache[key] = (self._upto, found)
         return found
 
