@@ -236,7 +236,7 @@ def plot(result: CatchupResult, folder: Path) -> Path:
     """Records/s against the backlog, with analyses and without."""
     series: dict[str, tuple[Sequence[float], Sequence[float]]] = {
         label: (
-            [p.records / 1000 for p in result.curve(analyses)],
+            [round(p.records / 1000, 1) for p in result.curve(analyses)],
             [p.records_per_s for p in result.curve(analyses)],
         )
         for label, analyses in (("without analyses", False), ("with analyses", True))
