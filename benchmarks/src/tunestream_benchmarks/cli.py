@@ -145,6 +145,54 @@ def spark(
         typer.echo(f"written to {output}", err=True)
 
 
+def _sizes(text: str, option: str) -> tuple[int, ...]:
+    """Comma-separated numbers of records."""
+    try:
+        sizes = tuple(int(word) for word in text.split(",") if word.strip())
+    except ValueError:
+        raise typer.BadParameter("comma-separated numbers of records", param_hint=option) from None
+    if any(size < 1 for size in sizes):
+        raise typer.BadParameter("a backlog holds at least one record", param_hint=option)
+    return sizes
+
+
+@app.command("spark-catchup")
+def spark_catchup(
+    ctx: typer.Context,
+    backlogs: Annotated[
+        str, typer.Option(help="Backlogs without analyses, in records, comma-separated.")
+    ] = "10000,30000,100000,300000,1000000",
+    analysis_backlogs: Annotated[
+        str, typer.Option(help="Backlogs with an analysis of every track ('' for none).")
+    ] = "10000,30000,100000",
+    output: Output = DEFAULT_REPORT,
+    write: Write = True,
+) -> None:
+    """The Spark job's catch-up rate by backlog (one run of both stages), and its headroom."""
+    from tunestream_benchmarks.catchup import CatchupOptions, plot, report, run
+    from tunestream_benchmarks.plots import markdown_image
+
+    options = CatchupOptions(
+        _sizes(backlogs, "--backlogs"), _sizes(analysis_backlogs, "--analysis-backlogs")
+    )
+    if not options.backlogs and not options.analysis_backlogs:
+        raise typer.BadParameter("no backlog to measure", param_hint="--backlogs")
+    command = (
+        f"tunestream bench spark-catchup --backlogs {backlogs} "
+        f"--analysis-backlogs '{analysis_backlogs}'"
+    )
+    result = run(settings_of(ctx), options, lambda line: typer.echo(line, err=True))
+    image = ""
+    if write:
+        figure = plot(result, output.parent / "benchmarks")
+        image = markdown_image(figure, output, "Spark catch-up rate")
+    body = report(result, options, image, command)
+    typer.echo(body)
+    if write:
+        write_section(output, "spark-catchup", body)
+        typer.echo(f"written to {output}", err=True)
+
+
 @app.command("all")
 def all_(
     ctx: typer.Context,

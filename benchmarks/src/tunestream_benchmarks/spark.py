@@ -26,6 +26,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +44,18 @@ from tunestream.spark.job import TOPIC_KEYS, Job, start_job
 from tunestream.spark.session import build_session, kafka_options
 from tunestream.tables.commits import commit_latencies
 
-__all__ = ["BenchResult", "run_bench", "synthetic_records"]
+__all__ = [
+    "BenchResult",
+    "JobRun",
+    "QueryRun",
+    "bench_topics",
+    "job_settings",
+    "noop_read",
+    "produce",
+    "run_bench",
+    "run_once",
+    "synthetic_records",
+]
 
 Message = tuple[str, str, bytes, list[tuple[str, str | bytes | None]]]
 """(topics key, record key, value, headers)."""
@@ -125,12 +137,26 @@ def _analysis(rng: random.Random) -> dict[str, Any]:
 
 
 def synthetic_records(
-    albums: int, tracks_per_album: int, seed: int = 7, prefix: str = ""
+    albums: int,
+    tracks_per_album: int,
+    seed: int = 7,
+    prefix: str = "",
+    *,
+    artists_per_album: float = 0.5,
+    analyses: bool = True,
+    distinct_analyses: int | None = None,
 ) -> Iterator[Message]:
-    """A catalog in the producer's record contract (five entities, the headers)."""
+    """A catalog in the producer's record contract (five entities, the headers).
+
+    ``analyses``: an audio analysis per track, or none. ``distinct_analyses``: build only that
+    many and reuse them in turn (None: one per track). Building one takes Python milliseconds;
+    what the job spends on it follows its bytes, and an analysis holds no id (its key is the
+    track's), so reused documents cost the job what distinct ones do.
+    """
     rng = random.Random(seed)
     markets = ["SE", "DE", "US", "GB", "JP"]
-    artist_count = max(1, albums // 2)
+    artist_count = max(1, int(albums * artists_per_album))
+    pool = [json.dumps(_analysis(rng)).encode() for _ in range(distinct_analyses or 0)]
     for a in range(artist_count):
         artist_id = f"{prefix}ar{a}"
         artist = {"id": artist_id, "name": f"Artist {a}", "genres": [f"g{a % 7}"], "type": "artist"}
@@ -181,7 +207,13 @@ def synthetic_records(
                 json.dumps(features).encode(),
                 _headers("audio_features", market),
             )
-            analysis = json.dumps(_analysis(rng)).encode()
+            if not analyses:
+                continue
+            analysis = (
+                pool[(n * tracks_per_album + t) % len(pool)]
+                if pool
+                else json.dumps(_analysis(rng)).encode()
+            )
             yield "audio_analysis", track_id, analysis, _headers("audio_analysis", market)
 
 
@@ -199,7 +231,7 @@ def _producer(kafka: KafkaSettings) -> Producer:
     return producer
 
 
-def _produce(
+def produce(
     kafka: KafkaSettings,
     messages: Iterator[Message],
     txn_size: int = 500,
@@ -239,51 +271,23 @@ def run_bench(
 ) -> BenchResult:
     """Run the three phases against ``settings.kafka`` with ``settings.spark.master``."""
     load_average = os.getloadavg()[0]
-    prefix = f"bench{int(time.time())}"
-    topics = {k: {"name": f"{prefix}.{t.name}"} for k, t in settings.kafka.topics.items()}
-    kafka = KafkaSettings.model_validate(
-        {**settings.kafka.model_dump(exclude={"topics"}), "topics": topics}
-    )
-    admin = TopicAdmin(admin_client(kafka))
-    bench_topics = [kafka.topics[k] for k in TOPIC_KEYS]
-    admin.create(bench_topics)
     work = Path(tempfile.mkdtemp(prefix="tunestream-spark-bench-"))
-    try:
-        records, size = _produce(kafka, synthetic_records(albums, tracks_per_album))
-
-        def in_folder(folder: Path) -> Settings:
-            return Settings.model_validate(
-                {
-                    **settings.model_dump(exclude={"kafka", "spark"}),
-                    "data_dir": folder,
-                    "kafka": kafka.model_dump(),
-                    "spark": {
-                        **settings.spark.model_dump(exclude={"tables_dir", "checkpoint_dir"}),
-                        "trigger_interval_s": 1.0,
-                    },
-                }
-            )
-
-        run_settings = in_folder(work)
+    with bench_topics(settings, f"bench{int(time.time())}") as kafka:
+        records, size = produce(kafka, synthetic_records(albums, tracks_per_album))
+        run_settings = job_settings(settings, kafka, work)
         spark = build_session(run_settings)
         # A first, unmeasured pass of each warms what the measured runs use: the JVM's compiled
         # code, the Kafka consumers, the page cache, the writers.
-        _noop_read(spark, kafka, work / "warm-up")
-        _stage1(spark, in_folder(work / "warm-up"))
+        noop_read(spark, kafka, work / "warm-up")
+        _stage1(spark, job_settings(settings, kafka, work / "warm-up"))
         # Then rounds of one and the other, each from a fresh checkpoint: the medians are what
         # the other work on shared CPUs leaves of both.
         noop, stage1 = [], []
         for n in range(rounds):
-            noop.append(_noop_read(spark, kafka, work / f"noop{n}"))
-            stage1.append(_stage1(spark, in_folder(work / f"stage1-{n}")))
+            noop.append(noop_read(spark, kafka, work / f"noop{n}"))
+            stage1.append(_stage1(spark, job_settings(settings, kafka, work / f"stage1-{n}")))
         job = Job.from_settings(run_settings)
-        job.create_tables(spark)
-        started = time.perf_counter()
-        streams = start_job(spark, run_settings, available_now=True, job=job)
-        streams.queries[0].awaitTermination()
-        records_s = time.perf_counter() - started
-        streams.await_termination()
-        job_s = time.perf_counter() - started
+        records_s, job_s = run_once(spark, run_settings, job)
 
         tables_latencies: list[float] = []
         live_job = Job(
@@ -298,8 +302,6 @@ def run_bench(
         streams.stop()
         spark.stop()
         latencies = commit_latencies(Path(job.lake.path(RECORDS)), "kafka_ts", live_since)
-    finally:
-        admin.delete([t.name for t in bench_topics])
 
     def percentile(values: list[float], q: float) -> float | None:
         return round(_percentile(values, q), 2) if values else None
@@ -327,7 +329,59 @@ def run_bench(
     )
 
 
-class _Run(NamedTuple):
+@contextmanager
+def bench_topics(settings: Settings, prefix: str) -> Iterator[KafkaSettings]:
+    """The job's topics, created afresh under ``prefix``: the Kafka settings naming them. They
+    are deleted afterwards."""
+    topics = {k: {"name": f"{prefix}.{t.name}"} for k, t in settings.kafka.topics.items()}
+    kafka = KafkaSettings.model_validate(
+        {**settings.kafka.model_dump(exclude={"topics"}), "topics": topics}
+    )
+    admin = TopicAdmin(admin_client(kafka))
+    created = [kafka.topics[k] for k in TOPIC_KEYS]
+    admin.create(created)
+    try:
+        yield kafka
+    finally:
+        admin.delete([t.name for t in created])
+
+
+def job_settings(settings: Settings, kafka: KafkaSettings, folder: Path) -> Settings:
+    """``settings`` reading ``kafka``'s topics, with the tables and checkpoints in ``folder``."""
+    return Settings.model_validate(
+        {
+            **settings.model_dump(exclude={"kafka", "spark"}),
+            "data_dir": folder,
+            "kafka": kafka.model_dump(),
+            "spark": {
+                **settings.spark.model_dump(exclude={"tables_dir", "checkpoint_dir"}),
+                "trigger_interval_s": 1.0,
+            },
+        }
+    )
+
+
+class JobRun(NamedTuple):
+    """Seconds from the job's start to stage 1's end and to stage 2's."""
+
+    stage1_s: float
+    job_s: float
+
+
+def run_once(spark: SparkSession, settings: Settings, job: Job | None = None) -> JobRun:
+    """The whole job as ``tunestream spark run --once`` runs it (stage 1 until caught up, then
+    stage 2), into its tables, created first (not timed)."""
+    job = job or Job.from_settings(settings)
+    job.create_tables(spark)
+    started = time.perf_counter()
+    streams = start_job(spark, settings, available_now=True, job=job)
+    streams.queries[0].awaitTermination()
+    stage1_s = time.perf_counter() - started
+    streams.await_termination()
+    return JobRun(stage1_s, time.perf_counter() - started)
+
+
+class QueryRun(NamedTuple):
     """One measured query: its wall-clock seconds from start to end, and its records/s as Spark
     reports its batches (rows read ÷ the batches' execution time: not the query's start)."""
 
@@ -341,7 +395,8 @@ def _rate(query: StreamingQuery) -> float:
     return rows / (sum(p.durationMs["triggerExecution"] for p in batches) / 1000)
 
 
-def _noop_read(spark: SparkSession, kafka: KafkaSettings, checkpoint: Path) -> _Run:
+def noop_read(spark: SparkSession, kafka: KafkaSettings, checkpoint: Path) -> QueryRun:
+    """Spark reading the topics into the ``noop`` sink: what any job pays to read them."""
     started = time.perf_counter()
     query = (
         spark.readStream.format("kafka")
@@ -356,10 +411,10 @@ def _noop_read(spark: SparkSession, kafka: KafkaSettings, checkpoint: Path) -> _
         .start()
     )
     query.awaitTermination()
-    return _Run(time.perf_counter() - started, _rate(query))
+    return QueryRun(time.perf_counter() - started, _rate(query))
 
 
-def _stage1(spark: SparkSession, settings: Settings) -> _Run:
+def _stage1(spark: SparkSession, settings: Settings) -> QueryRun:
     """Stage 1 alone, into empty tables (created first, not timed)."""
     Job.from_settings(settings).create_tables(spark)
     started = time.perf_counter()
@@ -368,7 +423,7 @@ def _stage1(spark: SparkSession, settings: Settings) -> _Run:
     query.awaitTermination()
     wall_s = time.perf_counter() - started
     streams.stop()
-    return _Run(wall_s, _rate(query))
+    return QueryRun(wall_s, _rate(query))
 
 
 def _produce_live(kafka: KafkaSettings, seconds: float) -> int:
@@ -381,7 +436,7 @@ def _produce_live(kafka: KafkaSettings, seconds: float) -> int:
         messages = (
             m for m in synthetic_records(1, 2, seed=n, prefix=f"live{n}") if m[0] != "artists"
         )
-        count, _ = _produce(kafka, messages, producer=producer)
+        count, _ = produce(kafka, messages, producer=producer)
         total += count
         n += 1
         time.sleep(0.2)

@@ -31,7 +31,7 @@ def test_the_registered_bench_group_has_every_benchmark(
     assert capsys.readouterr().err == ""
     result = CliRunner().invoke(app, ["bench", "--help"])
     assert result.exit_code == 0, result.output
-    for command in ("emulator", "ingest", "spark", "all"):
+    for command in ("emulator", "ingest", "spark", "spark-catchup", "all"):
         assert f"│ {command} " in result.output
 
 

@@ -43,3 +43,21 @@ def test_synthetic_records_validate_and_carry_the_headers() -> None:
         "audio_features": 12,
         "audio_analysis": 12,
     }
+
+
+def test_synthetic_records_take_the_mix_and_reuse_analyses() -> None:
+    records = list(synthetic_records(6, 3, artists_per_album=2, analyses=True, distinct_analyses=4))
+    counts = Counter(topic for topic, *_ in records)
+    assert counts == {
+        "artists": 12,
+        "albums": 6,
+        "tracks": 18,
+        "audio_features": 18,
+        "audio_analysis": 18,
+    }
+    analyses = [value for topic, _, value, _ in records if topic == "audio_analysis"]
+    assert len(set(analyses)) == 4
+    keys = [key for topic, key, _, _ in records if topic == "audio_analysis"]
+    assert len(set(keys)) == 18
+    without = Counter(topic for topic, *_ in synthetic_records(6, 3, analyses=False))
+    assert "audio_analysis" not in without and without["tracks"] == 18
