@@ -31,7 +31,7 @@ from tunestream_benchmarks.sample import Sample, take_sample
 
 __all__ = ["PIECES", "AllOptions", "command", "layout", "run"]
 
-PIECES = ("emulator", "ingest", "discovery", "spark", "partitions", "capacity")
+PIECES = ("emulator", "ingest", "discovery", "spark", "spark-catchup", "partitions", "capacity")
 CAPACITY_DAYS = (100_000, 1_000_000)
 _SECTION = re.compile(r"<!-- bench:([a-z0-9_-]+) -->\n(.*?)\n<!-- /bench:\1 -->", re.DOTALL)
 _SMOKE = " (a smoke run: short phases, rough numbers)"
@@ -90,7 +90,6 @@ class _Run:
     outcomes: dict[str, str] = field(default_factory=dict)
     sample: Sample | None = None
     producer: partitions.PartitionResult | None = None
-    spark_records_per_s: float | None = None
     ratios: dict[str, float] = field(default_factory=dict)
 
     def image(self, path: Path, alt: str) -> str:
@@ -116,6 +115,7 @@ def run(settings: Settings, options: AllOptions, say: Callable[[str], None]) -> 
             "ingest": _ingest,
             "discovery": _discovery,
             "spark": _spark,
+            "spark-catchup": _catchup,
             "partitions": _partitions,
             "capacity": _capacity,
         }
@@ -244,7 +244,6 @@ def _spark(state: _Run) -> None:
     result = run_bench(
         state.settings, albums=albums, tracks_per_album=tracks, live_seconds=live, rounds=rounds
     )
-    state.spark_records_per_s = result.job_records_per_s
     plot = bars(
         state.options.figures / "spark.png",
         "Spark: the job against a no-op read of the same topics",
@@ -261,6 +260,24 @@ def _spark(state: _Run) -> None:
     )
     body = report(result, command)
     state.write("spark", f"{body}\n{state.image(plot, 'Spark throughput')}\n", command)
+
+
+def _catchup(state: _Run) -> None:
+    from tunestream_benchmarks import catchup
+
+    options = (
+        catchup.CatchupOptions(backlogs=(1_000, 10_000), analysis_backlogs=(1_000,))
+        if state.options.quick
+        else catchup.CatchupOptions()
+    )
+    command = (
+        "tunestream bench spark-catchup --backlogs "
+        f"{','.join(map(str, options.backlogs))} "
+        f"--analysis-backlogs '{','.join(map(str, options.analysis_backlogs))}'"
+    )
+    result = catchup.run(state.settings, options, state.say)
+    image = state.image(catchup.plot(result, state.options.figures), "Spark catch-up rate")
+    state.write("spark-catchup", catchup.report(result, options, image, command), command)
 
 
 def _sample(state: _Run) -> Sample:
@@ -303,7 +320,6 @@ def _capacity(state: _Run) -> None:
     measured = capacity.Measured(
         state.producer.records_per_s if state.producer else None,
         state.producer.megabytes_per_s if state.producer else None,
-        state.spark_records_per_s,
         discovery,
     )
     images = [

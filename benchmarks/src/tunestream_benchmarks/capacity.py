@@ -156,7 +156,6 @@ class Measured:
 
     producer_records_per_s: float | None
     producer_megabytes_per_s: float | None
-    spark_records_per_s: float | None
     discovery: Mapping[str, Measure] = field(default_factory=dict)
     """``bench discovery``'s last results by plan (credentials)."""
 
@@ -250,11 +249,10 @@ def report(
                 f"{records_s:,.1f}",
                 f"{megabytes_s:,.2f}",
                 _headroom(measured.producer_records_per_s, records_s),
-                _headroom(measured.spark_records_per_s, records_s),
             ]
         )
     headroom = table(
-        ["tracks a day", "records/s needed", "MB/s needed", "producer headroom", "Spark headroom"],
+        ["tracks a day", "records/s needed", "MB/s needed", "producer headroom"],
         head_rows,
     )
     producer = (
@@ -262,11 +260,6 @@ def report(
         if measured.producer_records_per_s is None or measured.producer_megabytes_per_s is None
         else f"{measured.producer_records_per_s:,.0f} records/s "
         f"({measured.producer_megabytes_per_s:,.1f} MB/s)"
-    )
-    spark = (
-        "not measured in this run"
-        if measured.spark_records_per_s is None
-        else f"{measured.spark_records_per_s:,.1f} records/s"
     )
     return f"""## Capacity: 100,000 and 1,000,000 new tracks a day
 
@@ -299,8 +292,10 @@ day ÷ ratio x retention x replication factor, from the topic settings (`kafka.t
 {bytes_table}
 
 Headroom on this machine (two shared cores): the producer's exactly-once write rate measured in
-this run with the configured topics ({producer}); the Spark job's rate from `bench spark` in this
-run ({spark}; its synthetic records, a day's average need). Needed: the daily average.
+this run with the configured topics ({producer}). Needed: the daily average. The Spark job's
+headroom is the rate at the batch size a day's backlog makes, read off its catch-up curve: see
+the `spark-catchup` section (a small batch's rate is mostly the fixed cost of a batch, and
+understates it by an order of magnitude).
 
 {headroom}
 

@@ -38,7 +38,10 @@ def test_the_registered_bench_group_has_every_benchmark(
 @pytest.mark.parametrize(
     ("only", "message"),
     [
-        ("emulator,nope", "choose from emulator, ingest, discovery, spark, partitions, capacity"),
+        (
+            "emulator,nope",
+            "choose from emulator, ingest, discovery, spark, spark-catchup, partitions, capacity",
+        ),
         ("capacity", "capacity uses what partitions measures"),
     ],
 )
