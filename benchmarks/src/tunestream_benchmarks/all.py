@@ -23,6 +23,7 @@ from pathlib import Path
 from tunestream.config import KafkaSettings, LocalBrokerSettings, Settings
 from tunestream.kafka.broker import LocalBroker
 from tunestream_benchmarks import capacity, partitions
+from tunestream_benchmarks.capacity import CAPACITY_DAYS
 from tunestream_benchmarks.common import BenchError, cpu_model, free_port
 from tunestream_benchmarks.discovery import load_measures
 from tunestream_benchmarks.plots import bars, markdown_image, table
@@ -32,7 +33,6 @@ from tunestream_benchmarks.sample import Sample, take_sample
 __all__ = ["PIECES", "AllOptions", "command", "layout", "run"]
 
 PIECES = ("emulator", "ingest", "discovery", "spark", "spark-catchup", "partitions", "capacity")
-CAPACITY_DAYS = (100_000, 1_000_000)
 _SECTION = re.compile(r"<!-- bench:([a-z0-9_-]+) -->\n(.*?)\n<!-- /bench:\1 -->", re.DOTALL)
 _SMOKE = " (a smoke run: short phases, rough numbers)"
 _HEADER = """# Benchmarks

@@ -29,6 +29,7 @@ from tunestream_benchmarks.plots import bars, table
 from tunestream_benchmarks.sample import ENTITY_TOPICS, Sample
 
 __all__ = [
+    "CAPACITY_DAYS",
     "CYCLES_PER_DAY",
     "Measured",
     "Storage",
@@ -40,6 +41,8 @@ __all__ = [
     "storage",
 ]
 
+CAPACITY_DAYS = (100_000, 1_000_000)
+"""New tracks a day the capacity is worked out for: today's real load, and ten times it."""
 CYCLES_PER_DAY = 24
 """The producer's default: a cycle an hour (``source.interval_s``)."""
 _BROKER_DEFAULT_RETENTION_DAYS = 7.0  # log.retention.hours = 168

@@ -40,7 +40,7 @@ from pyspark.sql import SparkSession
 
 from tunestream.config import Settings
 from tunestream.spark.session import build_session
-from tunestream_benchmarks.all import CAPACITY_DAYS
+from tunestream_benchmarks.capacity import CAPACITY_DAYS
 from tunestream_benchmarks.plots import lines, table
 from tunestream_benchmarks.spark import (
     bench_topics,
