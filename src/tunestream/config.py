@@ -219,7 +219,7 @@ class SourceSettings(_Model):
     transactional_id: str | None = None
     """Stable per source (default ``tunestream-<spec name>``): a restart fences its old self.
     The producer uses ``<id>.1`` too (two producers take turns with units)."""
-    discovery_max_requests: Annotated[int, Field(ge=1)] | None = 2_000
+    discovery_max_requests: Annotated[int, Field(ge=1)] | None = 10_000
     """Requests discovery may make in a cycle (null: no cap). Where a complete pass of the
     roots costs more (searching a large window), discovery rolls: each cycle reads the parts of
     the query tree read longest ago, so every part is read every N cycles; ``produce --plan``

@@ -86,16 +86,16 @@ def estimate(
     for root in plan.roots:
         resource = spec.resources[root]
         assert isinstance(resource, ListResource)
-        line, new, full = _discovery(root, resource, plan, probe, kept, interval_s)
+        line, new, full, exact = _discovery(root, resource, plan, probe, kept, interval_s)
         items[root] = new
         if discovery_cap is not None and full is not None and full > discovery_cap:
-            cycles = math.ceil(full / discovery_cap)
-            line = Line(
-                root, discovery_cap, f"{line.note}; rolls: each part read every {cycles} cycles"
-            )
+            least = "" if exact else "at least "
+            cycles = f"{math.ceil(full / discovery_cap)}{'' if exact else ' or more'} cycles"
+            line = Line(root, discovery_cap, f"{line.note}; rolls: each part read every {cycles}")
             warnings.append(
-                f"{root}: a complete pass ({full:,} requests) is over discovery_max_requests "
-                f"({discovery_cap:,}): a new release is found within {cycles} cycles, not the next"
+                f"{root}: a complete pass ({least}{full:,} requests) is over "
+                f"discovery_max_requests ({discovery_cap:,}): a new release is found within "
+                f"{cycles}, not the next"
             )
         lines.append(line)
     for name in spec.order():
@@ -131,8 +131,9 @@ def _discovery(
     probe: WorkState,
     kept: WorkState,
     interval_s: float,
-) -> tuple[Line, float | None, int | None]:
-    """The root's line, its new items a cycle, and the requests of a complete pass."""
+) -> tuple[Line, float | None, int | None, bool]:
+    """The root's line, its new items a cycle, the requests of a complete pass, and whether
+    that is exact (a kept tree) rather than a lower bound."""
     page = plan.page_size(resource, root) or 1
     leaves = [Cursor.load(v) for v in kept.cursors(root).values()]
     probed = [Cursor.load(v) for v in probe.cursors(root).values()]
@@ -146,6 +147,7 @@ def _discovery(
         full = pass_cost(leaves, resource, page)
         parts = sum(not c.split for c in leaves)
         how = f"a complete pass: {parts:,} parts, {full:,} requests of {page} a page"
+        return Line(root, full, how + about), new, full, True
     elif window is not None and resource.split is not None and window > resource.split.cap:
         full = math.ceil(window / page)
         how = (
@@ -157,8 +159,8 @@ def _discovery(
         full = parts_count * max(1, math.ceil(window / page))
         how = f"{parts_count} list(s) of up to {window:,}, {page} a page"
     else:
-        return Line(root, None, "the probe saw no total"), new, None
-    return Line(root, full, how + about), new, full
+        return Line(root, None, "the probe saw no total"), new, None, False
+    return Line(root, full, how + about), new, full, False
 
 
 def _lookup(

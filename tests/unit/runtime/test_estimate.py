@@ -46,8 +46,8 @@ def test_a_first_run_knows_only_the_floor_and_warns_when_it_rolls() -> None:
     assert (search.resource, search.requests) == ("search", 4)  # the cap: ceil(12 / 2) = 6 > 4
     assert "at least ceil(12 / 2) = 6" in search.note
     assert expected.warnings == [
-        "search: a complete pass (6 requests) is over discovery_max_requests (4): "
-        "a new release is found within 2 cycles, not the next"
+        "search: a complete pass (at least 6 requests) is over discovery_max_requests (4): "
+        "a new release is found within 2 or more cycles, not the next"
     ]
     products = next(line for line in expected.lines if line.resource == "products")
     assert products.requests is None  # the search root declares no new_for_days
