@@ -60,10 +60,15 @@ class Discovery:
         """Choose the parts this cycle reads: all the leaves of the root's tree, or with a
         request budget the ones read longest ago that it holds (the first parts of a new root)."""
         cursors = self._cursors(root)
-        if not cursors:
-            for part, cursor in parts(self._list(root).for_each, self.ctx.spec.variables):
-                self._save(root, part, cursor)
-            return
+        tops = dict(parts(self._list(root).for_each, self.ctx.spec.variables))
+        values = [top.vars for top in tops.values()]
+        for part, cursor in list(cursors.items()):
+            if cursor.vars not in values:  # a value the configuration no longer has
+                self.ctx.state.drop_cursor(root, part)
+                del cursors[part]
+        for part, top in tops.items():
+            if part not in cursors:  # a new value, or a new root: read from the top
+                self._save(root, part, top)
         leaves = {part: c for part, c in cursors.items() if not c.split}
         budget = self.ctx.discovery_budget
         spent = 0

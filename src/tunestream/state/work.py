@@ -251,6 +251,10 @@ class WorkState:
         self._cursors[f"{resource}/{part}"] = value
         self._put(f"cursor/{resource}/{part}", value)
 
+    def drop_cursor(self, resource: str, part: str) -> None:
+        del self._cursors[f"{resource}/{part}"]
+        self._delete(f"cursor/{resource}/{part}")
+
     # -- writing -----------------------------------------------------------------------------
 
     def take_changes(self) -> dict[str, bytes | None]:

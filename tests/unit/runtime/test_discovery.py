@@ -217,6 +217,19 @@ def test_a_fallback_with_a_kept_tree_is_read_again_when_the_next_run_steps_down(
     ]
 
 
+def test_the_parts_follow_the_configured_values_from_cycle_to_cycle() -> None:
+    h = harness({"/latest": listing(items("p1"))})
+    discover(h)
+    h.ctx.spec = SPEC.model_copy(update={"variables": {"regions": ["us", "asia"]}})
+    h.api.requests.clear()
+    discover(h)
+    assert sorted(h.ctx.state.cursors("latest")) == ["region=asia", "region=us"]  # eu dropped
+    assert sorted(h.api.requests) == [
+        "/latest?region=asia&offset=0&limit=2",
+        "/latest?region=us&offset=0&limit=2",
+    ]
+
+
 def test_a_client_error_sends_the_part_to_the_dead_letters_and_the_others_go_on() -> None:
     h = harness(
         {
