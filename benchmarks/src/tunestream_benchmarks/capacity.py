@@ -65,7 +65,9 @@ def requests_per_hour(
             out[name] = 0
         elif isinstance(resource, ListResource):
             measure = (discovery or {}).get(plan)
-            if name in access.roots and measure is not None:
+            if name not in access.roots:
+                out[name] = 0
+            elif measure is not None:
                 out[name] = measure.at(tracks_per_day)[3]  # a rolling cycle
         elif isinstance(resource, LookupResource):
             items = _emitted(sample, name) * scale
