@@ -107,21 +107,22 @@ def estimate(
             lines.append(Line(name, 0, f"skipped: {plan.reasons.get(name, 'not reached')}"))
             items[name] = 0.0
             continue
-        per_item = _queued(probe, stats, name) / max(1, sum(stats[p].fetched for p in parents))
+        sample = sum(stats[p].fetched for p in parents)
+        per_item = _queued(probe, stats, name) / max(1, sample)
         known = [items[p] for p in parents]
         count = None if None in known else sum(k or 0.0 for k in known) * per_item
         items[name] = count
-        sample = sum(stats[p].fetched for p in parents)
         lines.append(_lookup(name, resource, plan.access[name], count, sample))
-    budget = int(spec.client.rate_limit.requests_per_second * interval_s)
-    total = sum(line.requests or 0 for line in lines)
-    if total > budget:
+    expected = CycleEstimate(
+        lines, int(spec.client.rate_limit.requests_per_second * interval_s), interval_s, warnings
+    )
+    if expected.total > expected.budget:
         warnings.append(
-            f"a cycle needs about {total:,} requests, more than the {budget:,} the rate limit "
-            f"allows in {interval_s:,.0f} s: cycles will run into each other; lower "
-            "discovery_max_requests or raise interval_s"
+            f"a cycle needs about {expected.total:,} requests, more than the "
+            f"{expected.budget:,} the rate limit allows in {interval_s:,.0f} s: cycles will run "
+            "into each other; lower discovery_max_requests or raise interval_s"
         )
-    return CycleEstimate(lines, budget, interval_s, warnings)
+    return expected
 
 
 def _discovery(
