@@ -338,6 +338,8 @@ def _report(
     results: list[ProfileResult], bound: float, options: DiscoveryOptions, command: str
 ) -> str:
     lines = [
+        "## Discovery at scale: search `tag:new` past its cap",
+        "",
         f"Measured {datetime.now(UTC):%Y-%m-%d} on {cpu_model()} with `{command}`: the emulator's",
         f"catalog at {options.tracks_per_day:,.0f} tracks a day, search ranked by relevance (a",
         "stable order per query that is not by date), discovery through `search tag:new` split",
@@ -367,7 +369,7 @@ def _report(
     for r in results:
         most = max(c.requests for c in r.rolling)
         lines.append(
-            f"| {r.profile} | {r.budget:,} | {r.n_cycles} | {most:,} | {most / r.floor:.2f} | "
+            f"| {r.profile} | {r.budget:,} | {r.n_cycles} | {most:,} | {most / r.floor:.3f} | "
             f"{min(c.coverage for c in r.rolling):.0%} | "
             f"{r.rolled_found:,} / {r.rolled_window:,} | {len(r.latencies) + r.missed:,} | "
             f"{max(r.latencies, default=0) + 1} | {r.missed} |"
