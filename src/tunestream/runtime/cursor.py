@@ -9,7 +9,11 @@ a JSON object, the form tunestream has always written::
      "total": 1234,                                      (when the first page reported one)
      "request": {"url": "/search", "params": {...}},     (the next page, once one was read)
      "split": true,                                      (replaced by narrower parts)
-     "read_at": 1764745200.0}                            (when it was last read to its end)
+     "read_at": 1764745200.0,                            (when it was last read to its end)
+     "since": "2026-12-03T10:00:00Z",                    (incremental: the last version read)
+     "high": "2026-12-03T10:05:00Z",                     (incremental: the highest this read)
+     "etag": "W/\"abc\"", "last_modified": "…",          (conditional: the first page's)
+     "poll_after": 1764745260.0}                         (not to be read before then)
 
 The parts of a root form a tree that is kept from cycle to cycle: a split part stays (it is not
 read again), its narrower parts are the leaves that are read.
@@ -26,9 +30,10 @@ from typing import Any
 
 from tunestream.errors import StateError
 from tunestream.http.paginators import PageRequest
+from tunestream.runtime.versions import since_param
 from tunestream.spec.models import ListResource, Split
 
-__all__ = ["Cursor", "Term", "first_request", "narrower", "parts"]
+__all__ = ["Cursor", "Term", "fill", "first_request", "narrower", "parts"]
 
 Term = tuple[str, str]
 """A refine term and its word: ``("album:{word}", "lo*")``."""
@@ -49,6 +54,15 @@ class Cursor:
     """Replaced by narrower parts: never read again."""
     read_at: float | None = None
     """When the part was last read to its end (epoch seconds); None: never."""
+    since: str | None = None
+    """Incremental lists: the highest version of the last complete read."""
+    high: str | None = None
+    """Incremental lists: the highest version of the read under way."""
+    etag: str | None = None
+    last_modified: str | None = None
+    """Conditional lists: the validators of the first page last read."""
+    poll_after: float | None = None
+    """The API asked not to read the part again before then (epoch seconds)."""
 
     @classmethod
     def load(cls, value: Mapping[str, Any]) -> Cursor:
@@ -63,6 +77,11 @@ class Cursor:
                 request=None if saved is None else PageRequest(saved["url"], saved["params"]),
                 split=bool(value.get("split", False)),
                 read_at=float(value["read_at"]) if "read_at" in value else None,
+                since=_text(value.get("since")),
+                high=_text(value.get("high")),
+                etag=_text(value.get("etag")),
+                last_modified=_text(value.get("last_modified")),
+                poll_after=float(value["poll_after"]) if "poll_after" in value else None,
             )
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise StateError(f"a cursor {value!r} cannot be read ({exc!r})") from exc
@@ -80,8 +99,15 @@ class Cursor:
             value["request"] = {"url": self.request.url, "params": dict(self.request.params)}
         if self.split:
             value["split"] = True
-        if self.read_at is not None:
-            value["read_at"] = self.read_at
+        optional = {
+            "read_at": self.read_at,
+            "since": self.since,
+            "high": self.high,
+            "etag": self.etag,
+            "last_modified": self.last_modified,
+            "poll_after": self.poll_after,
+        }
+        value.update((k, v) for k, v in optional.items() if v is not None)
         return value
 
 
@@ -100,14 +126,18 @@ def parts(
 def first_request(resource: ListResource, cursor: Cursor) -> PageRequest:
     """The part's first page: the resource's request filled in with its values and terms."""
     params: dict[str, str | int | float] = {
-        k: _fill(v, cursor.vars) if isinstance(v, str) else int(v)
+        k: fill(v, cursor.vars) if isinstance(v, str) else int(v)
         for k, v in resource.request.params.items()
     }
+    if resource.incremental is not None:
+        since = since_param(resource.incremental, cursor.since)
+        if since is not None:
+            params[resource.incremental.param] = since
     split = resource.split
     if split is not None and cursor.terms:
         narrowing = split.render([list(term) for term in cursor.terms])
         params[split.param] = f"{params.get(split.param, '')} {narrowing}".strip()
-    return PageRequest(_fill(resource.request.path, cursor.vars), params)
+    return PageRequest(fill(resource.request.path, cursor.vars), params)
 
 
 def narrower(split: Split, cursor: Cursor) -> list[tuple[str, Cursor]]:
@@ -120,13 +150,18 @@ def narrower(split: Split, cursor: Cursor) -> list[tuple[str, Cursor]]:
     return [(_part_key(cursor.vars, terms), Cursor(cursor.vars, terms)) for terms in options]
 
 
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 def _part_key(values: Mapping[str, str], terms: Sequence[Term]) -> str:
     keys = [f"{k}={v}" for k, v in sorted(values.items())]
     keys += [term.format(word=word) for term, word in terms]
     return ",".join(keys) or "all"
 
 
-def _fill(template: str, values: Mapping[str, str]) -> str:
+def fill(template: str, values: Mapping[str, str]) -> str:
+    """``template`` with each ``{name}`` of ``values`` filled in."""
     for key, value in values.items():
         template = template.replace("{" + key + "}", value)
     return template

@@ -13,33 +13,35 @@ leaf is always read to its end. With ``max_requests`` the cycle reads the leaves
 first, as many as the budget holds, so that each leaf is read every N cycles, N = (requests of a
 complete pass) / budget: a *rolling* discovery. The cycle's ``RootReport`` says how much of the
 tree was read and when its stalest part was.
+
+A part also keeps what makes the next read cheaper: an incremental list its ``since`` (the
+highest version read, sent back as the spec's parameter), a conditional list the ``ETag`` /
+``Last-Modified`` of its first page (sent back as ``If-None-Match`` / ``If-Modified-Since``: a
+``304`` ends the read with nothing new), and a list with a ``poll_interval_header`` when it may be
+read again. How the records of a page are taken is ``listed.py``'s.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
-from typing import Any
 
 from tunestream.errors import FetchError
+from tunestream.http.client import Page
 from tunestream.http.models import PaginatorConfigBase
-from tunestream.records import Record
 from tunestream.runtime.context import CycleContext
 from tunestream.runtime.cursor import Cursor, first_request, narrower, parts
+from tunestream.runtime.listed import FanOut, take_listed
 from tunestream.runtime.outcomes import Outcome, outcome_of
 from tunestream.runtime.report import RootReport
-from tunestream.spec.models import ListResource, Split, select_ids
-from tunestream.state.work import Context
+from tunestream.runtime.versions import higher
+from tunestream.spec.models import ListResource, Split
 
-__all__ = ["Discovery", "FanOut", "part_cost", "pass_cost"]
+__all__ = ["Discovery", "part_cost", "pass_cost"]
 
 log = logging.getLogger(__name__)
-
-FanOut = Callable[[str, Any, str, Context], None]
-"""Queues the children's work of a record: (resource, record, item id, context)."""
 
 
 class Discovery:
@@ -69,7 +71,13 @@ class Discovery:
         for part, top in tops.items():
             if part not in cursors:  # a new value, or a new root: read from the top
                 self._save(root, part, top)
+        now = self.ctx.clock()
         leaves = {part: c for part, c in cursors.items() if not c.split}
+        for part, cursor in list(leaves.items()):
+            if cursor.poll_after is not None and cursor.poll_after > now:  # the API said wait
+                del leaves[part]
+                if not cursor.done:
+                    self._save(root, part, replace(cursor, done=True, request=None))
         budget = self.ctx.discovery_budget
         spent = 0
         for part in sorted(leaves, key=lambda p: (_age_key(leaves[p]), p)):
@@ -155,6 +163,7 @@ class Discovery:
             endpoint=resource.request.path,
             max_pages=1 if ctx.probe else None,
             resume_from=saved,
+            headers=_validators(cursor) if resource.conditional and saved is None else None,
         )
         fetched = 0
         try:
@@ -178,11 +187,24 @@ class Discovery:
                         self._save(root, part, replace(cursor, done=True, split=True))
                         await ctx.committer.maybe_flush()
                         return
-                self._take(root, resource, page.records, dict(cursor.vars))
+                if fresh:
+                    cursor = _first_page_seen(resource, cursor, page, ctx.clock())
+                found = self.found.setdefault(root, set())
+                high = take_listed(
+                    ctx, root, resource, page.records, dict(cursor.vars), found, self.fan_out
+                )
+                cursor = replace(cursor, high=higher(cursor.high, high))
                 fetched += 1
                 following = page.next_request
                 if following is None:
-                    cursor = replace(cursor, done=True, request=None, read_at=ctx.clock())
+                    cursor = replace(
+                        cursor,
+                        done=True,
+                        request=None,
+                        read_at=ctx.clock(),
+                        since=higher(cursor.since, cursor.high),
+                        high=None,
+                    )
                     self.read[root] = self.read.get(root, 0) + 1
                     self.results_read[root] = self.results_read.get(root, 0) + (cursor.total or 0)
                 else:
@@ -218,32 +240,6 @@ class Discovery:
                 split.render([list(term) for term in cursor.terms]),
             )
         return narrow
-
-    def _take(
-        self, root: str, resource: ListResource, records: list[Any], context: Context
-    ) -> None:
-        """The items of a discovery page: emit them if asked, queue them for the children."""
-        ctx = self.ctx
-        found = self.found.setdefault(root, set())
-        out: list[Record] = []
-        for record in records:
-            ids = select_ids(record, resource.key)
-            if not ids or ids[0] in found:
-                continue  # overlapping queries, or a list that shifted while it was paged
-            item = ids[0]
-            found.add(item)
-            if resource.emit:
-                if ctx.state.seen(root, item):
-                    continue
-                out.append(
-                    ctx.wire.record(resource.emit, resource.schema_id, item, record, context)
-                )
-                ctx.state.remember(root, item, ctx.clock())
-            self.fan_out(root, record, item, context)
-        stats = ctx.report.stats[root]
-        stats.fetched += len(records)
-        stats.emitted += len(out)
-        ctx.committer.add(out)
 
     def _step_down(self, root: str, error: FetchError) -> None:
         """A 403 to a root: the plan steps down; a fallback root it names starts here."""
@@ -285,6 +281,37 @@ def part_cost(cursor: Cursor, resource: ListResource, page_size: int | None) -> 
 def pass_cost(cursors: list[Cursor], resource: ListResource, page_size: int | None) -> int:
     """Requests a complete pass over a kept tree takes: every leaf read to its end."""
     return sum(part_cost(c, resource, page_size) for c in cursors if not c.split)
+
+
+def _validators(cursor: Cursor) -> dict[str, str]:
+    """The conditional headers of a part's first page, from what it carried last time."""
+    headers = {}
+    if cursor.etag is not None:
+        headers["If-None-Match"] = cursor.etag
+    if cursor.last_modified is not None:
+        headers["If-Modified-Since"] = cursor.last_modified
+    return headers
+
+
+def _first_page_seen(resource: ListResource, cursor: Cursor, page: Page, now: float) -> Cursor:
+    """The part's cursor after its first page: the validators it carried (conditional lists),
+    when the API allows the next read (``poll_interval_header``)."""
+    if resource.conditional and not page.not_modified:
+        cursor = replace(
+            cursor, etag=page.headers.get("ETag"), last_modified=page.headers.get("Last-Modified")
+        )
+    if resource.poll_interval_header is not None:
+        wait = page.headers.get(resource.poll_interval_header)
+        try:
+            cursor = replace(cursor, poll_after=now + float(wait)) if wait else cursor
+        except ValueError:
+            log.warning(
+                "%s: %s %r is not a number of seconds",
+                resource.request.path,
+                resource.poll_interval_header,
+                wait,
+            )
+    return cursor
 
 
 def _age_key(cursor: Cursor) -> tuple[int, float]:

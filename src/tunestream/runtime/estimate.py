@@ -28,7 +28,13 @@ from tunestream.runtime.cursor import Cursor
 from tunestream.runtime.discovery import pass_cost
 from tunestream.runtime.plan import Access, Plan
 from tunestream.runtime.report import ResourceStats
-from tunestream.spec.models import ListResource, LookupResource, PagesResource, SourceSpec
+from tunestream.spec.models import (
+    ListResource,
+    LookupResource,
+    PagesResource,
+    SourceSpec,
+    SubListResource,
+)
 from tunestream.state.work import WorkState
 
 __all__ = ["CycleEstimate", "Line", "estimate"]
@@ -159,6 +165,13 @@ def _discovery(
         parts_count = max(1, len(probed))
         full = parts_count * max(1, math.ceil(window / page))
         how = f"{parts_count} list(s) of up to {window:,}, {page} a page"
+    elif resource.incremental is not None or resource.conditional:
+        parts_count = max(1, len(probed))
+        how = (
+            f"{parts_count} list(s) read for what changed since the last cycle: a request "
+            "each, more when much changed (a 304 when nothing did, where conditional)"
+        )
+        return Line(root, parts_count, how), new, parts_count, False
     else:
         return Line(root, None, "the probe saw no total"), new, None, False
     return Line(root, full, how + about), new, full, False
@@ -166,7 +179,7 @@ def _discovery(
 
 def _lookup(
     name: str,
-    resource: LookupResource | PagesResource,
+    resource: LookupResource | SubListResource | PagesResource,
     access: Access,
     items: float | None,
     sample: int,
@@ -176,6 +189,8 @@ def _lookup(
     if isinstance(resource, PagesResource):
         return Line(name, 0, f"embedded in {resource.from_}; more pages only for long lists")
     count = f"{items:,.0f} items (scaled from {sample} probed parent items)"
+    if isinstance(resource, SubListResource):
+        return Line(name, math.ceil(items), f"{count}, a list each: a request or more")
     if access is Access.BATCH and resource.batch is not None:
         batch = resource.batch.max
         return Line(name, math.ceil(items / batch), f"{count}, {batch} a request")

@@ -1,9 +1,14 @@
-"""Lookups and pages: the work a cycle queues for the resources below its roots.
+"""Lookups, sublists and pages: the work a cycle queues for the resources below its roots.
 
 A lookup fetches the items queued for it by id: in batches (``ids=a,b,c``) while the plan
-allows, else one by one. A pages resource follows the next URLs of a paged list embedded in a
-parent record (an album's tracks). Every record found queues work for the resource's children
-(:meth:`Lookups.fan_out`), which discovery uses for the roots' records too.
+allows, else one by one. A sublist pages through a list per item (an issue's comments), a page
+per unit: the item goes back in the queue with the next page's request (and, for an incremental
+sublist, the highest version read so far) until its last page, when the highest version becomes
+the item's ``since`` (state ``cursor/<sublist>/<item>``). A pages resource follows the next URLs
+of a paged list embedded in a parent record (an album's tracks). Every record found queues work
+for the resource's children (:meth:`Lookups.fan_out`), which discovery uses for the roots'
+records too. Placeholders of a request other than ``{id}`` come from the item's context (the
+``for_each`` values its root was read with, e.g. ``{repo}``).
 """
 
 from __future__ import annotations
@@ -17,18 +22,25 @@ import orjson
 
 from tunestream.errors import FetchError, MalformedBody
 from tunestream.http.jsonpath import lookup, select_records
+from tunestream.http.paginators import PageRequest, ParamValue
 from tunestream.records import Record
 from tunestream.runtime.context import CycleContext
+from tunestream.runtime.cursor import fill
+from tunestream.runtime.listed import take_listed
 from tunestream.runtime.outcomes import Outcome, outcome_of
 from tunestream.runtime.plan import Access
 from tunestream.runtime.pool import Job
-from tunestream.spec.models import LookupResource, PagesResource, select_ids
+from tunestream.runtime.versions import higher, since_param
+from tunestream.spec.models import LookupResource, PagesResource, SubListResource, select_ids
 from tunestream.state.work import Context
 
-__all__ = ["Lookups"]
+__all__ = ["Lookups", "sublist_request"]
 
 _NEXT = "_next"
-"""The context key of a pages item's next URL (keys starting with ``_`` are work details)."""
+"""The context key of a pages item's next URL, or a sublist item's next request (as JSON); keys
+starting with ``_`` are work details, not sent as headers."""
+_HIGH = "_high"
+"""The context key of the highest version a sublist item's read has met so far."""
 
 
 class Lookups:
@@ -37,6 +49,7 @@ class Lookups:
     def __init__(self, ctx: CycleContext) -> None:
         self.ctx = ctx
         self._children = {name: ctx.spec.children(name) for name in ctx.spec.resources}
+        self._found: dict[str, set[str]] = {}
 
     def jobs(self, name: str) -> list[Job]:
         """One job per request the resource's queue needs now (by the plan's current access)."""
@@ -44,6 +57,8 @@ class Lookups:
         items = list(self.ctx.state.todo(name).items())
         if isinstance(resource, PagesResource):
             return [partial(self._next_page, name, resource, item) for item in items]
+        if isinstance(resource, SubListResource):
+            return [partial(self._sublist_page, name, resource, item) for item in items]
         assert isinstance(resource, LookupResource)
         access = self.ctx.plan.access[name]
         size = resource.batch.max if access is Access.BATCH and resource.batch else 1
@@ -62,7 +77,7 @@ class Lookups:
             return  # the plan stepped down while this waited; the next round redoes it
         ids = [item for item, _ in chunk]
         try:
-            records = await self._fetch_by_id(resource, access, ids)
+            records = await self._fetch_by_id(resource, access, ids, chunk[0][1])
         except FetchError as exc:
             outcome = outcome_of(exc, single_item=access is Access.SINGLE)
             if outcome is Outcome.MISSING:
@@ -80,7 +95,7 @@ class Lookups:
         await ctx.committer.maybe_flush()
 
     async def _fetch_by_id(
-        self, resource: LookupResource, access: Access, ids: list[str]
+        self, resource: LookupResource, access: Access, ids: list[str], context: Context
     ) -> list[Any]:
         client = self.ctx.client
         if access is Access.BATCH:
@@ -97,7 +112,7 @@ class Lookups:
             return records
         single = resource.single
         assert single is not None
-        path = single.path.replace("{id}", quote(ids[0], safe=""))
+        path = fill(single.path, {**context, "id": _in_path(ids[0])})
         body = await client.get_json(path, single.params, endpoint=single.path)
         return [body if single.records is None else lookup(body, single.records)]
 
@@ -126,6 +141,62 @@ class Lookups:
         ctx.state.done(name, [item for item, _ in chunk], remember_at=remember)
         ctx.committer.add(out)
 
+    # -- sublists ----------------------------------------------------------------------------
+
+    async def _sublist_page(
+        self, name: str, resource: SubListResource, job: tuple[str, Context]
+    ) -> None:
+        """One page of an item's list; the item is queued again for the next one."""
+        ctx = self.ctx
+        item, context = job
+        saved = context.get(_NEXT)
+        kept = ctx.state.cursor(name, item) or {}
+        start = sublist_request(resource, item, context, kept.get("since"))
+        pages = ctx.client.paginate(
+            start.url,
+            start.params,
+            paginator=resource.paginator,
+            records_path=resource.records,
+            endpoint=resource.request.path,
+            resume_from=None if saved is None else _request(saved),
+        )
+        try:
+            page = await anext(pages)
+        except FetchError as exc:
+            if self._failed(name, item, exc, single_item=saved is None):
+                return
+            raise
+        finally:
+            await pages.aclose()
+        inherited = {k: v for k, v in context.items() if not k.startswith("_")}
+        found = self._found.setdefault(name, set())
+        high = take_listed(ctx, name, resource, page.records, inherited, found, self.fan_out)
+        high = higher(context.get(_HIGH), high)
+        ctx.state.done(name, [item], remember_at=None)
+        following = page.next_request
+        if following is not None:
+            work = {**inherited, _NEXT: _dump(following), **({_HIGH: high} if high else {})}
+            ctx.state.add_todo(name, item, work, dedupe=False)
+        elif high is not None:
+            ctx.state.set_cursor(name, item, {**kept, "since": higher(kept.get("since"), high)})
+        await ctx.committer.maybe_flush()
+
+    def _failed(self, name: str, item: str, error: FetchError, *, single_item: bool) -> bool:
+        """Act on a failed request for ``item``'s records; False if the error is to be raised."""
+        ctx = self.ctx
+        outcome = outcome_of(error, single_item=single_item)
+        if outcome is Outcome.STEP_DOWN:
+            ctx.step_down(name, error)
+        elif outcome is Outcome.MISSING:
+            ctx.report.stats[name].missing += 1
+            ctx.state.done(name, [item], remember_at=None)
+        elif outcome is Outcome.DEAD_LETTER:
+            ctx.dead_letter(name, [item], error)
+            ctx.state.done(name, [item], remember_at=None)
+        else:
+            return False
+        return True
+
     # -- pages -------------------------------------------------------------------------------
 
     async def _next_page(
@@ -136,15 +207,9 @@ class Lookups:
         try:
             body = await ctx.client.get_json(context[_NEXT], endpoint=f"{name} (next page)")
         except FetchError as exc:
-            outcome = outcome_of(exc)
-            if outcome is Outcome.STEP_DOWN:
-                ctx.step_down(name, exc)
+            if self._failed(name, parent, exc, single_item=False):
                 return
-            if outcome is not Outcome.DEAD_LETTER:
-                raise
-            ctx.dead_letter(name, [parent], exc)
-            ctx.state.done(name, [parent], remember_at=None)
-            return
+            raise
         ctx.state.done(name, [parent], remember_at=None)
         self._take_page(name, resource, parent, body, context)
         await ctx.committer.maybe_flush()
@@ -172,17 +237,46 @@ class Lookups:
             if not ctx.plan.is_open(name):
                 continue
             child = ctx.spec.resources[name]
-            if isinstance(child, LookupResource):
+            if isinstance(child, LookupResource | SubListResource):
+                # a lookup's dedupe is of its items; a sublist's, of its records
+                dedupe = isinstance(child, LookupResource) and child.dedupe is not None
                 for edge in child.from_:
-                    if edge.resource != parent:
+                    if edge.resource != parent or not edge.takes(record):
                         continue
                     ctx.state.add_todos(
-                        name,
-                        select_ids(record, edge.select),
-                        inherited,
-                        dedupe=child.dedupe is not None,
+                        name, select_ids(record, edge.select), inherited, dedupe=dedupe
                     )
             elif isinstance(child, PagesResource):
                 embedded = lookup(record, child.embedded)
                 if isinstance(embedded, dict):
                     self._take_page(name, child, item, embedded, inherited)
+
+
+def sublist_request(
+    resource: SubListResource, item: str, context: Context, since: str | None
+) -> PageRequest:
+    """The first page of ``item``'s list: the request filled in, ``since`` sent if any."""
+    values = {**context, "id": _in_path(item)}
+    params: dict[str, ParamValue] = {
+        k: fill(v, values) if isinstance(v, str) else int(v)
+        for k, v in resource.request.params.items()
+    }
+    if resource.incremental is not None:
+        sent = since_param(resource.incremental, since)
+        if sent is not None:
+            params[resource.incremental.param] = sent
+    return PageRequest(fill(resource.request.path, values), params)
+
+
+def _in_path(item: str) -> str:
+    """An id as it goes into a path: quoted, unless it is a URL the API gave (it is the path)."""
+    return item if "://" in item else quote(item, safe="")
+
+
+def _dump(request: PageRequest) -> str:
+    return orjson.dumps({"url": request.url, "params": dict(request.params)}).decode()
+
+
+def _request(saved: str) -> PageRequest:
+    value = orjson.loads(saved)
+    return PageRequest(value["url"], value["params"])

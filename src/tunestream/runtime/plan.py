@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from enum import Enum
 
-from tunestream.spec.models import ListResource, LookupResource, SourceSpec
+from tunestream.spec.models import ListResource, LookupResource, SourceSpec, SubListResource
 
 __all__ = ["Access", "Plan"]
 
@@ -128,4 +128,7 @@ class Plan:
                 return f"batch: GET {resource.batch.path} (up to {resource.batch.max} ids)"
             assert resource.single is not None
             return f"single: GET {resource.single.path}"
+        if isinstance(resource, SubListResource):
+            parents = ", ".join(edge.resource for edge in resource.from_)
+            return f"sublist: GET {resource.request.path} for each item of {parents}"
         return f"pages: embedded in {resource.from_} at {resource.embedded}, then next URLs"

@@ -35,6 +35,7 @@ from tunestream.kafka.topics import TopicAdmin
 from tunestream.runtime.committer import Committer, MemoryWriter
 from tunestream.runtime.cycle import CycleRunner
 from tunestream.runtime.estimate import CycleEstimate, estimate
+from tunestream.runtime.lock import source_lock
 from tunestream.runtime.metrics import Metrics
 from tunestream.runtime.plan import Plan
 from tunestream.runtime.report import CycleReport, ResourceStats
@@ -43,6 +44,7 @@ from tunestream.sink.transactional import SinkPair
 from tunestream.sources.plan import PLAN
 from tunestream.spec.loader import load_spec
 from tunestream.spec.models import SourceSpec
+from tunestream.state.credentials import StateCredentials
 from tunestream.state.store import KafkaStateStore
 from tunestream.state.work import WorkState
 
@@ -122,6 +124,10 @@ class Producer:
 
     async def run(self, *, once: bool = False) -> CycleReport | None:
         """Run cycles until stopped (or one, with ``once``); return the last cycle's report."""
+        with source_lock(self.settings.data_dir, self.spec.name, doing="start a producer"):
+            return await self._run(once=once)
+
+    async def _run(self, *, once: bool) -> CycleReport | None:
         source = self.settings.source
         transactional_id = source.transactional_id or f"tunestream-{self.spec.name}"
         await asyncio.to_thread(self._check_topics)
@@ -130,7 +136,15 @@ class Producer:
         await asyncio.to_thread(sinks.start, self.topics.values())
         prefix = f"{self.spec.name}/"
         store = KafkaStateStore(base, self.topics[STATE_TOPIC], prefix)
-        state = WorkState(await asyncio.to_thread(store.load))
+        loaded = await asyncio.to_thread(store.load)
+        state = WorkState(loaded)
+        credentials = StateCredentials(
+            base,
+            topic=self.topics[STATE_TOPIC],
+            prefix=prefix,
+            transactional_id=transactional_id,
+            loaded=loaded,
+        )
         plan = Plan.initial(self.spec, self.mode, self.skip)
         committer = Committer(
             sinks.sinks,
@@ -143,7 +157,7 @@ class Producer:
             on_commit=self.metrics.observe_commit,
         )
         report: CycleReport | None = None
-        async with self._client() as client:
+        async with self._client(credentials) as client:
             while not self._stop.is_set():
                 self._runner = CycleRunner(
                     self.spec,
@@ -163,6 +177,7 @@ class Producer:
                     break
                 await self._sleep(self._delay(report, state))
         await asyncio.to_thread(sinks.close)
+        credentials.close()
         return report
 
     def _check_topics(self) -> None:
@@ -219,9 +234,12 @@ class Producer:
             log.info("plan: no source state to estimate from (%s)", exc)
             return WorkState()
 
-    def _client(self) -> RestClient:
+    def _client(self, credentials: StateCredentials | None = None) -> RestClient:
         return RestClient.from_config(
-            self.spec.client, observer=self.metrics.observe_attempt, transport=self._transport
+            self.spec.client,
+            observer=self.metrics.observe_attempt,
+            transport=self._transport,
+            credentials=credentials,
         )
 
     def _record(self, report: CycleReport, plan: Plan) -> None:

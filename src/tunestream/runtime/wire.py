@@ -60,9 +60,11 @@ class Wire:
         context: Mapping[str, str],
         *,
         at: str | None = None,
+        timestamp_ms: int | None = None,
     ) -> Record:
         """An item's record; context names starting with ``_`` are work details, not sent;
-        ``at``: the ``fetched_at`` stamp (default now)."""
+        ``at``: the ``fetched_at`` stamp (default now); ``timestamp_ms``: the Kafka timestamp
+        (default: when it is produced)."""
         headers = [
             ("tunestream.source", self.source.encode()),
             ("tunestream.cycle", self.cycle.encode()),
@@ -73,7 +75,9 @@ class Wire:
         headers += [
             (f"tunestream.{k}", v.encode()) for k, v in context.items() if not k.startswith("_")
         ]
-        return Record(self.topics[topic], key.encode(), orjson.dumps(value), tuple(headers))
+        return Record(
+            self.topics[topic], key.encode(), orjson.dumps(value), tuple(headers), timestamp_ms
+        )
 
     def dead_letter(self, resource: str, items: list[str], error: FetchError) -> Record:
         """The dead letter of the items a request for ``resource`` failed with ``error``."""

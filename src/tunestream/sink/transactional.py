@@ -95,7 +95,13 @@ class TransactionalSink:
         for record in records:
             while True:
                 try:
-                    produce(record.topic, record.value, record.key, headers=list(record.headers))
+                    produce(
+                        record.topic,
+                        record.value,
+                        record.key,
+                        headers=list(record.headers),
+                        timestamp=record.timestamp_ms or 0,  # 0: now
+                    )
                     break
                 except BufferError:  # the local queue is full: let deliveries drain it
                     producer.poll(0.1)

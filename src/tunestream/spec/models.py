@@ -31,7 +31,8 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import jmespath
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from tunestream.http.models import (
     JsonPath,
@@ -44,6 +45,7 @@ __all__ = [
     "BatchRequest",
     "Dedupe",
     "Edge",
+    "Incremental",
     "ListResource",
     "LookupResource",
     "PagesResource",
@@ -52,6 +54,7 @@ __all__ = [
     "SingleRequest",
     "SourceSpec",
     "Split",
+    "SubListResource",
     "select_ids",
 ]
 
@@ -59,6 +62,14 @@ Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 Selector = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]+(\.([A-Za-z0-9_]+|\*))*$")]
 """A dotted path that may fan out with ``*``: ``id``, ``artists.*.id``."""
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+def _jmespath(expression: str) -> str:
+    try:
+        jmespath.compile(expression)
+    except jmespath.exceptions.JMESPathError as exc:
+        raise ValueError(f"not a JMESPath expression ({exc})") from None
+    return expression
 
 
 class _Model(BaseModel):
@@ -78,11 +89,41 @@ class Dedupe(_Model):
     remember_days: Annotated[float, Field(gt=0)] = 30.0
 
 
+class Incremental(_Model):
+    """Ask a list only for what changed since the last cycle (dlt's ``incremental``, Airbyte's
+    ``DatetimeBasedCursor``), e.g. GitHub's ``since``::
+
+        incremental: {cursor_path: updated_at, param: since, lag: 0}
+
+    Each record carries its *version* at ``cursor_path`` (an ISO-8601 time, a number or a
+    string, compared as such). When a list (or, for a sublist, one parent's list) has been read
+    to its end, the highest version seen becomes its ``since``; the next read sends
+    ``param=since - lag``. The value is source state, committed with the records, so a crash
+    neither skips nor repeats. APIs that filter inclusively (``updated at or after``) answer the
+    last items again: a record is emitted once per version (its id and version are
+    remembered for ``dedupe.remember_days``), so an edit arrives as a new record and nothing
+    doubles.
+    """
+
+    cursor_path: JsonPath
+    param: Annotated[str, Field(min_length=1)]
+    initial: str | None = None
+    """Sent on the first read (none: the first read asks for everything)."""
+    lag: Annotated[float, Field(ge=0)] = 0.0
+    """Sent this much before the last version: seconds for times, units for numbers. For APIs
+    whose versions can appear late (a clock skew, an eventually consistent index)."""
+
+
 class Edge(_Model):
-    """Where a resource's input comes from: the ids its parent's records hold."""
+    """Where a resource's input comes from: the ids its parent's records hold — of the records
+    for which ``when`` (a JMESPath condition, e.g. ``comments > `0` ``) holds, if given."""
 
     resource: Name
     select: Selector = "id"
+    when: Annotated[str, AfterValidator(_jmespath)] | None = None
+
+    def takes(self, record: Any) -> bool:
+        return self.when is None or bool(jmespath.search(self.when, record))
 
 
 class Split(_Model):
@@ -155,11 +196,26 @@ class ListResource(_Emitting):
     new_for_days: Annotated[float, Field(gt=0)] | None = None
     """The list holds what is new over this many days (Spotify's ``tag:new``: 14): what a cycle
     finds new is its total x the interval ÷ that period (``produce --plan``)."""
+    incremental: Incremental | None = None
+    conditional: bool = False
+    """Send ``If-None-Match`` / ``If-Modified-Since`` with what the first page carried last
+    time (its ``ETag`` / ``Last-Modified``, kept as source state): a ``304`` means nothing
+    changed, and costs no records (GitHub does not count it against its rate limit). For lists
+    whose first page shows any change (newest first: events, releases)."""
+    poll_interval_header: Annotated[str, Field(min_length=1)] | None = None
+    """A response header giving the seconds to wait before reading the list again (GitHub's
+    ``X-Poll-Interval``): a cycle that comes sooner skips it."""
 
     @model_validator(mode="after")
     def _emitting_lists_dedupe(self) -> ListResource:
         if self.emit and self.dedupe is None:
             raise ValueError("a list that emits needs dedupe: it is read from the start each cycle")
+        return self
+
+    @model_validator(mode="after")
+    def _split_reads_everything(self) -> ListResource:
+        if self.split and (self.incremental or self.conditional):
+            raise ValueError("a split list is read whole: incremental and conditional do not apply")
         return self
 
     @model_validator(mode="after")
@@ -206,6 +262,36 @@ class LookupResource(_Emitting):
         return self
 
 
+class SubListResource(_Emitting):
+    """A paged list per parent item: an issue's comments. The ids its parents' records hold
+    (``from``) fill ``{id}`` in the request — an id, or a whole URL the parent gives
+    (``comments_url``) — and the other placeholders come from the item's context (``for_each``
+    values such as ``{repo}``). Each parent's list is paged to its end, a page per unit; with
+    ``incremental``, each parent keeps its own cursor.
+    """
+
+    kind: Literal["sublist"]
+    from_: Annotated[list[Edge], Field(alias="from", min_length=1)]
+    request: Request
+    paginator: PaginatorConfig
+    records: JsonPath | None = None
+    key: JsonPath = "id"
+    incremental: Incremental | None = None
+
+    @model_validator(mode="after")
+    def _id_in_request(self) -> SubListResource:
+        texts = [self.request.path, *map(str, self.request.params.values())]
+        if not any("{id}" in text for text in texts):
+            raise ValueError("a sublist's request needs {id} in its path or a parameter")
+        return self
+
+    @model_validator(mode="after")
+    def _emitting_sublists_dedupe(self) -> SubListResource:
+        if self.emit and self.incremental and self.dedupe is None:
+            raise ValueError("an incremental sublist that emits needs dedupe (versions repeat)")
+        return self
+
+
 class PagesResource(_Model):
     """A paged list inside each parent record (``embedded``), followed by its next URLs."""
 
@@ -216,7 +302,8 @@ class PagesResource(_Model):
     paginator: NextUrlPaginatorConfig = NextUrlPaginatorConfig()
 
 
-Resource = Annotated[ListResource | LookupResource | PagesResource, Field(discriminator="kind")]
+AnyResource = ListResource | LookupResource | SubListResource | PagesResource
+Resource = Annotated[AnyResource, Field(discriminator="kind")]
 
 
 class SourceSpec(_Model):
@@ -266,7 +353,7 @@ class SourceSpec(_Model):
     def emits(self, name: str) -> str | None:
         """The topic (a ``kafka.topics`` key) resource ``name`` writes its records to, if any."""
         resource = self.resources[name]
-        return resource.emit if isinstance(resource, ListResource | LookupResource) else None
+        return None if isinstance(resource, PagesResource) else resource.emit
 
 
 def select_ids(record: Any, selector: str) -> list[str]:
@@ -283,17 +370,15 @@ def select_ids(record: Any, selector: str) -> list[str]:
     return [str(v) for v in found if isinstance(v, str | int) and not isinstance(v, bool)]
 
 
-def _parents(resource: ListResource | LookupResource | PagesResource) -> list[str]:
-    if isinstance(resource, LookupResource):
+def _parents(resource: AnyResource) -> list[str]:
+    if isinstance(resource, LookupResource | SubListResource):
         return [edge.resource for edge in resource.from_]
     if isinstance(resource, PagesResource):
         return [resource.from_]
     return []
 
 
-def _topological(
-    resources: dict[str, ListResource | LookupResource | PagesResource],
-) -> list[str]:
+def _topological(resources: dict[str, AnyResource]) -> list[str]:
     order: list[str] = []
     state: dict[str, int] = {}  # 1: visiting, 2: done
 

@@ -1,0 +1,99 @@
+"""``tunestream state show|reset``: a source's state, readably; rewinding it (replay, backfill).
+
+Both read the state topic as the producer does at start-up. ``reset`` writes its changes through
+the source's own transactional ids, as the producer writes state: a producer of the source still
+running elsewhere is fenced by it (its next commit fails), and one running on this machine makes
+``reset`` refuse (``runtime/lock.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from tunestream.cli._context import settings_of
+from tunestream.config import Settings
+from tunestream.errors import ConfigError
+from tunestream.kafka.client import client_config
+from tunestream.records import Record
+from tunestream.runtime.lock import source_lock
+from tunestream.runtime.rewind import describe, rewind
+from tunestream.runtime.service import STATE_TOPIC, check_spec
+from tunestream.sink.transactional import SinkPair
+from tunestream.spec.loader import load_spec
+from tunestream.spec.models import SourceSpec
+from tunestream.state.store import KafkaStateStore, state_records
+
+app = typer.Typer(help="Show or rewind a source's state.", no_args_is_help=True)
+
+
+def _source(settings: Settings, name: str | None) -> tuple[SourceSpec, KafkaStateStore, str]:
+    source = settings.source
+    spec = load_spec(source.spec, variables=source.variables)
+    if name is not None and name != spec.name:
+        raise ConfigError(f"no source {name!r} is configured (configured: {spec.name})")
+    _, _, topics = check_spec(spec, settings)
+    store = KafkaStateStore(client_config(settings.kafka), topics[STATE_TOPIC], f"{spec.name}/")
+    return spec, store, source.transactional_id or f"tunestream-{spec.name}"
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    source: Annotated[
+        str | None, typer.Argument(help="The source (default: the configured one).")
+    ] = None,
+) -> None:
+    """Print a source's state: its cycle, cursors, ETags, queues and memories."""
+    spec, store, _ = _source(settings_of(ctx), source)
+    typer.echo(f"source {spec.name}")
+    for line in describe(store.load()):
+        typer.echo(f"  {line}")
+
+
+@app.command("reset")
+def reset(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="The source to rewind.")],
+    resource: Annotated[
+        list[str] | None,
+        typer.Option("--resource", "-r", help="Rewind only this resource (repeatable)."),
+    ] = None,
+    cursor: Annotated[
+        str | None,
+        typer.Option(help="Read the incremental resource(s) from this value next (e.g. a time)."),
+    ] = None,
+    replay: Annotated[
+        bool, typer.Option(help="Also forget what was emitted: write everything read again.")
+    ] = False,
+) -> None:
+    """Rewind a source (or some of its resources): its next cycle reads from the start, or from
+    --cursor; without --replay only what is missing from Kafka is written."""
+    settings = settings_of(ctx)
+    spec, store, transactional_id = _source(settings, source)
+    chosen = resource or list(spec.resources)
+    unknown = sorted(set(chosen) - set(spec.resources))
+    if unknown:
+        raise ConfigError(
+            f"--resource: {', '.join(unknown)} not in spec {spec.name} "
+            f"(resources: {', '.join(spec.resources)})"
+        )
+    if cursor is not None:
+        flat = [n for n in chosen if getattr(spec.resources[n], "incremental", None) is None]
+        if resource and flat:
+            raise ConfigError(f"--cursor: {', '.join(flat)} not incremental (no cursor to set)")
+        chosen = [n for n in chosen if n not in flat]
+    with source_lock(settings.data_dir, spec.name, doing=f"reset source {spec.name}"):
+        loaded = store.load()
+        changes = rewind(loaded, resources=chosen, cursor=cursor, replay=replay)
+        if not resource:
+            changes["cycle"] = None  # the next run starts a cycle of its own
+        records: list[Record] = state_records(store.topic, store.prefix, changes)
+        sinks = SinkPair(client_config(settings.kafka), transactional_id)
+        sinks.start([store.topic])
+        try:
+            sinks.sinks[0].write(records)
+        finally:
+            sinks.close()
+    typer.echo(f"source {spec.name}: {len(records):,} state record(s) rewritten")
