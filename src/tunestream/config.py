@@ -27,8 +27,8 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tunestream.errors import ConfigError
-from tunestream.http.models import RateLimitConfig
 from tunestream.sources import plan, spotify
+from tunestream.sources.settings import SourceList, SourceSettings, one_source_shorthand
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
@@ -36,6 +36,7 @@ __all__ = [
     "EmulatorRunSettings",
     "KafkaSettings",
     "LocalBrokerSettings",
+    "ProducerSettings",
     "Settings",
     "SourceSettings",
     "SparkSettings",
@@ -119,14 +120,18 @@ _LARGE_MESSAGE_BYTES = 16 * 1024 * 1024
 
 _LARGE_TOPIC = {"max_message_bytes": _LARGE_MESSAGE_BYTES, "compression_type": "zstd"}
 
+_SPOTIFY_SPEC = "spotify"
+_SPOTIFY_TOPICS = frozenset(e.topic for e in spotify.ENTITIES)
+
+
+def _records_topic(spec: str, key: str) -> dict[str, Any]:
+    """A spec's records topic as tunestream makes it: ``<spec>.<key>``, 4 partitions, a week."""
+    return {"name": f"{spec}.{key}", "partitions": 4, "retention_ms": _WEEK_MS}
+
+
 DEFAULT_TOPICS: dict[str, dict[str, Any]] = {
     **{
-        e.topic: {
-            "name": f"spotify.{e.topic}",
-            "partitions": 4,
-            "retention_ms": _WEEK_MS,
-            **(_LARGE_TOPIC if e.large else {}),
-        }
+        e.topic: {**_records_topic(_SPOTIFY_SPEC, e.topic), **(_LARGE_TOPIC if e.large else {})}
         for e in spotify.ENTITIES
     },
     "dead_letter": {
@@ -197,44 +202,28 @@ class KafkaSettings(_Model):
     def uses_local_broker(self) -> bool:
         return self.bootstrap_servers is None
 
+    def records_topic(self, spec: str, key: str) -> TopicSettings:
+        """The topic where spec ``spec`` writes its records of ``key`` (a resource's ``emit``):
+        ``topics.<key>`` where the configuration names the key — but the Spotify entities'
+        topics (albums …) are the spotify spec's alone: the Spark job reads them as Spotify's —
+        else ``<spec>.<key>``, 4 partitions, a week's retention. So a new spec needs no topic
+        settings, and two specs share a topic only where a key added under ``topics`` says so."""
+        topic = self.topics.get(key)
+        if topic is None or (key in _SPOTIFY_TOPICS and spec != _SPOTIFY_SPEC):
+            return TopicSettings.model_validate(_records_topic(spec, key))
+        return topic
+
     @property
     def bootstrap(self) -> str:
         """The bootstrap address clients use: the configured cluster or the local broker."""
         return self.bootstrap_servers or f"127.0.0.1:{self.local.port}"
 
 
-class SourceSettings(_Model):
-    """Which source spec the producer runs, and how often."""
+class ProducerSettings(_Model):
+    """The producer process (``tunestream produce``), whichever sources it runs."""
 
-    spec: Annotated[str, Field(min_length=1)] = "spotify"
-    """A built-in spec (``spotify``) or the path of a spec YAML file."""
-    mode: str | None = None
-    """One of the spec's modes (spotify: ``new-releases`` or ``full``); default: its first."""
-    variables: dict[str, list[str] | str] = Field(default_factory=dict)
-    """Overrides of the spec's variables, e.g. ``{markets: [US, GB]}``."""
-    skip: list[str] = Field(default_factory=list)
-    """Resources switched off, e.g. ``[audio_analysis]``."""
-    interval_s: Annotated[float, Field(gt=0)] = 3600.0
-    jitter_s: Annotated[float, Field(ge=0)] = 60.0
-    transactional_id: str | None = None
-    """Stable per source (default ``tunestream-<spec name>``): a restart fences its old self.
-    The producer uses ``<id>.1`` too (two producers take turns with units)."""
-    discovery_max_requests: Annotated[int, Field(ge=1)] | None = 10_000
-    """Requests discovery may make in a cycle (null: no cap). Where a complete pass of the
-    roots costs more (searching a large window), discovery rolls: each cycle reads the parts of
-    the query tree read longest ago, so every part is read every N cycles; ``produce --plan``
-    says N."""
-    rate_limit: RateLimitConfig | None = None
-    """Replaces the spec's request budget (one per API app), e.g. ``{requests_per_second: 5}``."""
-    commit_max_records: Annotated[int, Field(ge=1)] = 100_000
-    commit_max_bytes: Annotated[int, Field(ge=1)] = 256 * 1024 * 1024
-    commit_max_delay_s: Annotated[float, Field(gt=0)] = 1.0
-    """A transaction commits at whichever of these limits comes first (records, value bytes,
-    seconds since its first record) — or, if the previous one is still committing then, once
-    that one is in (meanwhile it may grow to twice the limits). The delay bounds units at the
-    API's pace; the caps bound them in catch-up bursts, where fewer commits write faster."""
     metrics_port: Port | None = 9464
-    """Prometheus metrics on 127.0.0.1:<port>/metrics; null: off."""
+    """Prometheus metrics of all its sources on 127.0.0.1:<port>/metrics; null: off."""
 
 
 class SparkSettings(_Model):
@@ -290,7 +279,8 @@ class EmulatorRunSettings(_Model):
     """A YAML file of emulator settings (``tunestream-emulator --settings``), e.g. a smaller
     catalog; port and speed above win over it."""
     interval_s: Annotated[float, Field(gt=0)] = 60.0
-    """The producer's cycle interval against the emulator (``source.interval_s`` otherwise)."""
+    """The cycle interval of the spotify sources against the emulator (their own ``interval_s``
+    otherwise)."""
 
 
 class SystemSettings(_Model):
@@ -316,10 +306,19 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".tunestream")
     """Where local state lives: the embedded broker's log directories, pid and log files."""
     kafka: KafkaSettings = KafkaSettings()
-    source: SourceSettings = SourceSettings()
+    source: SourceSettings | None = Field(default=None, exclude=True)
+    """The shorthand of a one-source list: read as ``sources: [source]`` (and None after)."""
+    sources: SourceList = Field(default_factory=lambda: [SourceSettings.model_validate({})])
+    """The sources ``tunestream produce`` runs, side by side in one process."""
+    producer: ProducerSettings = ProducerSettings()
     spark: SparkSettings = SparkSettings()
     dashboard: DashboardSettings = DashboardSettings()
     system: SystemSettings = SystemSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_source_shorthand(cls, data: Any) -> Any:
+        return one_source_shorthand(data)
 
     @classmethod
     def settings_customise_sources(

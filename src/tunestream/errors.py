@@ -15,6 +15,7 @@ OS errors) are translated at the boundary where they occur, never passed up raw.
     │   └── MalformedBody        the body stayed unparseable after retries
     ├── ComponentError           a component of the system (`tunestream up`, the dashboard)
     │                            could not be started, stopped or served                (exit 1)
+    ├── SourceFailed             one of several sources failed: its error, named   (its exit)
     └── KafkaError               anything on the Kafka side                             (exit 1)
         ├── BrokerError          the local broker could not be prepared, started or stopped
         │   ├── JarsMissingError the Maven-resolved broker jars are not there
@@ -47,6 +48,7 @@ __all__ = [
     "QuotaExceeded",
     "RateLimited",
     "SinkError",
+    "SourceFailed",
     "StateError",
     "TopicConflict",
     "TopicError",
@@ -115,6 +117,17 @@ class MalformedBody(FetchError):
 class ComponentError(TunestreamError):
     """A component of the system could not be started, stopped or served; the message names
     it, what went wrong and where its log is."""
+
+
+class SourceFailed(TunestreamError):
+    """One source of a producer running several failed (the others were stopped cleanly):
+    its error, prefixed with its name, and that error's exit code."""
+
+    def __init__(self, source: str, error: TunestreamError) -> None:
+        super().__init__(f"source {source}: {error}")
+        self.source = source
+        self.error = error
+        self.exit_code = error.exit_code
 
 
 class KafkaError(TunestreamError):

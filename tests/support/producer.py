@@ -8,7 +8,13 @@ from typing import Any
 
 import yaml
 
-from tunestream.config import DEFAULT_TOPICS, KafkaSettings, Settings, SourceSettings
+from tunestream.config import (
+    DEFAULT_TOPICS,
+    KafkaSettings,
+    ProducerSettings,
+    Settings,
+    SourceSettings,
+)
 from tunestream.kafka.client import admin_client
 from tunestream.kafka.topics import TopicAdmin
 from tunestream.spec.loader import load_spec
@@ -28,9 +34,13 @@ def producer_settings(bootstrap: str, *, create_topics: bool = True, **source: A
     kafka = KafkaSettings.model_validate({"bootstrap_servers": bootstrap, "topics": topics})
     if create_topics:
         TopicAdmin(admin_client(kafka)).create(list(kafka.topics.values()))
-    values: dict[str, Any] = {"metrics_port": None, "transactional_id": f"test-{suffix}"}
+    values: dict[str, Any] = {"transactional_id": f"test-{suffix}"}
     values.update(source)
-    return Settings(kafka=kafka, source=SourceSettings.model_validate(values))
+    return Settings(
+        kafka=kafka,
+        sources=[SourceSettings.model_validate(values)],
+        producer=ProducerSettings(metrics_port=None),
+    )
 
 
 def emulator_environ(handle: EmulatorHandle, profile: str = "extended") -> dict[str, str]:
@@ -56,7 +66,7 @@ def write_config(path: Path, settings: Settings, **source: Any) -> Path:
     data = {
         "data_dir": str(path.parent / "data"),
         "kafka": settings.kafka.model_dump(mode="json", include={"bootstrap_servers", "topics"}),
-        "source": {"transactional_id": settings.source.transactional_id, **source},
+        "source": {"transactional_id": settings.sources[0].transactional_id, **source},
     }
     path.write_text(yaml.safe_dump(data))
     return path

@@ -6,9 +6,18 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from tunestream.config import DEFAULT_TOPICS, Settings, TopicSettings, load_settings, redacted
+from tunestream.config import (
+    DEFAULT_TOPICS,
+    KafkaSettings,
+    Settings,
+    SourceSettings,
+    TopicSettings,
+    load_settings,
+    redacted,
+)
 from tunestream.errors import ConfigError
 from tunestream.kafka.client import client_config
+from tunestream.sources.settings import named
 
 pytestmark = pytest.mark.unit
 
@@ -123,6 +132,8 @@ def test_secrets_are_redacted_but_passed_to_the_client(tmp_path: Path) -> None:
 def _field_paths(model: type[BaseModel], prefix: str = "") -> set[str]:
     paths = set()
     for name, field in model.model_fields.items():
+        if field.exclude:  # read, never shown: the one-source shorthand
+            continue
         path = f"{prefix}{name}"
         paths.add(path)
         annotation = field.annotation
@@ -132,6 +143,9 @@ def _field_paths(model: type[BaseModel], prefix: str = "") -> set[str]:
 
 
 def _yaml_paths(data: object, prefix: str = "") -> set[str]:
+    """Every key path of the YAML; the entries of a list share their list's path."""
+    if isinstance(data, list):
+        return set().union(*(_yaml_paths(item, prefix) for item in data))
     if not isinstance(data, dict):
         return set()
     paths = set()
@@ -149,3 +163,126 @@ def test_the_example_file_is_valid_and_documents_every_key() -> None:
     assert _field_paths(Settings) <= documented
     first_topic = {f"kafka.topics.albums.{name}" for name in TopicSettings.model_fields}
     assert first_topic <= documented
+    assert _field_paths(SourceSettings, "sources.") <= documented
+
+
+# -- sources ---------------------------------------------------------------------------------
+
+
+def test_sources_is_a_list_each_named_after_its_spec_by_default(tmp_path: Path) -> None:
+    spec = tmp_path / "charts.yaml"
+    spec.write_text("name: charts\nclient: {}\n")  # only the name is read here
+    path = write(
+        tmp_path,
+        f"sources:\n  - {{spec: spotify, mode: full}}\n  - {{spec: {spec}, interval_s: 60}}\n"
+        "  - {name: spotify-gb, spec: spotify, variables: {markets: [GB]}}\n",
+    )
+    sources = load_settings(path).sources
+    assert [s.name for s in sources] == ["spotify", "charts", "spotify-gb"]
+    assert [s.transactional_id for s in sources] == [
+        "tunestream-spotify",
+        "tunestream-charts",
+        "tunestream-spotify-gb",
+    ]
+    assert (sources[0].mode, sources[1].interval_s) == ("full", 60.0)
+
+
+def test_no_sources_given_is_one_spotify_source(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert [(s.name, s.spec) for s in settings.sources] == [("spotify", "spotify")]
+    assert settings.producer.metrics_port == 9464
+
+
+def test_source_is_the_shorthand_of_a_one_source_list(tmp_path: Path) -> None:
+    path = write(tmp_path, "source:\n  mode: full\n  skip: [audio_analysis]\n")
+    settings = load_settings(path)
+    assert len(settings.sources) == 1
+    source = settings.sources[0]
+    assert (source.name, source.mode, source.skip) == ("spotify", "full", ["audio_analysis"])
+
+
+def test_the_shorthands_metrics_port_is_the_producers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, "source:\n  metrics_port: 9999\n")
+    assert load_settings(path).producer.metrics_port == 9999
+    monkeypatch.setenv("TUNESTREAM_SOURCE__METRICS_PORT", "9998")
+    assert load_settings(path).producer.metrics_port == 9998
+
+
+def test_settings_in_code_take_the_shorthand_too() -> None:
+    settings = Settings(source={"mode": "full", "metrics_port": None})
+    assert settings.sources[0].mode == "full"
+    assert settings.producer.metrics_port is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "source: {mode: full}\nsources: [{spec: spotify}]\n",
+            "source (one source; TUNESTREAM_SOURCE__* too) and sources (a list) are both given",
+        ),
+        (
+            "sources: [{spec: spotify}, {spec: spotify, mode: full}]\n",
+            "sources: the name spotify is given to more than one source",
+        ),
+        (
+            "sources: [{name: a, transactional_id: t}, {name: b, transactional_id: t}]\n",
+            "sources: sources a and b share the transactional id t;",
+        ),
+        (
+            "sources: [{name: a, transactional_id: t}, {name: b, transactional_id: t.1}]\n",
+            "sources: sources a and b share the transactional id t.1;",
+        ),
+        ("sources: []\n", "sources: List should have at least 1 item"),
+        ("sources: [{name: Spotify}]\n", "sources.0.name: String should match pattern"),
+        ("sources: [{spec: nowhere.yaml}]\n", "sources.0: spec 'nowhere.yaml' is no built-in"),
+        ("sources: [{metrics_port: 1}]\n", "set producer.metrics_port"),
+        (
+            "source: {metrics_port: 1}\nproducer: {metrics_port: 2}\n",
+            "source.metrics_port and producer.metrics_port are both given",
+        ),
+    ],
+)
+def test_bad_sources_are_one_clear_line(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, text))
+    assert expected in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_sources_are_chosen_by_name_in_the_configurations_order() -> None:
+    settings = Settings.model_validate({"sources": [{"name": "a"}, {"name": "b"}, {"name": "c"}]})
+    assert [s.name for s in named(settings.sources, ["c", "a"])] == ["a", "c"]
+    assert [s.name for s in named(settings.sources, [])] == ["a", "b", "c"]
+    with pytest.raises(ConfigError) as caught:
+        named(settings.sources, ["a", "x"])
+    assert str(caught.value) == "no source x in the configuration (sources: a, b, c)"
+    assert caught.value.exit_code == 2
+
+
+# -- records topics --------------------------------------------------------------------------
+
+
+def test_a_key_not_configured_goes_to_a_topic_of_its_spec() -> None:
+    topic = KafkaSettings().records_topic("github", "releases")
+    assert topic == TopicSettings(name="github.releases", partitions=4, retention_ms=604800000)
+    assert KafkaSettings().records_topic("deezer", "releases").name == "deezer.releases"
+
+
+def test_the_spotify_topics_are_the_spotify_specs_alone() -> None:
+    kafka = KafkaSettings.model_validate({"topics": {"tracks": {"partitions": 12}}})
+    assert kafka.records_topic("spotify", "tracks").name == "spotify.tracks"
+    assert kafka.records_topic("spotify", "tracks").partitions == 12
+    assert kafka.records_topic("deezer", "tracks").name == "deezer.tracks"
+    assert kafka.records_topic("deezer", "tracks").partitions == 4
+
+
+def test_a_key_added_under_kafka_topics_is_shared_by_the_specs_that_emit_it() -> None:
+    kafka = KafkaSettings.model_validate({"topics": {"charts": {"name": "music.charts"}}})
+    assert kafka.records_topic("deezer", "charts").name == "music.charts"
+    assert kafka.records_topic("spotify", "charts").name == "music.charts"

@@ -38,7 +38,13 @@ from typing import Any
 import yaml
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from tunestream.config import DEFAULT_TOPICS, KafkaSettings, Settings, SourceSettings
+from tunestream.config import (
+    DEFAULT_TOPICS,
+    KafkaSettings,
+    ProducerSettings,
+    Settings,
+    SourceSettings,
+)
 from tunestream.kafka.broker import LocalBroker
 from tunestream.kafka.client import admin_client, client_config
 from tunestream.kafka.topics import TopicAdmin
@@ -75,8 +81,12 @@ def _settings(kafka: KafkaSettings, **source: Any) -> Settings:
     topics = {k: {**v, "name": f"bench.{v['name']}.{suffix}"} for k, v in DEFAULT_TOPICS.items()}
     fresh = KafkaSettings.model_validate({**kafka.model_dump(exclude={"topics"}), "topics": topics})
     TopicAdmin(admin_client(fresh)).create(list(fresh.topics.values()))
-    values = {"metrics_port": None, "transactional_id": f"bench-{suffix}", **source}
-    return Settings(kafka=fresh, source=SourceSettings.model_validate(values))
+    values = {"transactional_id": f"bench-{suffix}", **source}
+    return Settings(
+        kafka=fresh,
+        sources=[SourceSettings.model_validate(values)],
+        producer=ProducerSettings(metrics_port=None),
+    )
 
 
 def _delete_topics(settings: Settings) -> None:
@@ -337,19 +347,19 @@ def _writes(kafka: KafkaSettings, settings: Settings) -> WriteResult:
         warm = time.monotonic() + _WARM_UP_S
         while time.monotonic() < warm:
             _write_plain(kafka, records)
-            _write_exactly_once(kafka, records, state_topic, settings.source)
+            _write_exactly_once(kafka, records, state_topic, settings.sources[0])
         # back to back, so both paths of a pair see the same machine; the order alternates, so
         # neither always runs first
         for round_ in range(_WRITE_ROUNDS):
             if round_ % 2:
                 exactly_once, transactions = _write_exactly_once(
-                    kafka, records, state_topic, settings.source
+                    kafka, records, state_topic, settings.sources[0]
                 )
                 plain = _write_plain(kafka, records)
             else:
                 plain = _write_plain(kafka, records)
                 exactly_once, transactions = _write_exactly_once(
-                    kafka, records, state_topic, settings.source
+                    kafka, records, state_topic, settings.sources[0]
                 )
             pairs.append((plain, exactly_once))
     finally:
@@ -389,7 +399,7 @@ def _memory(folder: Path, kafka: KafkaSettings, options: IngestOptions) -> Memor
                     "mode": "full",
                     "skip": ["audio_analysis"],
                     "metrics_port": None,
-                    "transactional_id": settings.source.transactional_id,
+                    "transactional_id": settings.sources[0].transactional_id,
                     "rate_limit": {"requests_per_second": 1000, "max_concurrency": 8},
                 },
             }

@@ -176,7 +176,7 @@ def run(
     try:
         for config in configs:
             create(config, "write")
-        write_s = _throughputs(kafka, settings.source, configs, records, options.rounds)
+        write_s = _throughputs(kafka, settings.sources[0], configs, records, options.rounds)
         with tempfile.TemporaryDirectory(prefix="tunestream-bench-partitions-") as tmp:
             spark = build_session(settings)
             try:
@@ -331,12 +331,12 @@ def _latency(
     try:
         # warm-up: a record of each entity creates the tables and warms the query up
         first = [next(r for r in records if r.topic == t) for t in ENTITY_TOPICS]
-        asyncio.run(_produce(sink, (config.route(r, "live") for r in first), settings.source))
+        asyncio.run(_produce(sink, (config.route(r, "live") for r in first), settings.sources[0]))
         _await_rows(query, tables, len(first), 120.0)
         count = int(options.rate * options.live_s)
         stream = (config.route(r, "live") for r in islice(cycle(records), count))
         started = time.time()
-        asyncio.run(_produce(sink, stream, settings.source, pace=options.rate))
+        asyncio.run(_produce(sink, stream, settings.sources[0], pace=options.rate))
         _await_rows(query, tables, len(first) + count, options.drain_timeout_s)
     finally:
         sink.close()

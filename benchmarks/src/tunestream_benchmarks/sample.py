@@ -145,5 +145,5 @@ async def _cycle(spec: SourceSpec) -> list[Record]:
 
 
 async def _detect(spec: SourceSpec) -> Plan:
-    settings = Settings(source=SourceSettings(mode=MODE, metrics_port=None))
+    settings = Settings(sources=[SourceSettings.model_validate({"mode": MODE})])
     return await Producer(settings, spec=spec).detect_plan()

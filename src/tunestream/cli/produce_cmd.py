@@ -1,80 +1,127 @@
-"""``tunestream produce``: run the configured source spec into Kafka."""
+"""``tunestream produce``: run the configured sources into Kafka, side by side in one process."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
 import sys
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
 from tunestream.cli._context import settings_of
+from tunestream.runtime.metrics import Metrics
 from tunestream.runtime.report import CycleReport
-from tunestream.runtime.service import Producer
+from tunestream.runtime.service import Producer, producers, run_together
+from tunestream.system.components import against_emulator
 
-INTERRUPTED = 3  # --once: the cycle stopped early (rate limited, server failing); state is saved
+INTERRUPTED = 3  # --once: a cycle stopped early (rate limited, server failing); state is saved
 
 
 def produce(
     ctx: typer.Context,
-    once: Annotated[bool, typer.Option("--once", help="Run one cycle, then exit.")] = False,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source",
+            help="Run this source (its name; repeat for several); default: every configured one.",
+        ),
+    ] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Run one cycle of each source, then exit.")
+    ] = False,
     plan: Annotated[
         bool,
         typer.Option(
             "--plan",
-            help="Find out what the credentials may use; print the plan and the requests a "
-            "cycle is expected to take against the budget; exit.",
+            help="Find out what the credentials may use; print each source's plan and the "
+            "requests a cycle is expected to take against the budget; exit.",
+        ),
+    ] = False,
+    emulator: Annotated[
+        bool,
+        typer.Option(
+            "--emulator",
+            hidden=True,
+            help="Set by `tunestream up` when it started the emulator: the spotify sources "
+            "cycle every system.emulator.interval_s.",
         ),
     ] = False,
 ) -> None:
-    """Poll the source every interval and write what it finds to Kafka, exactly once."""
+    """Poll each source every interval and write what it finds to Kafka, exactly once."""
     settings = settings_of(ctx)
-    producer = Producer(settings)
+    if emulator:
+        settings = against_emulator(settings)
+    metrics = Metrics()
+    running = producers(settings, source or [], metrics)
     if plan:
-        detected, expected = asyncio.run(producer.estimate())
-        for line in [*detected.describe(producer.spec), "", *expected.describe()]:
-            typer.echo(line)
+        asyncio.run(_plans(running))
         return
-    if settings.source.metrics_port is not None:
-        producer.metrics.serve(settings.source.metrics_port)
-    report = asyncio.run(_run(producer, once=once))
-    if once and report is not None and not report.completed:
-        typer.echo(f"cycle {report.cycle_id} interrupted: {report.interrupted}", err=True)
+    if settings.producer.metrics_port is not None:
+        metrics.serve(settings.producer.metrics_port)
+    reports = asyncio.run(_run(running, once=once))
+    interrupted = {n: r for n, r in reports.items() if r is not None and not r.completed}
+    for name, report in interrupted.items() if once else ():
+        typer.echo(
+            f"source {name}: cycle {report.cycle_id} interrupted: {report.interrupted}", err=True
+        )
+    if once and interrupted:
         raise typer.Exit(INTERRUPTED)
 
 
-async def _run(producer: Producer, *, once: bool) -> CycleReport | None:
+async def _plans(running: Sequence[Producer]) -> None:
+    for n, producer in enumerate(running):
+        detected, expected = await producer.estimate()
+        header = f"source {producer.source.name} (spec {producer.source.spec})"
+        lines = [header, *detected.describe(producer.spec), "", *expected.describe()]
+        for line in ["", *lines] if n else lines:
+            typer.echo(line)
+
+
+async def _run(running: Sequence[Producer], *, once: bool) -> dict[str, CycleReport | None]:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, producer.stop)
+        loop.add_signal_handler(sig, _stop, running)
     if not sys.stderr.isatty():
-        return await producer.run(once=once)
+        return await run_together(running, once=once)
     with Live(console=Console(stderr=True), refresh_per_second=2, transient=True) as live:
-        task = asyncio.create_task(producer.run(once=once))
+        task = asyncio.create_task(run_together(running, once=once))
         while not task.done():
-            report = producer.current
-            if report is not None and report.cycle_id:
-                live.update(_progress(report))
+            live.update(_progress(running))
             await asyncio.wait([task], timeout=0.5)
         return task.result()
 
 
-def _progress(report: CycleReport) -> Table:
-    """The running cycle, a row per resource: what was fetched, written, missing, skipped."""
-    table = Table(title=f"cycle {report.cycle_id} ({report.mode})", title_justify="left")
-    for column in ("resource", "fetched", "written", "missing", "dead letters", "skipped"):
-        table.add_column(column, justify="left" if column == "resource" else "right")
-    for name, stats in report.stats.items():
-        table.add_row(
-            name,
-            f"{stats.fetched:,}",
-            f"{stats.emitted:,}",
-            f"{stats.missing:,}",
-            f"{stats.dead_letters:,}",
-            f"{stats.skipped:,}",
+def _stop(running: Sequence[Producer]) -> None:
+    for producer in running:
+        producer.stop()
+
+
+def _progress(running: Sequence[Producer]) -> Group:
+    """Each source's running cycle, a row per resource: fetched, written, missing, skipped."""
+    tables = []
+    for producer in running:
+        report = producer.current
+        if report is None or not report.cycle_id:
+            continue
+        table = Table(
+            title=f"{producer.source.name}: cycle {report.cycle_id} ({report.mode})",
+            title_justify="left",
         )
-    return table
+        for column in ("resource", "fetched", "written", "missing", "dead letters", "skipped"):
+            table.add_column(column, justify="left" if column == "resource" else "right")
+        for name, stats in report.stats.items():
+            table.add_row(
+                name,
+                f"{stats.fetched:,}",
+                f"{stats.emitted:,}",
+                f"{stats.missing:,}",
+                f"{stats.dead_letters:,}",
+                f"{stats.skipped:,}",
+            )
+        tables.append(table)
+    return Group(*tables)

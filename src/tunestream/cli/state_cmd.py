@@ -21,6 +21,7 @@ from tunestream.runtime.lock import source_lock
 from tunestream.runtime.rewind import describe, rewind
 from tunestream.runtime.service import STATE_TOPIC, check_spec
 from tunestream.sink.transactional import SinkPair
+from tunestream.sources.settings import SourceSettings, named
 from tunestream.spec.loader import load_spec
 from tunestream.spec.models import SourceSpec
 from tunestream.state.store import KafkaStateStore, state_records
@@ -28,28 +29,32 @@ from tunestream.state.store import KafkaStateStore, state_records
 app = typer.Typer(help="Show or rewind a source's state.", no_args_is_help=True)
 
 
-def _source(settings: Settings, name: str | None) -> tuple[SourceSpec, KafkaStateStore, str]:
-    source = settings.source
-    spec = load_spec(source.spec, variables=source.variables)
-    if name is not None and name != spec.name:
-        raise ConfigError(f"no source {name!r} is configured (configured: {spec.name})")
-    _, _, topics = check_spec(spec, settings)
-    store = KafkaStateStore(client_config(settings.kafka), topics[STATE_TOPIC], f"{spec.name}/")
-    return spec, store, source.transactional_id or f"tunestream-{spec.name}"
+def _sources(
+    settings: Settings, names: list[str]
+) -> list[tuple[SourceSettings, SourceSpec, KafkaStateStore]]:
+    """The named sources (none: all) with their specs and state stores."""
+    out = []
+    for source in named(settings.sources, names):
+        spec = load_spec(source.spec, variables=source.variables)
+        _, _, topics = check_spec(spec, source, settings)
+        topic = topics[STATE_TOPIC].name
+        store = KafkaStateStore(client_config(settings.kafka), topic, f"{source.name}/")
+        out.append((source, spec, store))
+    return out
 
 
 @app.command("show")
 def show(
     ctx: typer.Context,
     source: Annotated[
-        str | None, typer.Argument(help="The source (default: the configured one).")
+        list[str] | None, typer.Argument(help="Sources by name (default: every configured one).")
     ] = None,
 ) -> None:
-    """Print a source's state: its cycle, cursors, ETags, queues and memories."""
-    spec, store, _ = _source(settings_of(ctx), source)
-    typer.echo(f"source {spec.name}")
-    for line in describe(store.load()):
-        typer.echo(f"  {line}")
+    """Print sources' state: their cycle, cursors, ETags, queues and memories."""
+    for chosen, _, store in _sources(settings_of(ctx), source or []):
+        typer.echo(f"source {chosen.name}")
+        for line in describe(store.load()):
+            typer.echo(f"  {line}")
 
 
 @app.command("reset")
@@ -71,7 +76,7 @@ def reset(
     """Rewind a source (or some of its resources): its next cycle reads from the start, or from
     --cursor; without --replay only what is missing from Kafka is written."""
     settings = settings_of(ctx)
-    spec, store, transactional_id = _source(settings, source)
+    [(configured, spec, store)] = _sources(settings, [source])
     chosen = resource or list(spec.resources)
     unknown = sorted(set(chosen) - set(spec.resources))
     if unknown:
@@ -84,16 +89,16 @@ def reset(
         if resource and flat:
             raise ConfigError(f"--cursor: {', '.join(flat)} not incremental (no cursor to set)")
         chosen = [n for n in chosen if n not in flat]
-    with source_lock(settings.data_dir, spec.name, doing=f"reset source {spec.name}"):
+    with source_lock(settings.data_dir, source, doing=f"reset source {source}"):
         loaded = store.load()
         changes = rewind(loaded, resources=chosen, cursor=cursor, replay=replay)
         if not resource:
             changes["cycle"] = None  # the next run starts a cycle of its own
         records: list[Record] = state_records(store.topic, store.prefix, changes)
-        sinks = SinkPair(client_config(settings.kafka), transactional_id)
+        sinks = SinkPair(client_config(settings.kafka), configured.transactional_id)
         sinks.start([store.topic])
         try:
             sinks.sinks[0].write(records)
         finally:
             sinks.close()
-    typer.echo(f"source {spec.name}: {len(records):,} state record(s) rewritten")
+    typer.echo(f"source {source}: {len(records):,} state record(s) rewritten")

@@ -44,7 +44,8 @@ def up(
 ) -> None:
     """Start what is not running: Kafka, topics, emulator, producer, Spark job, dashboard.
 
-    The emulator only when SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET are not set.
+    The producer runs every configured source; the emulator starts only for Spotify sources
+    when SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET are not set.
     """
     system = _system(ctx)
     if not foreground:
@@ -84,8 +85,10 @@ def down(ctx: typer.Context) -> None:
 
 
 def status(ctx: typer.Context) -> None:
-    """Each component: running or not, its pid and where it serves (exit 3 if one is down)."""
-    states = _system(ctx).status()
+    """Each component: running or not, its pid and where it serves (exit 3 if one is down);
+    then each source the producer runs, and how its last cycle ended."""
+    system = _system(ctx)
+    states = system.status()
     table = Table("component", "state", "pid", "where")
     for state in states:
         table.add_row(
@@ -94,6 +97,17 @@ def status(ctx: typer.Context) -> None:
             str(state.pid or "-"),
             state.where or "-",
         )
-    Console(width=160).print(table)
+    sources = Table("source", "last cycle", "last completed")
+    for source in system.sources():
+        sources.add_row(
+            source.name,
+            source.last_cycle or "-",
+            "-"
+            if source.last_success is None
+            else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(source.last_success)),
+        )
+    console = Console(width=160)
+    console.print(table)
+    console.print(sources)
     if not all(state.running for state in states):
         raise typer.Exit(NOT_RUNNING)

@@ -1,4 +1,10 @@
-"""``tunestream topics create|list|describe|delete``: the topics named in the configuration."""
+"""``tunestream topics create|list|describe|delete``: the topics of the configuration.
+
+Those ``kafka.topics`` names, and the records topics of every source (its spec's ``emit`` keys
+that ``kafka.topics`` does not name go to ``<spec name>.<key>``): to know these, the sources'
+specs are loaded, with the environment (as ``produce`` loads them). A topic named by its
+``kafka.topics`` key needs no spec.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +19,9 @@ from tunestream.config import Settings, TopicSettings
 from tunestream.errors import TopicConflict
 from tunestream.kafka.client import admin_client
 from tunestream.kafka.topics import Outcome, TopicAdmin
+from tunestream.runtime.service import configured_topics
 
-app = typer.Typer(help="Manage the topics named in the configuration.", no_args_is_help=True)
+app = typer.Typer(help="Manage the topics of the configuration.", no_args_is_help=True)
 
 Names = Annotated[
     list[str] | None,
@@ -27,15 +34,18 @@ def _admin(settings: Settings) -> TopicAdmin:
 
 
 def _select(settings: Settings, names: list[str] | None) -> list[TopicSettings]:
-    configured = settings.kafka.topics
+    keyed = settings.kafka.topics
+    if names and all(name in keyed for name in names):
+        return [keyed[name] for name in names]
+    configured = configured_topics(settings)
     if not names:
-        return list(configured.values())
-    by_name = {t.name: t for t in configured.values()}
+        return configured
+    by_name = {t.name: t for t in configured}
     chosen = []
     for name in names:
-        topic = configured.get(name) or by_name.get(name)
+        topic = keyed.get(name) or by_name.get(name)
         if topic is None:
-            known = ", ".join(sorted(configured))
+            known = ", ".join(sorted(by_name))
             raise typer.BadParameter(f"{name!r} is not a configured topic (configured: {known})")
         chosen.append(topic)
     return chosen

@@ -32,9 +32,10 @@ from starlette.staticfiles import StaticFiles
 from tunestream.config import Settings
 from tunestream.dashboard import tables
 from tunestream.dashboard.checkpoint import read_progress
-from tunestream.dashboard.producer import History, scrape
+from tunestream.dashboard.producer import History
 from tunestream.dashboard.topics import TopicView
 from tunestream.errors import ComponentError, TunestreamError
+from tunestream.runtime.metrics import scrape
 from tunestream.tables.layout import QUERY_NAME
 from tunestream.tables.query import connect, table_names
 
@@ -91,7 +92,7 @@ class Dashboard:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        port = settings.source.metrics_port
+        port = settings.producer.metrics_port
         self.metrics_url = f"http://127.0.0.1:{port}/metrics" if port is not None else None
         self.history = History(settings.dashboard.history_points)
         self.topics = TopicView(settings)
@@ -124,7 +125,7 @@ class Dashboard:
 
     def producer(self) -> Panel:
         if self.metrics_url is None:
-            return _waiting("the producer's metrics, which are off (source.metrics_port: null)")
+            return _waiting("the producer's metrics, which are off (producer.metrics_port: null)")
         if self.history.latest is None:
             return _waiting(f"the producer's metrics on {self.metrics_url}")
         return {"state": "ok", "metrics_url": self.metrics_url, **self.history.view()}
@@ -133,8 +134,9 @@ class Dashboard:
 
     def kafka(self) -> Panel:
         progress = read_progress(self.checkpoint)
+        latest = self.history.latest
         try:
-            rows = self.topics.sizes(progress)
+            rows = self.topics.sizes(progress, latest.records if latest is not None else ())
         except Exception as exc:  # confluent_kafka.KafkaException and timeouts: not up yet
             log.debug("kafka panel: %s", exc)
             return _waiting(f"Kafka at {self.settings.kafka.bootstrap}")

@@ -1,8 +1,9 @@
 """The producer as its Prometheus endpoint shows it, sampled over time.
 
-One scrape is a :class:`Sample` of the counters; :class:`History` keeps the last samples and
-turns them into what a person looks at: records per second by topic, and one entry per cycle
-(when it ended, how long it took, how it ended, what it wrote). A counter that goes down means the
+One scrape is a :class:`~tunestream.runtime.metrics.Sample` of the counters; :class:`History`
+keeps the last samples and turns them into what a person looks at: records per second by topic,
+one entry per cycle (when it ended, how long it took, how it ended, what it wrote), and a line
+per source (its rate, its cycles, how its last one ended). A counter that goes down means the
 producer restarted; the new value then counts from zero.
 """
 
@@ -10,89 +11,12 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
-from prometheus_client.parser import text_string_to_metric_families
+from tunestream.runtime.metrics import Sample
 
-__all__ = ["History", "Sample", "parse_metrics", "scrape"]
-
-_PREFIX = "tunestream_"
-
-
-@dataclass(frozen=True)
-class Sample:
-    """The producer's counters at one moment (Unix time ``at``)."""
-
-    at: float
-    records: dict[str, float] = field(default_factory=dict)
-    """Records committed, by topic."""
-    requests: dict[tuple[str, str], float] = field(default_factory=dict)
-    """HTTP attempts by (endpoint, outcome)."""
-    rate_limited: dict[str, float] = field(default_factory=dict)
-    """429s by endpoint."""
-    cycles: dict[str, float] = field(default_factory=dict)
-    """Cycle attempts by result (completed, interrupted)."""
-    cycle_seconds: float = 0.0
-    """The sum of all cycles' durations."""
-    last_success: float | None = None
-    skipped: tuple[str, ...] = ()
-    coverage: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def cycle_count(self) -> float:
-        return sum(self.cycles.values())
-
-
-def parse_metrics(text: str, at: float) -> Sample:
-    """A sample from the Prometheus text exposition format."""
-    records: dict[str, float] = {}
-    requests: dict[tuple[str, str], float] = {}
-    rate_limited: dict[str, float] = {}
-    cycles: dict[str, float] = {}
-    cycle_seconds = 0.0
-    last_success: float | None = None
-    skipped: list[str] = []
-    coverage: dict[str, float] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            name, labels, value = sample.name.removeprefix(_PREFIX), sample.labels, sample.value
-            if name == "records_total":
-                records[labels["topic"]] = records.get(labels["topic"], 0.0) + value
-            elif name == "http_requests_total":
-                key = (labels["endpoint"], labels["outcome"])
-                requests[key] = requests.get(key, 0.0) + value
-            elif name == "http_rate_limited_total":
-                rate_limited[labels["endpoint"]] = value
-            elif name == "cycles_total":
-                cycles[labels["result"]] = value
-            elif name == "cycle_duration_seconds_sum":
-                cycle_seconds += value
-            elif name == "last_successful_cycle_timestamp_seconds":
-                last_success = max(last_success or 0.0, value)
-            elif name == "resource_skipped" and value > 0:
-                skipped.append(labels["resource"])
-            elif name == "discovery_coverage_ratio":
-                coverage[labels["root"]] = value
-    return Sample(
-        at,
-        records,
-        requests,
-        rate_limited,
-        cycles,
-        cycle_seconds,
-        last_success,
-        tuple(sorted(skipped)),
-        coverage,
-    )
-
-
-def scrape(url: str, at: float, timeout_s: float = 3.0) -> Sample:
-    """Read the endpoint once; raises httpx.HTTPError when it does not answer."""
-    response = httpx.get(url, timeout=timeout_s)
-    response.raise_for_status()
-    return parse_metrics(response.text, at)
+__all__ = ["History"]
 
 
 def _increase(now: float, before: float) -> float:
@@ -110,13 +34,26 @@ class _Cycle:
     cycles: float = 1.0
 
 
+def _rates(before: Sample, after: Sample) -> dict[str, float] | None:
+    """Records per second by topic from one sample to the next; None when no time passed."""
+    span = after.at - before.at
+    if span <= 0:
+        return None
+    return {
+        topic: _increase(n, before.records.get(topic, 0.0)) / span
+        for topic, n in after.records.items()
+    }
+
+
 class History:
-    """The last samples, and the cycles seen end between them."""
+    """The last samples, the cycles seen end between them, and each source's own history."""
 
     def __init__(self, max_points: int) -> None:
+        self._max_points = max_points
         self._samples: deque[Sample] = deque(maxlen=max_points)
         self._cycles: deque[_Cycle] = deque(maxlen=max_points)
         self._records_since_cycle = 0.0
+        self._sources: dict[str, History] = {}
 
     @property
     def latest(self) -> Sample | None:
@@ -125,6 +62,8 @@ class History:
     def add(self, sample: Sample) -> None:
         previous = self.latest
         self._samples.append(sample)
+        for name, own in sample.sources.items():
+            self._sources.setdefault(name, History(self._max_points)).add(own)
         if previous is None:
             if sample.cycle_count > 0:  # the cycles before the first sample, as one entry
                 self._cycles.append(
@@ -162,20 +101,19 @@ class History:
         self._records_since_cycle = 0.0
 
     def view(self) -> dict[str, Any]:
-        """The JSON the dashboard draws: rates, cycles, requests, 429s, plan, coverage."""
+        """The JSON the dashboard draws: rates, cycles, requests, 429s, plan, coverage, and a
+        line per source (:meth:`summary`)."""
         latest = self.latest
         assert latest is not None, "view() after the first sample only"
-        samples = list(self._samples)
         times: list[float] = []
         rates: dict[str, list[float]] = {topic: [] for topic in latest.records}
-        for before, after in itertools.pairwise(samples):
-            span = after.at - before.at
-            if span <= 0:
+        for before, after in itertools.pairwise(self._samples):
+            step = _rates(before, after)
+            if step is None:
                 continue
             times.append(after.at)
-            for topic in rates:
-                grown = _increase(after.records.get(topic, 0.0), before.records.get(topic, 0.0))
-                rates[topic].append(grown / span)
+            for topic, series in rates.items():
+                series.append(step.get(topic, 0.0))
         endpoints: dict[str, dict[str, float]] = {}
         for (endpoint, outcome), n in sorted(latest.requests.items()):
             endpoints.setdefault(endpoint, {})[outcome] = n
@@ -202,4 +140,23 @@ class History:
                 "skipped": list(latest.skipped),
             },
             "coverage": latest.coverage,
+            "sources": {name: own.summary() for name, own in sorted(self._sources.items())},
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """A source's line: records written, records/s between the last two samples (None
+        before the second), cycles by result, how the last cycle ended, when the last good one
+        did, requests, 429s and the resources skipped."""
+        latest = self.latest
+        assert latest is not None, "summary() after the first sample only"
+        step = _rates(self._samples[-2], latest) if len(self._samples) > 1 else None
+        return {
+            "records": sum(latest.records.values()),
+            "rate": None if step is None else sum(step.values()),
+            "cycle_count": latest.cycles,
+            "last_cycle": latest.last_cycle,
+            "last_success": latest.last_success,
+            "requests": sum(latest.requests.values()),
+            "rate_limited": sum(latest.rate_limited.values()),
+            "skipped": list(latest.skipped),
         }

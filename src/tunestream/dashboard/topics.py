@@ -1,4 +1,5 @@
-"""The configured topics as the cluster has them, the Spark job's lag, and album covers.
+"""The configured topics (and the sources' others) as the cluster has them, the Spark job's lag,
+and album covers.
 
 Sizes are offsets: each partition's last stable offset (what a ``read_committed`` reader can
 reach) minus its earliest, which counts records plus the transaction markers between them. Bytes
@@ -87,28 +88,34 @@ class TopicView:
             for segment in folder.glob("*.log")
         )
 
-    def sizes(self, progress: Progress | None) -> list[dict[str, Any]]:
-        """A row per configured topic: partitions, offsets, bytes and the Spark job's lag."""
-        configured = self._settings.kafka.topics
-        offsets = self.offsets(t.name for t in configured.values())
-        rows = []
-        for key, topic in configured.items():
-            parts = offsets.get(topic.name)
+    def sizes(self, progress: Progress | None, written: Iterable[str] = ()) -> list[dict[str, Any]]:
+        """A row per configured topic, then per other topic of ``written`` (those the producer
+        writes, as its metrics say: sources' topics ``kafka.topics`` does not name, key None):
+        partitions, offsets, bytes and the Spark job's lag."""
+        named: list[tuple[str | None, str]] = [
+            (key, topic.name) for key, topic in self._settings.kafka.topics.items()
+        ]
+        others = sorted(set(written) - {name for _, name in named})
+        named += [(None, name) for name in others]
+        offsets = self.offsets(name for _, name in named)
+        rows: list[dict[str, Any]] = []
+        for key, name in named:
+            parts = offsets.get(name)
             if parts is None:
-                rows.append({"key": key, "topic": topic.name, "exists": False})
+                rows.append({"key": key, "topic": name, "exists": False})
                 continue
-            consumed = progress.offsets.get(topic.name) if progress is not None else None
+            consumed = progress.offsets.get(name) if progress is not None else None
             lag = None
             if consumed is not None:
                 lag = sum(max(0, o.stable - consumed.get(p, o.earliest)) for p, o in parts.items())
             rows.append(
                 {
                     "key": key,
-                    "topic": topic.name,
+                    "topic": name,
                     "exists": True,
                     "partitions": len(parts),
                     "records": sum(o.stable - o.earliest for o in parts.values()),
-                    "bytes": self.bytes_on_disk(topic.name),
+                    "bytes": self.bytes_on_disk(name),
                     "spark_lag": lag,
                 }
             )

@@ -1,20 +1,33 @@
-"""The producer's Prometheus metrics, on their own registry (so tests can read them)."""
+"""The producer's Prometheus metrics, and how they read back.
+
+One process, one registry (so tests can read it, and one endpoint serves every source): a
+:class:`Metrics` holds the collectors, and each source observes through its
+:class:`SourceMetrics`, which labels every series with the source's name (``source``).
+:func:`parse_metrics` reads the text exposition back into a :class:`Sample` — every source's
+counters added up, and each source's own — for the dashboard and ``tunestream status``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
+import httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.parser import text_string_to_metric_families
 
 from tunestream.http.exchange import Attempt
 from tunestream.runtime.report import CycleReport
 
-__all__ = ["Metrics"]
+__all__ = ["Metrics", "Sample", "SourceMetrics", "parse_metrics", "scrape"]
+
+_PREFIX = "tunestream_"
 
 
 class Metrics:
-    def __init__(self, source: str) -> None:
-        self.source = source
+    """The collectors of one producer process, each labelled by source."""
+
+    def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "tunestream_http_requests",
@@ -47,6 +60,12 @@ class Metrics:
             ["source"],
             registry=self.registry,
         )
+        self.last_completed = Gauge(
+            "tunestream_last_cycle_completed",
+            "1 when the source's last cycle completed, 0 when it was interrupted.",
+            ["source"],
+            registry=self.registry,
+        )
         self.cycles = Counter(
             "tunestream_cycles",
             "Cycle attempts by result (completed, interrupted).",
@@ -72,27 +91,154 @@ class Metrics:
             registry=self.registry,
         )
 
+    def source(self, name: str) -> SourceMetrics:
+        """What source ``name`` observes through."""
+        return SourceMetrics(self, name)
+
+    def serve(self, port: int) -> None:
+        start_http_server(port, addr="127.0.0.1", registry=self.registry)
+
+
+class SourceMetrics:
+    """One source's observations, each labelled with its name."""
+
+    def __init__(self, metrics: Metrics, source: str) -> None:
+        self.metrics = metrics
+        self.source = source
+
+    @property
+    def registry(self) -> CollectorRegistry:
+        return self.metrics.registry
+
     def observe_attempt(self, attempt: Attempt) -> None:
-        self.requests.labels(self.source, attempt.endpoint, attempt.outcome).inc()
+        self.metrics.requests.labels(self.source, attempt.endpoint, attempt.outcome).inc()
         if attempt.status == 429:
-            self.rate_limited.labels(self.source, attempt.endpoint).inc()
+            self.metrics.rate_limited.labels(self.source, attempt.endpoint).inc()
 
     def observe_commit(self, counts: Mapping[str, int]) -> None:
         """A unit committed: its records per topic."""
         for topic, count in counts.items():
-            self.records.labels(self.source, topic).inc(count)
+            self.metrics.records.labels(self.source, topic).inc(count)
 
     def observe_cycle(self, report: CycleReport, skipped: list[str], finished_at: float) -> None:
-        self.cycle_duration.labels(self.source).observe(report.duration_s)
-        self.cycles.labels(self.source, "completed" if report.completed else "interrupted").inc()
+        m = self.metrics
+        m.cycle_duration.labels(self.source).observe(report.duration_s)
+        m.cycles.labels(self.source, "completed" if report.completed else "interrupted").inc()
+        m.last_completed.labels(self.source).set(1 if report.completed else 0)
         if report.completed:
-            self.last_success.labels(self.source).set(finished_at)
+            m.last_success.labels(self.source).set(finished_at)
         for name in skipped:
-            self.skipped.labels(self.source, name).set(1)
+            m.skipped.labels(self.source, name).set(1)
         for root, discovery in report.discovery.items():
-            self.coverage.labels(self.source, root).set(discovery.coverage)
+            m.coverage.labels(self.source, root).set(discovery.coverage)
             if discovery.stalest_read_at is not None:
-                self.stalest.labels(self.source, root).set(discovery.stalest_read_at)
+                m.stalest.labels(self.source, root).set(discovery.stalest_read_at)
 
-    def serve(self, port: int) -> None:
-        start_http_server(port, addr="127.0.0.1", registry=self.registry)
+
+@dataclass(frozen=True)
+class Sample:
+    """The producer's counters at one moment (Unix time ``at``): of all its sources added up, or
+    of one source."""
+
+    at: float
+    records: dict[str, float] = field(default_factory=dict)
+    """Records committed, by topic."""
+    requests: dict[tuple[str, str], float] = field(default_factory=dict)
+    """HTTP attempts by (endpoint, outcome)."""
+    rate_limited: dict[str, float] = field(default_factory=dict)
+    """429s by endpoint."""
+    cycles: dict[str, float] = field(default_factory=dict)
+    """Cycle attempts by result (completed, interrupted)."""
+    cycle_seconds: float = 0.0
+    """The sum of all cycles' durations."""
+    last_success: float | None = None
+    """When the last cycle completed (of any source: the latest)."""
+    last_completed: float | None = None
+    """1 when the last cycle completed, 0 when interrupted (of all sources: the lowest)."""
+    skipped: tuple[str, ...] = ()
+    coverage: dict[str, float] = field(default_factory=dict)
+    """Per discovery root (of all sources: the lowest)."""
+    sources: dict[str, Sample] = field(default_factory=dict)
+    """Each source's own sample, by name (empty in a source's sample)."""
+
+    @property
+    def cycle_count(self) -> float:
+        return sum(self.cycles.values())
+
+    @property
+    def last_cycle(self) -> str | None:
+        """How the last cycle ended: ``completed`` or ``interrupted``; None before the first
+        (of all sources: ``interrupted`` when one's was)."""
+        if self.last_completed is None:
+            return None
+        return "completed" if self.last_completed else "interrupted"
+
+
+_Item = tuple[str, dict[str, str], float]
+
+
+def parse_metrics(text: str, at: float) -> Sample:
+    """A sample from the Prometheus text exposition format, with each source's in ``sources``."""
+    items = [
+        (sample.name.removeprefix(_PREFIX), sample.labels, sample.value)
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    ]
+    by_source: dict[str, list[_Item]] = {}
+    for item in items:
+        by_source.setdefault(item[1].get("source", ""), []).append(item)
+    return replace(
+        _sample(items, at),
+        sources={name: _sample(group, at) for name, group in sorted(by_source.items())},
+    )
+
+
+def _sample(items: list[_Item], at: float) -> Sample:
+    records: dict[str, float] = {}
+    requests: dict[tuple[str, str], float] = {}
+    rate_limited: dict[str, float] = {}
+    cycles: dict[str, float] = {}
+    cycle_seconds = 0.0
+    last_success: float | None = None
+    last_completed: float | None = None
+    skipped: set[str] = set()
+    coverage: dict[str, float] = {}
+    for name, labels, value in items:
+        if name == "records_total":
+            records[labels["topic"]] = records.get(labels["topic"], 0.0) + value
+        elif name == "http_requests_total":
+            key = (labels["endpoint"], labels["outcome"])
+            requests[key] = requests.get(key, 0.0) + value
+        elif name == "http_rate_limited_total":
+            rate_limited[labels["endpoint"]] = rate_limited.get(labels["endpoint"], 0.0) + value
+        elif name == "cycles_total":
+            cycles[labels["result"]] = cycles.get(labels["result"], 0.0) + value
+        elif name == "cycle_duration_seconds_sum":
+            cycle_seconds += value
+        elif name == "last_successful_cycle_timestamp_seconds":
+            last_success = max(last_success or 0.0, value)
+        elif name == "last_cycle_completed":
+            last_completed = value if last_completed is None else min(last_completed, value)
+        elif name == "resource_skipped" and value > 0:
+            skipped.add(labels["resource"])
+        elif name == "discovery_coverage_ratio":
+            coverage[labels["root"]] = min(coverage.get(labels["root"], value), value)
+    return Sample(
+        at,
+        records,
+        requests,
+        rate_limited,
+        cycles,
+        cycle_seconds,
+        last_success,
+        last_completed,
+        tuple(sorted(skipped)),
+        coverage,
+    )
+
+
+def scrape(url: str, at: float, timeout_s: float = 3.0) -> Sample:
+    """Read the endpoint once; raises httpx.HTTPError when it does not answer."""
+    response = httpx.get(url, timeout=timeout_s)
+    response.raise_for_status()
+    return parse_metrics(response.text, at)

@@ -1,19 +1,22 @@
-"""The producer: a source spec run on a schedule into Kafka, exactly once.
+"""The producer: each configured source's spec run on a schedule into Kafka, exactly once.
 
-Start-up, in this order (the order is what makes restarts safe):
+A :class:`Producer` runs one source (``sources:`` in the settings). Start-up, in this order (the
+order is what makes restarts safe):
 
-1. check the spec against the settings (mode, skipped resources, topics), and the topics on the
-   cluster (there, and keeping records as configured: nothing is written into a topic the
-   broker would make up);
+1. check the spec against the source's settings (mode, skipped resources) and find its topics
+   (:func:`spec_topics`), and check the topics on the cluster (there, and keeping records as
+   configured: nothing is written into a topic the broker would make up);
 2. register the transactional producers (two, taking turns with units: ``<id>`` and
    ``<id>.1``): this fences any older process with the same ids and aborts the transactions it
    left open;
-3. read the source state from the state topic — now nothing uncommitted can hide in it;
+3. read the source state from the state topic (its keys ``<source name>/…``) — now nothing
+   uncommitted can hide in it;
 4. run cycles: resume the cycle the state says is running, else start one; between cycles,
    sleep until the next is due (``interval_s`` ± ``jitter_s``), or as long as the API asked.
 
-SIGINT/SIGTERM stop taking new requests, let the ones in flight finish, commit what they
-fetched, and return.
+:func:`run_together` runs several side by side in one event loop, their metrics on one registry.
+SIGINT/SIGTERM (``stop``) stop taking new requests, let the ones in flight finish, commit what
+they fetched, and return; so does a source whose neighbour failed, before the failure is raised.
 """
 
 from __future__ import annotations
@@ -23,13 +26,13 @@ import contextlib
 import logging
 import random
 import time
+from collections.abc import Mapping, Sequence
 
 import httpx
 
-from tunestream.config import Settings
-from tunestream.errors import ConfigError, SinkError
+from tunestream.config import KafkaSettings, Settings, SourceSettings, TopicSettings
+from tunestream.errors import ConfigError, SinkError, SourceFailed, TunestreamError
 from tunestream.http.client import RestClient
-from tunestream.http.models import RateLimitConfig
 from tunestream.kafka.client import admin_client, client_config, wait_for_cluster
 from tunestream.kafka.topics import TopicAdmin
 from tunestream.runtime.committer import Committer, MemoryWriter
@@ -42,13 +45,21 @@ from tunestream.runtime.report import CycleReport, ResourceStats
 from tunestream.runtime.wire import DEAD_LETTER_TOPIC
 from tunestream.sink.transactional import SinkPair
 from tunestream.sources.plan import PLAN
+from tunestream.sources.settings import named
 from tunestream.spec.loader import load_spec
 from tunestream.spec.models import SourceSpec
 from tunestream.state.credentials import StateCredentials
 from tunestream.state.store import KafkaStateStore
 from tunestream.state.work import WorkState
 
-__all__ = ["Producer", "check_spec"]
+__all__ = [
+    "Producer",
+    "check_spec",
+    "configured_topics",
+    "producers",
+    "run_together",
+    "spec_topics",
+]
 
 log = logging.getLogger(__name__)
 
@@ -57,56 +68,129 @@ _RETRY_INTERRUPTED_S = 60.0
 _CLUSTER_TIMEOUT_S = 15.0
 
 
-def check_spec(spec: SourceSpec, settings: Settings) -> tuple[str, frozenset[str], dict[str, str]]:
-    """The mode, the skipped resources and the topic names; ConfigError if they do not fit."""
-    source = settings.source
+def spec_topics(spec: SourceSpec, kafka: KafkaSettings) -> dict[str, TopicSettings]:
+    """The topics a source of ``spec`` writes, by ``kafka.topics`` key: the state, plan and
+    dead-letter topics every source shares, and the key of each resource's ``emit``
+    (:meth:`KafkaSettings.records_topic`: configured, or ``<spec name>.<key>``)."""
+    shared = {key: kafka.topics[key] for key in (STATE_TOPIC, DEAD_LETTER_TOPIC, PLAN)}
+    emitted = sorted({topic for name in spec.resources if (topic := spec.emits(name))})
+    return {**shared, **{key: kafka.records_topic(spec.name, key) for key in emitted}}
+
+
+def check_spec(
+    spec: SourceSpec, source: SourceSettings, settings: Settings
+) -> tuple[str, frozenset[str], dict[str, TopicSettings]]:
+    """The mode, the skipped resources and the topics; ConfigError if they do not fit."""
     mode = source.mode or next(iter(spec.modes))
     if mode not in spec.modes:
         raise ConfigError(
-            f"source.mode: {mode!r} is not a mode of spec {spec.name} "
+            f"source {source.name}: mode {mode!r} is not a mode of spec {spec.name} "
             f"(modes: {', '.join(spec.modes)})"
         )
     unknown = sorted(set(source.skip) - set(spec.resources))
     if unknown:
         raise ConfigError(
-            f"source.skip: {', '.join(unknown)} not in spec {spec.name} "
+            f"source {source.name}: skip: {', '.join(unknown)} not in spec {spec.name} "
             f"(resources: {', '.join(spec.resources)})"
         )
-    wanted = {STATE_TOPIC, DEAD_LETTER_TOPIC, PLAN}
-    wanted.update(topic for name in spec.resources if (topic := spec.emits(name)))
-    configured = settings.kafka.topics
-    missing = sorted(wanted - set(configured))
-    if missing:
-        raise ConfigError(
-            f"kafka.topics: spec {spec.name} writes to {', '.join(missing)}, which the "
-            "configuration does not name; add them under kafka.topics"
-        )
-    return mode, frozenset(source.skip), {key: configured[key].name for key in wanted}
+    return mode, frozenset(source.skip), spec_topics(spec, settings.kafka)
 
 
-def _with_budget(spec: SourceSpec, budget: RateLimitConfig | None) -> SourceSpec:
-    if budget is None:
-        return spec
-    return spec.model_copy(update={"client": spec.client.model_copy(update={"rate_limit": budget})})
+def _load_specs(
+    sources: Sequence[SourceSettings], environ: Mapping[str, str] | None = None
+) -> dict[str, SourceSpec]:
+    """Each source's spec by source name, loaded with ``environ`` (default: the process's)."""
+    return {
+        source.name: load_spec(source.spec, variables=source.variables, environ=environ)
+        for source in sources
+    }
+
+
+def configured_topics(
+    settings: Settings, environ: Mapping[str, str] | None = None
+) -> list[TopicSettings]:
+    """Every topic the configuration asks for (``topics create``): those ``kafka.topics``
+    names, and each source's records topics, its spec loaded with ``environ`` (default: the
+    process's) to know them."""
+    found = {topic.name: topic for topic in settings.kafka.topics.values()}
+    for spec in _load_specs(settings.sources, environ).values():
+        for topic in spec_topics(spec, settings.kafka).values():
+            found.setdefault(topic.name, topic)
+    return list(found.values())
+
+
+def producers(settings: Settings, names: Sequence[str], metrics: Metrics) -> list[Producer]:
+    """A producer for each source of ``names`` (none: every configured one), all observed
+    through ``metrics``; ConfigError for a name the configuration does not have."""
+    chosen = named(settings.sources, names)
+    specs = _load_specs(chosen)
+    return [
+        Producer(settings, source, spec=specs[source.name], metrics=metrics) for source in chosen
+    ]
+
+
+async def run_together(
+    running: Sequence[Producer], *, once: bool = False
+) -> dict[str, CycleReport | None]:
+    """Run the producers side by side until each returns: the last cycle's report of each, by
+    source name. The first to fail stops the others (each commits what it has in flight), then
+    its error is raised — as :class:`SourceFailed`, naming it, where it is one of several."""
+    tasks = {asyncio.create_task(producer.run(once=once)): producer for producer in running}
+    failure: tuple[Producer, BaseException] | None = None
+    pending = set(tasks)
+    while pending:
+        done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            error = task.exception()
+            if error is None:
+                continue
+            if failure is not None:
+                log.error("%s failed too: %s", tasks[task].source.name, error)
+                continue
+            failure = (tasks[task], error)
+            for producer in running:
+                producer.stop()
+    if failure is not None:
+        failed, error = failure
+        if isinstance(error, TunestreamError) and len(running) > 1:
+            raise SourceFailed(failed.source.name, error) from error
+        raise error
+    return {producer.source.name: task.result() for task, producer in tasks.items()}
+
+
+def _as_source(spec: SourceSpec, source: SourceSettings) -> SourceSpec:
+    """The spec as the source runs it: named after the source (its records' and plan's
+    ``tunestream.source``), with the source's request budget where it sets one."""
+    client = spec.client
+    if source.rate_limit is not None:
+        client = client.model_copy(update={"rate_limit": source.rate_limit})
+    return spec.model_copy(update={"name": source.name, "client": client})
 
 
 class Producer:
-    """Runs one source spec into Kafka; build it, then ``await run(...)``."""
+    """Runs one configured source into Kafka; build it, then ``await run(...)``.
+
+    ``source`` defaults to the first configured; ``spec`` to the one it names (loaded from the
+    environment); ``metrics`` to a registry of its own.
+    """
 
     def __init__(
         self,
         settings: Settings,
+        source: SourceSettings | None = None,
         *,
         spec: SourceSpec | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
-        self.spec = _with_budget(
-            spec or load_spec(settings.source.spec, variables=settings.source.variables),
-            settings.source.rate_limit,
-        )
-        self.mode, self.skip, self.topics = check_spec(self.spec, settings)
-        self.metrics = Metrics(self.spec.name)
+        self.source = source or settings.sources[0]
+        loaded = spec or load_spec(self.source.spec, variables=self.source.variables)
+        self.mode, self.skip, topics = check_spec(loaded, self.source, settings)
+        self.topics = {key: topic.name for key, topic in topics.items()}
+        self._topic_settings = list(topics.values())
+        self.spec = _as_source(loaded, self.source)
+        self.metrics = (metrics or Metrics()).source(self.source.name)
         self._transport = transport
         self._stop = asyncio.Event()
         self._runner: CycleRunner | None = None
@@ -124,17 +208,16 @@ class Producer:
 
     async def run(self, *, once: bool = False) -> CycleReport | None:
         """Run cycles until stopped (or one, with ``once``); return the last cycle's report."""
-        with source_lock(self.settings.data_dir, self.spec.name, doing="start a producer"):
+        with source_lock(self.settings.data_dir, self.source.name, doing="start a producer"):
             return await self._run(once=once)
 
     async def _run(self, *, once: bool) -> CycleReport | None:
-        source = self.settings.source
-        transactional_id = source.transactional_id or f"tunestream-{self.spec.name}"
+        source = self.source
         await asyncio.to_thread(self._check_topics)
         base = client_config(self.settings.kafka)
-        sinks = SinkPair(base, transactional_id)
+        sinks = SinkPair(base, source.transactional_id)
         await asyncio.to_thread(sinks.start, self.topics.values())
-        prefix = f"{self.spec.name}/"
+        prefix = self._prefix
         store = KafkaStateStore(base, self.topics[STATE_TOPIC], prefix)
         loaded = await asyncio.to_thread(store.load)
         state = WorkState(loaded)
@@ -142,7 +225,7 @@ class Producer:
             base,
             topic=self.topics[STATE_TOPIC],
             prefix=prefix,
-            transactional_id=transactional_id,
+            transactional_id=source.transactional_id,
             loaded=loaded,
         )
         plan = Plan.initial(self.spec, self.mode, self.skip)
@@ -180,12 +263,16 @@ class Producer:
         credentials.close()
         return report
 
+    @property
+    def _prefix(self) -> str:
+        """Of the source's keys in the state topic: its name (its spec's, unless named)."""
+        return f"{self.source.name}/"
+
     def _check_topics(self) -> None:
         kafka = self.settings.kafka
         admin = admin_client(kafka)
         wait_for_cluster(admin, kafka.bootstrap, _CLUSTER_TIMEOUT_S)
-        topics = [kafka.topics[key] for key in self.topics]
-        for difference in TopicAdmin(admin).check(topics):
+        for difference in TopicAdmin(admin).check(self._topic_settings):
             log.warning("topic %s (other than configured)", difference)
 
     async def detect_plan(self) -> Plan:
@@ -199,7 +286,7 @@ class Producer:
         probe, and the query trees of the source state where Kafka is reachable."""
         plan, probe, stats = await self._probe()
         kept = await asyncio.to_thread(self._kept_state)
-        source = self.settings.source
+        source = self.source
         expected = estimate(
             self.spec,
             plan,
@@ -226,7 +313,7 @@ class Producer:
         """The source state in Kafka; empty (with a note) where it cannot be read."""
         kafka = self.settings.kafka
         store = KafkaStateStore(
-            client_config(kafka), self.topics[STATE_TOPIC], f"{self.spec.name}/", timeout_s=10
+            client_config(kafka), self.topics[STATE_TOPIC], self._prefix, timeout_s=10
         )
         try:
             return WorkState(store.load())
@@ -260,7 +347,8 @@ class Producer:
         )
         outcome = "completed" if report.completed else f"interrupted ({report.interrupted})"
         log.info(
-            "cycle %s %s in %.1f s: %s%s",
+            "%s: cycle %s %s in %.1f s: %s%s",
+            self.source.name,
             report.cycle_id,
             outcome,
             report.duration_s,
@@ -268,13 +356,19 @@ class Producer:
             coverage,
         )
         for name in skipped:
-            log.info("cycle %s: %s skipped: %s", report.cycle_id, name, plan.reasons.get(name))
+            log.info(
+                "%s: cycle %s: %s skipped: %s",
+                self.source.name,
+                report.cycle_id,
+                name,
+                plan.reasons.get(name),
+            )
 
     def _delay(self, report: CycleReport, state: WorkState) -> float:
-        source = self.settings.source
+        source = self.source
         if not report.completed:
             wait = report.retry_after_s or _RETRY_INTERRUPTED_S
-            log.warning("cycle %s resumes in %.0f s", report.cycle_id, wait)
+            log.warning("%s: cycle %s resumes in %.0f s", source.name, report.cycle_id, wait)
             return wait
         cycle = state.cycle
         started = cycle.started_at if cycle is not None else time.time()

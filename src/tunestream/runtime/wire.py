@@ -3,7 +3,7 @@
 A record is keyed by the item's id; its value is the item's JSON as the API gave it; its headers
 say where it came from::
 
-    tunestream.source       the spec's name
+    tunestream.source       the source's name (its spec's, unless the configuration names it)
     tunestream.cycle        the cycle that fetched it
     tunestream.fetched_at   when (UTC, milliseconds: 2026-11-20T12:00:00.000Z)
     tunestream.schema       the spec's schema id of the records, where it names one

@@ -1,5 +1,5 @@
 """The whole system as background processes: ``tunestream up | down | status``."""
 
-from tunestream.system.stack import ComponentStatus, System
+from tunestream.system.stack import ComponentStatus, SourceStatus, System
 
-__all__ = ["ComponentStatus", "System"]
+__all__ = ["ComponentStatus", "SourceStatus", "System"]

@@ -2,8 +2,10 @@
 
 Each is a command of its own, run by the Python that runs ``up``: the Spotify emulator's
 (``python -m tunestream_emulator``, a distribution of its own that the pipeline never imports) and
-``tunestream`` ones (``produce``, ``spark run``, ``dashboard``), these with the same configuration
-file as ``up``; all with its environment.
+``tunestream`` ones (``produce``, one process for every configured source; ``spark run``;
+``dashboard``), these with the same configuration file as ``up``; all with its environment. The
+producer reads the emulator's URLs and demo client from its environment, and cycles its Spotify
+sources faster (``produce --emulator``).
 """
 
 from __future__ import annotations
@@ -23,18 +25,22 @@ from tunestream.extras import DASHBOARD, EMULATOR, SPARK, Requirement
 from tunestream.system.process import DetachedProcess
 
 __all__ = [
+    "EMULATED_SPEC",
     "EMULATOR_MODULE",
     "SPARK_READY_LINE",
     "Component",
     "HttpReady",
     "LogReady",
     "Readiness",
+    "against_emulator",
     "components",
     "uses_emulator",
 ]
 
 SPARK_READY_LINE = "Spark job running on"
 """What ``tunestream spark run`` logs once its streaming query has started."""
+EMULATED_SPEC = "spotify"
+"""The spec whose API the emulator stands in for."""
 EMULATOR_MODULE = "tunestream_emulator"
 """Run as ``python -m``: the interpreter of ``up``, whether or not its scripts are on the PATH."""
 DEMO_CLIENT_ID = "tunestream-demo"
@@ -99,9 +105,24 @@ class Component:
 
 
 def uses_emulator(settings: Settings) -> bool:
-    """The Spotify spec without Spotify credentials in the environment runs on the emulator."""
+    """Sources of the Spotify spec without Spotify credentials in the environment run on the
+    emulator."""
     credentials = os.environ.get("SPOTIFY_CLIENT_ID") and os.environ.get("SPOTIFY_CLIENT_SECRET")
-    return settings.source.spec == "spotify" and not credentials
+    spotify = any(source.spec == EMULATED_SPEC for source in settings.sources)
+    return spotify and not credentials
+
+
+def against_emulator(settings: Settings) -> Settings:
+    """The settings of the producer ``up`` runs against the emulator (``produce --emulator``):
+    its Spotify sources cycle every ``system.emulator.interval_s``, the others as configured."""
+    interval = settings.system.emulator.interval_s
+    sources = [
+        source.model_copy(update={"interval_s": interval})
+        if source.spec == EMULATED_SPEC
+        else source
+        for source in settings.sources
+    ]
+    return settings.model_copy(update={"sources": sources})
 
 
 def components(settings: Settings, *, emulator: bool | None = None) -> list[Component]:
@@ -133,18 +154,17 @@ def components(settings: Settings, *, emulator: bool | None = None) -> list[Comp
             "SPOTIFY_ACCOUNTS_URL": base,
             "SPOTIFY_CLIENT_ID": DEMO_CLIENT_ID,
             "SPOTIFY_CLIENT_SECRET": DEMO_CLIENT_SECRET,
-            "TUNESTREAM_SOURCE__INTERVAL_S": f"{run.interval_s:g}",
         }
-    metrics_port = settings.source.metrics_port
+    metrics_port = settings.producer.metrics_port
     found.append(
         Component(
             "producer",
-            ("produce",),
+            ("produce", "--emulator") if producer_env else ("produce",),
             HttpReady(f"http://127.0.0.1:{metrics_port}/metrics")
             if metrics_port is not None
             else None,
             port=metrics_port,
-            port_key="source.metrics_port",
+            port_key="producer.metrics_port",
             url=f"http://127.0.0.1:{metrics_port}/metrics" if metrics_port is not None else "",
             env=producer_env,
         )

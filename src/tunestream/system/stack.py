@@ -1,13 +1,16 @@
 """``tunestream up | down | status``: the whole system, each part only if not already running.
 
-In order: the local Kafka broker (when no ``kafka.bootstrap_servers`` is set), the topics, the
-Spotify emulator (when no Spotify credentials are set), the producer, the Spark job and the
-dashboard. Their pid files and logs are in ``<data_dir>/system`` (the broker keeps its own in
-``<data_dir>/kafka``). ``down`` stops them in the reverse order.
+In order: the local Kafka broker (when no ``kafka.bootstrap_servers`` is set), the topics (those
+``kafka.topics`` names and every source's), the Spotify emulator (when no Spotify credentials are
+set), the producer (one process running every source), the Spark job and the dashboard. Their pid
+files and logs are in ``<data_dir>/system`` (the broker keeps its own in ``<data_dir>/kafka``).
+``down`` stops them in the reverse order. ``status`` says, besides, how each source's last cycle
+ended, as the producer's metrics tell.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -15,16 +18,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
+import httpx
+
 from tunestream.config import Settings
 from tunestream.errors import ComponentError, TopicConflict
 from tunestream.kafka.broker import LocalBroker
 from tunestream.kafka.client import admin_client
 from tunestream.kafka.topics import Outcome, TopicAdmin
 from tunestream.net import ensure_free
+from tunestream.runtime.metrics import Sample, scrape
+from tunestream.runtime.service import configured_topics
 from tunestream.system.components import Component, components
 from tunestream.system.process import DetachedProcess
 
-__all__ = ["ComponentStatus", "System"]
+__all__ = ["ComponentStatus", "SourceStatus", "System"]
 
 Echo = Callable[[str], None]
 _TAIL_LINES = 15
@@ -37,6 +44,15 @@ class ComponentStatus:
     pid: int | None
     where: str
     """Its address (URL, bootstrap servers), or why it is not used."""
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    name: str
+    last_cycle: str | None
+    """How its last cycle ended (completed, interrupted); None: none ended, or not known."""
+    last_success: float | None
+    """When its last cycle completed (Unix time)."""
 
 
 class System:
@@ -79,9 +95,11 @@ class System:
             self.start(component, echo)
 
     def _create_topics(self, echo: Echo) -> None:
-        outcomes = TopicAdmin(admin_client(self.settings.kafka)).create(
-            list(self.settings.kafka.topics.values())
-        )
+        """Every topic of the configuration, the sources' specs read with the environment the
+        producer gets (the emulator's, when it runs)."""
+        producer = next(c for c in self.components if c.name == "producer")
+        topics = configured_topics(self.settings, {**os.environ, **producer.env})
+        outcomes = TopicAdmin(admin_client(self.settings.kafka)).create(topics)
         conflicts = [o for o in outcomes if o.outcome is Outcome.CONFLICT]
         if conflicts:
             detail = "; ".join(f"{o.topic.name} {', '.join(o.differences)}" for o in conflicts)
@@ -171,5 +189,24 @@ class System:
                     record.pid if record else None,
                     component.url,
                 )
+            )
+        return states
+
+    def sources(self) -> list[SourceStatus]:
+        """Each configured source, with how its last cycle ended where the running producer's
+        metrics say (none: the producer is not running, or its metrics are off)."""
+        port = self.settings.producer.metrics_port
+        found: dict[str, Sample] = {}
+        if port is not None and self._process("producer").running() is not None:
+            # not serving (yet), or someone else's port: nothing to say
+            with contextlib.suppress(httpx.HTTPError, ValueError):
+                found = scrape(f"http://127.0.0.1:{port}/metrics", time.time()).sources
+        states = []
+        for source in self.settings.sources:
+            sample = found.get(source.name)
+            states.append(
+                SourceStatus(source.name, None, None)
+                if sample is None
+                else SourceStatus(source.name, sample.last_cycle, sample.last_success)
             )
         return states

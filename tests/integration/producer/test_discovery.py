@@ -59,8 +59,8 @@ def test_rolling_discovery_finds_every_release_within_n_cycles_as_the_clock_move
         return sum(emulator.requests()["endpoints"]["GET /v1/search"].values())
 
     def cycle(budget: int | None) -> None:
-        source = settings.source.model_copy(update={"discovery_max_requests": budget})
-        producer = Producer(settings.model_copy(update={"source": source}), spec=spec)
+        source = settings.sources[0].model_copy(update={"discovery_max_requests": budget})
+        producer = Producer(settings, source, spec=spec)
         report = asyncio.run(producer.run(once=True))
         assert report is not None and report.completed, report.interrupted
 

@@ -83,7 +83,7 @@ def test_a_yaml_only_spec_with_next_url_paging_runs_through_the_engine(
     kafka_settings: KafkaSettings, api_url: str
 ) -> None:
     spec = load_spec(str(SPEC), environ={"RELEASES_API_URL": api_url, "RELEASES_API_KEY": KEY})
-    base = producer_settings(kafka_settings.bootstrap)
+    base = producer_settings(kafka_settings.bootstrap, name="releases")
     suffix = base.kafka.topics["albums"].name.rsplit(".", 1)[1]
     extra = {
         "releases": TopicSettings(name=f"releases.{suffix}"),

@@ -36,7 +36,7 @@ def test_every_panel_waits_for_what_is_missing(tmp_path: Path) -> None:
     waiting = {panel: r.json() for panel, r in answers.items()}
     assert waiting["producer"] == {
         "state": "waiting",
-        "waiting_for": f"the producer's metrics on http://127.0.0.1:{settings.source.metrics_port}/metrics",
+        "waiting_for": f"the producer's metrics on http://127.0.0.1:{settings.producer.metrics_port}/metrics",
     }
     assert waiting["kafka"] == {
         "state": "waiting",

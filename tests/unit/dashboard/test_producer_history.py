@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from prometheus_client import generate_latest
 
-from tunestream.dashboard.producer import History, parse_metrics
-from tunestream.runtime.metrics import Metrics
+from tunestream.dashboard.producer import History
+from tunestream.runtime.metrics import Metrics, parse_metrics
 
 pytestmark = pytest.mark.unit
 
@@ -17,7 +17,7 @@ def exposition(metrics: Metrics) -> str:
 
 
 def test_the_producers_own_metrics_parse_into_a_sample() -> None:
-    metrics = Metrics("spotify")
+    metrics = Metrics()
     metrics.requests.labels("spotify", "/albums", "200").inc(3)
     metrics.requests.labels("spotify", "/albums", "429").inc()
     metrics.rate_limited.labels("spotify", "/albums").inc()
@@ -41,7 +41,7 @@ def test_the_producers_own_metrics_parse_into_a_sample() -> None:
 
 
 def test_rates_and_cycles_between_samples() -> None:
-    metrics = Metrics("spotify")
+    metrics = Metrics()
     history = History(max_points=100)
     history.add(parse_metrics(exposition(metrics), at=100.0))
     metrics.records.labels("spotify", "spotify.albums").inc(50)
@@ -61,10 +61,10 @@ def test_rates_and_cycles_between_samples() -> None:
 
 def test_a_restarted_producer_counts_from_zero_again() -> None:
     history = History(max_points=100)
-    before = Metrics("spotify")
+    before = Metrics()
     before.records.labels("spotify", "spotify.albums").inc(1_000)
     history.add(parse_metrics(exposition(before), at=0.0))
-    after = Metrics("spotify")  # a new process: counters at zero
+    after = Metrics()  # a new process: counters at zero
     after.records.labels("spotify", "spotify.albums").inc(30)
     history.add(parse_metrics(exposition(after), at=10.0))
 
@@ -72,7 +72,7 @@ def test_a_restarted_producer_counts_from_zero_again() -> None:
 
 
 def test_cycles_before_the_first_sample_are_one_entry() -> None:
-    metrics = Metrics("spotify")
+    metrics = Metrics()
     for seconds in (2.0, 4.0):
         metrics.cycle_duration.labels("spotify").observe(seconds)
         metrics.cycles.labels("spotify", "completed").inc()
@@ -84,3 +84,27 @@ def test_cycles_before_the_first_sample_are_one_entry() -> None:
     assert history.view()["cycles"] == [
         {"ended": 50.0, "result": "earlier", "duration_s": 3.0, "records": 7.0, "cycles": 2.0}
     ]
+
+
+def test_each_source_has_its_line() -> None:
+    metrics = Metrics()
+    spotify, github = metrics.source("spotify"), metrics.source("github")
+    history = History(max_points=100)
+    spotify.observe_commit({"spotify.albums": 10})
+    history.add(parse_metrics(exposition(metrics), at=100.0))
+    spotify.observe_commit({"spotify.albums": 40})
+    github.observe_commit({"github.releases": 5})
+    metrics.cycles.labels("github", "interrupted").inc()
+    metrics.last_completed.labels("github").set(0)
+    history.add(parse_metrics(exposition(metrics), at=110.0))
+
+    sources = history.view()["sources"]
+
+    assert list(sources) == ["github", "spotify"]
+    assert sources["spotify"]["records"] == 50.0
+    assert sources["spotify"]["rate"] == 4.0
+    assert sources["spotify"]["last_cycle"] is None
+    assert sources["github"]["records"] == 5.0
+    assert sources["github"]["rate"] is None  # its first sample: no rate yet
+    assert sources["github"]["cycle_count"] == {"interrupted": 1.0}
+    assert sources["github"]["last_cycle"] == "interrupted"

@@ -99,6 +99,7 @@ function drawProducer(p) {
   document.getElementById("kpi-rate").textContent = now.toFixed(1);
   document.getElementById("kpi-cycles").textContent = number(cycles);
   document.getElementById("kpi-last").textContent = ago(p.last_success);
+  drawSources(p.sources);
 
   plot("chart-rate", topics.map((topic) => ({
     x: times, y: p.rate.by_topic[topic], name: topic, type: "scatter", mode: "lines",
@@ -148,6 +149,22 @@ function drawProducer(p) {
     ...p.plan.skipped.map((r) => Object.assign(document.createElement("li"),
       { textContent: r, className: "skipped", title: "skipped by the plan" })),
   );
+}
+
+// A row per source: what it wrote, at what rate now, its cycles, and how the last one ended.
+function drawSources(sources) {
+  const rows = Object.keys(sources).sort().map((name) => {
+    const s = sources[name];
+    const cycles = Object.keys(s.cycle_count).sort()
+      .map((result) => `${number(s.cycle_count[result])} ${result}`).join(", ");
+    const cells = [name, number(s.records), s.rate === null ? "–" : s.rate.toFixed(1),
+      cycles || "–", s.last_cycle || "–", ago(s.last_success)];
+    const row = document.createElement("tr");
+    row.className = s.last_cycle || "";
+    row.append(...cells.map((text) => Object.assign(document.createElement("td"), { textContent: text })));
+    return row;
+  });
+  document.querySelector("#sources tbody").replaceChildren(...rows);
 }
 
 function drawKafka(k) {
