@@ -15,6 +15,7 @@ from tunestream.cli import (
     kafka_cmd,
     produce_cmd,
     spark_cmd,
+    spec_cmd,
     system_cmd,
     topics_cmd,
 )
@@ -37,6 +38,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(kafka_cmd.app, name="kafka")
 app.add_typer(topics_cmd.app, name="topics")
 app.add_typer(spark_cmd.app, name="spark")
+app.add_typer(spec_cmd.app, name="spec")
 app.command("query")(spark_cmd.query)
 app.command("produce")(produce_cmd.produce)
 app.command("up")(system_cmd.up)
