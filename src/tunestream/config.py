@@ -352,8 +352,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def describe_validation_error(error: ValidationError) -> str:
-    """All validation problems on one line: ``key.path: what is allowed (got X)``."""
+def describe_validation_error(error: ValidationError, sep: str = "; ") -> str:
+    """The validation problems, ``key.path: what is allowed (got X)``, joined by ``sep``: all on
+    one line, unless ``sep`` is a line break."""
     parts = []
     for item in error.errors():
         path = ".".join(str(p) for p in item["loc"]) or "(top level)"
@@ -361,7 +362,7 @@ def describe_validation_error(error: ValidationError) -> str:
         got = item.get("input")
         shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
         parts.append(f"{path}: {message}{shown}")
-    return "; ".join(parts)
+    return sep.join(parts)
 
 
 def load_settings(config_file: Path | None = None) -> Settings:

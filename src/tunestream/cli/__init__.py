@@ -15,6 +15,7 @@ from tunestream.cli import (
     kafka_cmd,
     produce_cmd,
     spark_cmd,
+    spec_cmd,
     state_cmd,
     system_cmd,
     topics_cmd,
@@ -38,6 +39,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(kafka_cmd.app, name="kafka")
 app.add_typer(topics_cmd.app, name="topics")
 app.add_typer(spark_cmd.app, name="spark")
+app.add_typer(spec_cmd.app, name="spec")
 app.add_typer(state_cmd.app, name="state")
 app.command("query")(spark_cmd.query)
 app.command("produce")(produce_cmd.produce)

@@ -12,6 +12,10 @@ makes it unknown again — no closed union to keep in step, no model to rebuild.
 Why a validator over the current union rather than a union rebuilt on registration: models that
 embed the field (and the models embedding those) compile their schema once, so widening a union
 in place would need every one of them rebuilt; here only the registry's cached union is.
+
+The JSON Schema of such a field is pydantic's ``{}`` (a plain validator accepts anything, as far
+as pydantic knows) unless :class:`RegistryJsonSchema` generates it: then it is the registered
+kinds' schemas, one of which must match, chosen by the ``type`` each requires.
 """
 
 from __future__ import annotations
@@ -20,10 +24,12 @@ from collections.abc import Callable
 from typing import Annotated, Any, Generic, Literal, TypeVar, Union, cast, get_args, get_origin
 
 from pydantic import BaseModel, Field, TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 from tunestream.errors import ConfigError
 
-__all__ = ["Registry"]
+__all__ = ["Registry", "RegistryJsonSchema"]
 
 C = TypeVar("C", bound=BaseModel)
 T = TypeVar("T")
@@ -74,6 +80,15 @@ class Registry(Generic[C, T]):
     def validate(self, value: Any) -> C:
         """``value`` (a mapping, or a config of a registered kind) as the config of the kind
         its ``type`` names; a pydantic ValidationError otherwise."""
+        return self._adapter().validate_python(value)
+
+    def json_schema(self, generate: Callable[[CoreSchema], JsonSchemaValue]) -> JsonSchemaValue:
+        """The JSON Schema of what :meth:`validate` accepts now: one of the registered kinds'
+        schemas, chosen by ``type``, which must be given; ``generate`` makes JSON Schema of a
+        pydantic core schema (the generator's, so that the kinds land in its definitions)."""
+        return {**generate(self._adapter().core_schema), "type": "object", "required": ["type"]}
+
+    def _adapter(self) -> TypeAdapter[C]:
         if self._union is None:
             models = tuple(config for config, _ in self._kinds.values())
             if not models:
@@ -81,10 +96,23 @@ class Registry(Generic[C, T]):
             # a union of the classes registered now, which a static checker cannot know
             union = Union[models]  # type: ignore[valid-type]  # noqa: UP007
             self._union = TypeAdapter(Annotated[union, Field(discriminator="type")])
-        return self._union.validate_python(value)
+        return self._union
 
     def __contains__(self, name: object) -> bool:
         return name in self._kinds
+
+
+class RegistryJsonSchema(GenerateJsonSchema):
+    """Pydantic's JSON Schema generator, knowing fields validated by :meth:`Registry.validate`:
+    each comes out as the registry's :meth:`~Registry.json_schema`, not as ``{}``."""
+
+    def function_plain_schema(
+        self, schema: core_schema.PlainValidatorFunctionSchema
+    ) -> JsonSchemaValue:
+        registry = getattr(schema["function"]["function"], "__self__", None)
+        if isinstance(registry, Registry):
+            return registry.json_schema(self.generate_inner)
+        return super().function_plain_schema(schema)
 
 
 def _check_tag(name: str, config: type[BaseModel]) -> None:

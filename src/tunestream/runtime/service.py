@@ -35,12 +35,13 @@ from tunestream.errors import ConfigError, SinkError, SourceFailed, TunestreamEr
 from tunestream.http.client import RestClient
 from tunestream.kafka.client import admin_client, client_config, wait_for_cluster
 from tunestream.kafka.topics import TopicAdmin
-from tunestream.runtime.committer import Committer, MemoryWriter
+from tunestream.runtime.committer import Committer
 from tunestream.runtime.cycle import CycleRunner
 from tunestream.runtime.estimate import CycleEstimate, estimate
 from tunestream.runtime.lock import source_lock
 from tunestream.runtime.metrics import Metrics
 from tunestream.runtime.plan import Plan
+from tunestream.runtime.probe import probe
 from tunestream.runtime.report import CycleReport, ResourceStats
 from tunestream.runtime.wire import DEAD_LETTER_TOPIC
 from tunestream.sink.transactional import SinkPair
@@ -300,13 +301,8 @@ class Producer:
 
     async def _probe(self) -> tuple[Plan, WorkState, dict[str, ResourceStats]]:
         plan = Plan.initial(self.spec, self.mode, self.skip)
-        state = WorkState()
-        discard = Committer(MemoryWriter.pair(), state, state_topic="", prefix="")
         async with self._client() as client:
-            runner = CycleRunner(
-                self.spec, client, state, discard, plan, self.topics, concurrency=1, probe=True
-            )
-            report = await runner.run(self.mode)
+            state, report = await probe(self.spec, client, plan, self.topics, self.mode)
         return plan, state, report.stats
 
     def _kept_state(self) -> WorkState:

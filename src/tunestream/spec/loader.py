@@ -1,8 +1,11 @@
 """Load a source spec: a built-in name or a YAML file, environment references filled in, validated.
 
-``${NAME}`` and ``${NAME:-default}`` in the YAML text are replaced from the environment before
-parsing (credentials and base URLs); a reference to an unset variable without a default is an
-error naming it. Values in ``variables`` can be overridden from the settings.
+``${NAME}`` and ``${NAME:-default}`` in the YAML's strings are replaced from the environment
+after parsing (credentials and base URLs); a reference to an unset variable without a default is
+an error naming it. Values in ``variables`` can be overridden from the settings.
+
+:func:`load_spec` reports what is wrong on one line (a ConfigError); :func:`spec_problems` lists
+every problem, a line each (``tunestream spec check``).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from tunestream.config import describe_validation_error
 from tunestream.errors import ConfigError
 from tunestream.spec.models import SourceSpec
 
-__all__ = ["builtin_specs", "load_spec"]
+__all__ = ["builtin_specs", "load_spec", "spec_data", "spec_problems"]
 
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -39,6 +42,34 @@ def load_spec(
     environ: Mapping[str, str] | None = None,
 ) -> SourceSpec:
     """The validated spec; raise ConfigError with one line naming what is wrong."""
+    label, data = spec_data(name_or_path, variables=variables, environ=environ)
+    try:
+        return SourceSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"source spec {label}: {describe_validation_error(exc)}") from None
+
+
+def spec_problems(name_or_path: str, *, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Every problem of the spec, one line each (``source spec X: key.path: what is wrong``);
+    none if it is valid. A spec that cannot be read, parsed or filled in from the environment
+    raises ConfigError, as :func:`load_spec` does."""
+    label, data = spec_data(name_or_path, environ=environ)
+    try:
+        SourceSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = describe_validation_error(exc, sep="\n").splitlines()
+        return [f"source spec {label}: {problem}" for problem in problems]
+    return []
+
+
+def spec_data(
+    name_or_path: str,
+    *,
+    variables: Mapping[str, list[str] | str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The spec's label (its name or path) and its data as the models validate it: the YAML
+    parsed, ``${NAME}`` references filled in, variables overridden; ConfigError otherwise."""
     label, text = _read(name_or_path)
     try:
         parsed = yaml.safe_load(text)
@@ -55,10 +86,7 @@ def load_spec(
                 f"it has: {', '.join(sorted(data.get('variables') or {})) or 'none'}"
             )
         data["variables"] = {**data["variables"], **variables}
-    try:
-        return SourceSpec.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(f"source spec {label}: {describe_validation_error(exc)}") from None
+    return label, data
 
 
 def _read(name_or_path: str) -> tuple[str, str]:
