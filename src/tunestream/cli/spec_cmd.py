@@ -24,7 +24,14 @@ from tunestream.records import Record
 from tunestream.runtime.plan import Plan
 from tunestream.runtime.probe import sample
 from tunestream.spec.loader import load_spec, spec_problems
-from tunestream.spec.models import ListResource, LookupResource, PagesResource, SourceSpec
+from tunestream.spec.models import (
+    AnyResource,
+    ListResource,
+    LookupResource,
+    PagesResource,
+    SourceSpec,
+    SubListResource,
+)
 from tunestream.spec.schema import SCHEMA_PATH, schema_text
 
 app = typer.Typer(
@@ -179,8 +186,11 @@ def _line(spec: SourceSpec, depth: int, name: str, first: bool) -> str:
     return f"{indent}{name} [{resource.kind}]: {_request(resource)}{writes}"
 
 
-def _request(resource: ListResource | LookupResource | PagesResource) -> str:
+def _request(resource: AnyResource) -> str:
     """What a resource requests, in a few words."""
+    if isinstance(resource, SubListResource):
+        parents = ", ".join(f"{edge.resource}.{edge.select}" for edge in resource.from_)
+        return f"GET {resource.request.path} for each {parents}, {resource.paginator.type} pages"
     if isinstance(resource, ListResource):
         paginator = resource.paginator
         each = "".join(f" for each {k} in {v}" for k, v in resource.for_each.items())

@@ -1,4 +1,5 @@
-"""The records of one page of a list — a root's or a sublist's: emitted once, queued onward.
+"""The records of one page of a list — a root's or a sublist's: emitted once, queued onward —
+and the one way every resource turns a record into its Kafka record (:func:`emitted`).
 
 A record is emitted once: lists are read again (from the start, or from an inclusive ``since``),
 so an emitting list with ``dedupe`` remembers what it wrote. An incremental list remembers each
@@ -15,10 +16,10 @@ from typing import Any
 from tunestream.records import Record
 from tunestream.runtime.context import CycleContext
 from tunestream.runtime.versions import higher, version_of
-from tunestream.spec.models import ListResource, SubListResource, select_ids
+from tunestream.spec.models import ListResource, LookupResource, SubListResource, select_ids
 from tunestream.state.work import Context
 
-__all__ = ["FanOut", "take_listed"]
+__all__ = ["FanOut", "emitted", "take_listed"]
 
 FanOut = Callable[[str, Any, str, Context], None]
 """Queues the children's work of a record: (resource, record, item id, context)."""
@@ -32,9 +33,10 @@ def take_listed(
     context: Context,
     found: set[str],
     fan_out: FanOut,
+    parent: str | None = None,
 ) -> str | None:
     """Emit the page's records not emitted before, queue their children's work; return the
-    highest version on the page (incremental lists; else None)."""
+    highest version on the page (incremental lists; else None). ``parent``: a sublist's item."""
     incremental = resource.incremental
     high: str | None = None
     out: list[Record] = []
@@ -49,15 +51,48 @@ def take_listed(
         if taken in found:
             continue
         found.add(taken)
+        written = emitted(ctx, resource, item, record, context, parent)
+        if written is None:
+            ctx.report.stats[name].filtered += 1
+            continue
         if resource.emit:
             if resource.dedupe is not None:
                 if ctx.state.seen(name, taken):
                     continue
                 ctx.state.remember(name, taken, ctx.clock())
-            out.append(ctx.wire.record(resource.emit, resource.schema_id, item, record, context))
+            out.append(written)
         fan_out(name, record, item, context)
     stats = ctx.report.stats[name]
     stats.fetched += len(records)
     stats.emitted += len(out)
     ctx.committer.add(out)
     return high
+
+
+def emitted(
+    ctx: CycleContext,
+    resource: ListResource | SubListResource | LookupResource,
+    item: str,
+    record: Any,
+    context: Context,
+    parent: str | None = None,
+) -> Record | None:
+    """The Kafka record of a fetched record, shaped as the resource says (keyed by ``item``
+    unless the shape names a key); None when the shape's filter drops it. A resource that emits
+    nothing gets an empty record (it is only a sign the record was kept)."""
+    shape = resource.shape
+    value, key, stamp = record, item, None
+    if shape is not None:
+        document = {**context, "parent": {"id": parent}} if parent is not None else context
+        shaped = shape.apply(record, document)
+        if shaped is None:
+            return None
+        value, key, stamp = shaped.value, shaped.key or item, shaped.timestamp_ms
+    if not resource.emit:
+        return _KEPT
+    return ctx.wire.record(
+        resource.emit, resource.schema_id, key, value, context, timestamp_ms=stamp
+    )
+
+
+_KEPT = Record("", b"", None)

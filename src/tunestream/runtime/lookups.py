@@ -26,7 +26,7 @@ from tunestream.http.paginators import PageRequest, ParamValue
 from tunestream.records import Record
 from tunestream.runtime.context import CycleContext
 from tunestream.runtime.cursor import fill
-from tunestream.runtime.listed import take_listed
+from tunestream.runtime.listed import emitted, take_listed
 from tunestream.runtime.outcomes import Outcome, outcome_of
 from tunestream.runtime.plan import Access
 from tunestream.runtime.pool import Job
@@ -131,10 +131,12 @@ class Lookups:
                 stats.missing += 1
                 continue
             stats.fetched += 1
+            written = emitted(ctx, resource, item, record, context)
+            if written is None:
+                stats.filtered += 1
+                continue
             if resource.emit:
-                out.append(
-                    ctx.wire.record(resource.emit, resource.schema_id, item, record, context)
-                )
+                out.append(written)
             self.fan_out(name, record, item, context)
         stats.emitted += len(out)
         remember = ctx.clock() if resource.dedupe is not None else None
@@ -170,7 +172,9 @@ class Lookups:
             await pages.aclose()
         inherited = {k: v for k, v in context.items() if not k.startswith("_")}
         found = self._found.setdefault(name, set())
-        high = take_listed(ctx, name, resource, page.records, inherited, found, self.fan_out)
+        high = take_listed(
+            ctx, name, resource, page.records, inherited, found, self.fan_out, parent=item
+        )
         high = higher(context.get(_HIGH), high)
         ctx.state.done(name, [item], remember_at=None)
         following = page.next_request

@@ -14,6 +14,8 @@ class ResourceStats:
     missing: int = 0
     dead_letters: int = 0
     skipped: int = 0
+    filtered: int = 0
+    """Records the resource's ``shape.filter`` dropped."""
 
 
 @dataclass

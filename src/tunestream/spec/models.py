@@ -31,8 +31,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-import jmespath
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tunestream.http.models import (
     JsonPath,
@@ -40,6 +39,8 @@ from tunestream.http.models import (
     PaginatorConfig,
     RestClientConfig,
 )
+from tunestream.spec.query import Query, truthy
+from tunestream.spec.shape import Shape
 
 __all__ = [
     "BatchRequest",
@@ -62,14 +63,6 @@ Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 Selector = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]+(\.([A-Za-z0-9_]+|\*))*$")]
 """A dotted path that may fan out with ``*``: ``id``, ``artists.*.id``."""
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
-
-
-def _jmespath(expression: str) -> str:
-    try:
-        jmespath.compile(expression)
-    except jmespath.exceptions.JMESPathError as exc:
-        raise ValueError(f"not a JMESPath expression ({exc})") from None
-    return expression
 
 
 class _Model(BaseModel):
@@ -120,10 +113,10 @@ class Edge(_Model):
 
     resource: Name
     select: Selector = "id"
-    when: Annotated[str, AfterValidator(_jmespath)] | None = None
+    when: Query | None = None
 
     def takes(self, record: Any) -> bool:
-        return self.when is None or bool(jmespath.search(self.when, record))
+        return self.when is None or truthy(self.when.search(record))
 
 
 class Split(_Model):
@@ -176,6 +169,8 @@ class _Emitting(_Model):
     schema_id: Annotated[str | None, Field(alias="schema")] = None
     """Names the JSON Schema of the records (sent as a header), e.g. ``spotify.album.v1``."""
     dedupe: Dedupe | None = None
+    shape: Shape | None = None
+    """How each record is filtered, keyed, timestamped and trimmed (``shape.py``)."""
 
 
 class ListResource(_Emitting):

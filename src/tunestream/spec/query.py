@@ -39,7 +39,7 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
-__all__ = ["Key", "Query", "Template"]
+__all__ = ["Key", "Query", "Template", "truthy"]
 
 _FUNCTIONS: dict[str, Any] = Functions().FUNCTION_TABLE
 """JMESPath's built-in functions by name, each with its argument signature."""
@@ -209,3 +209,10 @@ def _reason(error: JMESPathError) -> str:
         token = repr(error.token_value) if error.token_value else "end"
         return f"unexpected {token} at column {error.lex_position}"
     return str(error).splitlines()[0]
+
+
+def truthy(value: Any) -> bool:
+    """JMESPath's truth: false, null, "", [] and {} are false; every number (0 too) is true."""
+    if value is None or value is False:
+        return False
+    return not isinstance(value, str | list | dict) or bool(value)

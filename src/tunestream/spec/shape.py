@@ -37,7 +37,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, model_validator
 
-from tunestream.spec.query import Key, Query, Template
+from tunestream.spec.query import Key, Query, Template, truthy
 
 __all__ = ["Shape", "ShapeContext", "ShapedRecord"]
 
@@ -106,7 +106,7 @@ class Shape(BaseModel):
     def apply(self, record: Any, context: ShapeContext | None = None) -> ShapedRecord | None:
         """The record shaped, or None if ``filter`` drops it (see the module's doc)."""
         document = {**record, **context} if context and isinstance(record, dict) else record
-        if self.filter is not None and not _truthy(self.filter.search(document)):
+        if self.filter is not None and not truthy(self.filter.search(document)):
             return None
         key = self.key.render(document) if self.key is not None else None
         stamp = None
@@ -127,13 +127,6 @@ class Shape(BaseModel):
             for name, added in self.add.items():
                 value[name] = added.render(document) if isinstance(added, Template) else added
         return value
-
-
-def _truthy(value: Any) -> bool:
-    """JMESPath's truth: false, null, "", [] and {} are false; every number (0 too) is true."""
-    if value is None or value is False:
-        return False
-    return not isinstance(value, str | list | dict) or bool(value)
 
 
 def _epoch_ms(value: Any, unit: Literal["s", "ms"]) -> int | None:
