@@ -175,7 +175,7 @@ def test_cursor_sends_the_cursor_back_until_there_is_none() -> None:
 
 def github_link(page: int, last: int) -> str:
     """A ``Link`` field as GitHub sends it: prev, next, last and first, as they apply."""
-    url = f"{API}/repos/o/r/issues?per_page=2&page="
+    url = f"{API}/repos/o/r/releases?per_page=2&page="
     links = []
     if page > 1:
         links.append(f'<{url}{page - 1}>; rel="prev"')
@@ -188,7 +188,7 @@ def github_link(page: int, last: int) -> str:
 
 
 class LinkApi:
-    """Three pages of issues, each naming the next one in its Link header."""
+    """Three pages of releases, each naming the next one in its Link header."""
 
     def __init__(self) -> None:
         self.seen = Seen()
@@ -196,17 +196,17 @@ class LinkApi:
     async def __call__(self, request: httpx.Request) -> httpx.Response:
         self.seen.add(request)
         page = int(request.url.params.get("page", "1"))
-        return httpx.Response(200, json=[f"issue-{page}"], headers={"Link": github_link(page, 3)})
+        return httpx.Response(200, json=[f"release-{page}"], headers={"Link": github_link(page, 3)})
 
 
 def test_link_header_follows_rel_next_until_there_is_none() -> None:
     api = LinkApi()
-    pages = walk(api, LinkHeaderPaginatorConfig(), None, path="repos/o/r/issues")
-    assert records(pages) == ["issue-1", "issue-2", "issue-3"]
+    pages = walk(api, LinkHeaderPaginatorConfig(), None, path="repos/o/r/releases")
+    assert records(pages) == ["release-1", "release-2", "release-3"]
     assert [str(r.url) for _, r in api.seen.requests] == [
-        f"{API}/repos/o/r/issues?q=x",
-        f"{API}/repos/o/r/issues?per_page=2&page=2",  # the next URL's own query, nothing added
-        f"{API}/repos/o/r/issues?per_page=2&page=3",
+        f"{API}/repos/o/r/releases?q=x",
+        f"{API}/repos/o/r/releases?per_page=2&page=2",  # the next URL's own query, nothing added
+        f"{API}/repos/o/r/releases?per_page=2&page=3",
     ]
     assert pages[1].headers["Link"] == github_link(2, 3)  # every page carries its headers
     assert pages[2].next_request is None
@@ -214,9 +214,9 @@ def test_link_header_follows_rel_next_until_there_is_none() -> None:
 
 def test_a_link_header_walk_resumes_from_a_saved_request() -> None:
     api = LinkApi()
-    saved = PageRequest(f"{API}/repos/o/r/issues?per_page=2&page=2")
+    saved = PageRequest(f"{API}/repos/o/r/releases?per_page=2&page=2")
     pages = walk(api, LinkHeaderPaginatorConfig(), None, resume_from=saved)
-    assert records(pages) == ["issue-2", "issue-3"]
+    assert records(pages) == ["release-2", "release-3"]
     assert pages[0].request == saved
 
 
