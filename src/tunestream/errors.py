@@ -12,6 +12,7 @@ OS errors) are translated at the boundary where they occur, never passed up raw.
     │   │   └── QuotaExceeded    a response the spec declares quota_exceeded (a used-up quota)
     │   ├── HttpStatusError      a non-retryable status (400, 404 …) or retries exhausted
     │   │   └── Forbidden        403: the credentials may not use this endpoint
+    │   ├── DeclaredOutcome      a response the spec declares missing, dead_letter or step_down
     │   └── MalformedBody        the body stayed unparseable after retries
     ├── ComponentError           a component of the system (`tunestream up`, the dashboard)
     │                            could not be started, stopped or served                (exit 1)
@@ -31,12 +32,16 @@ OS errors) are translated at the boundary where they occur, never passed up raw.
 
 from __future__ import annotations
 
+from typing import Literal
+
 __all__ = [
     "AuthError",
     "BrokerError",
     "ClusterUnreachable",
     "ComponentError",
     "ConfigError",
+    "DeclaredAction",
+    "DeclaredOutcome",
     "FetchError",
     "Forbidden",
     "HttpStatusError",
@@ -104,6 +109,24 @@ class HttpStatusError(FetchError):
 
 class Forbidden(HttpStatusError):
     """403: these credentials may not use the endpoint (closed for the app's access mode)."""
+
+
+DeclaredAction = Literal["missing", "dead_letter", "step_down"]
+"""The response actions that end a request in a :class:`DeclaredOutcome`."""
+
+
+class DeclaredOutcome(FetchError):
+    """A response the spec's ``response_actions`` declare ``missing`` (the item does not exist),
+    ``dead_letter`` (the request's items go to the dead-letter topic) or ``step_down`` (as a 403:
+    the plan steps down), whatever its status; ``body`` is the response text (cut short)."""
+
+    def __init__(
+        self, message: str, *, url: str = "", action: DeclaredAction, status: int, body: str = ""
+    ) -> None:
+        super().__init__(message, url=url)
+        self.action: DeclaredAction = action
+        self.status = status
+        self.body = body
 
 
 class MalformedBody(FetchError):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import httpx
 from pydantic import SecretStr
 
-from tunestream.http.auth import Auth, OAuth2ClientCredentials
+from tunestream.http.auth import Auth
 from tunestream.http.client import RestClient
 from tunestream.http.exchange import Attempt
 from tunestream.http.models import (
@@ -18,6 +18,7 @@ from tunestream.http.models import (
     ResponseAction,
     RetryConfig,
 )
+from tunestream.http.oauth import OAuth2ClientCredentials
 from tunestream.http.ratelimit import RateLimiter
 from tunestream.http.retry import RetryPolicy
 

@@ -5,12 +5,23 @@ Each attempt of a request goes through, in order::
     limiter.slot                wait out any pause, the pacing and the concurrency cap
     auth.apply                  credentials on the request (may fetch a token, single flight)
     send                        one HTTP exchange, timed, reported to the observer
+    limiter.on_response         rate-limit header fields saying the budget is used up pause
+                                every request until it refills
     401 → auth.on_unauthorized  at most once per request: renew the credentials, send again
-    interpret                   a declared response action first (``response_actions``), then
-                                success → value; transient → Transient; else a FetchError
+    interpret                   what the response means (:mod:`tunestream.http.interpret`):
+                                a declared response action first (``response_actions``), then
+                                304 → an empty success; 2xx → value; 429, or a 403 carrying
+                                Retry-After or a used-up budget → rate limited; transient →
+                                Transient; else a FetchError
 
 and :meth:`RetryPolicy.run <tunestream.http.retry.RetryPolicy.run>` repeats attempts that ended
 in :class:`~tunestream.http.retry.Transient`. It knows no Kafka and no particular API.
+
+A walk through pages (:meth:`RestClient.paginate`) may send extra headers with its first request
+— ``If-None-Match``, ``If-Modified-Since`` — and a ``304 Not Modified`` then ends it with one
+empty :class:`Page` marked ``not_modified``; every page carries its response headers (an
+``ETag`` or ``Last-Modified`` to send next time). A response declared ``ignore`` ends a walk the
+same way, unmarked.
 """
 
 from __future__ import annotations
@@ -19,27 +30,23 @@ import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import orjson
 
-from tunestream.errors import AuthError, FetchError, MalformedBody, QuotaExceeded, RateLimited
-from tunestream.http.auth import Auth, NoAuth, build_auth
+from tunestream.errors import FetchError, MalformedBody
+from tunestream.http.actions import ResponseAction
+from tunestream.http.auth import Auth, CredentialStore, NoAuth, build_auth
 from tunestream.http.clock import Clock, LoopClock
 from tunestream.http.exchange import Attempt, Exchange, Observer
+from tunestream.http.interpret import Interpreter
 from tunestream.http.jsonpath import select_records
-from tunestream.http.models import PaginatorConfigBase, ResponseAction, RestClientConfig
+from tunestream.http.models import PaginatorConfigBase, RestClientConfig
 from tunestream.http.paginators import PageRequest, Paginator, ParamValue, build_paginator
-from tunestream.http.ratelimit import Permit, RateLimiter
-from tunestream.http.retry import (
-    RetryPolicy,
-    Transient,
-    describe_status,
-    error_for_status,
-    parse_retry_after,
-)
+from tunestream.http.ratelimit import RateLimiter
+from tunestream.http.retry import RetryPolicy, Transient
 
 __all__ = ["Page", "RestClient"]
 
@@ -60,6 +67,11 @@ class Page:
     next_request: PageRequest | None
     """The request of the page after this one; None on the last page. A walker that saves it
     with what it made of this page can continue there after a restart (``resume_from``)."""
+    headers: httpx.Headers
+    """The page's response headers (e.g. the ``ETag`` or ``Last-Modified`` of a first page)."""
+    not_modified: bool = False
+    """The first request was conditional and the answer a 304: no records, no body, no more
+    pages."""
 
 
 class RestClient:
@@ -86,11 +98,13 @@ class RestClient:
         response_actions: Sequence[ResponseAction] = (),
     ) -> None:
         self._clock: Clock = clock or LoopClock()
-        self._actions = tuple(response_actions)
         self._name = urlsplit(base_url).hostname or base_url
         self._auth = auth or NoAuth()
         self._limiter = limiter or RateLimiter(clock=self._clock, name=self._name)
         self._retry = retry_policy or RetryPolicy(clock=self._clock)
+        self._interpreter = Interpreter(
+            limiter=self._limiter, retry=self._retry, auth=self._auth, actions=response_actions
+        )
         self._timeout = timeout
         self._observer = observer
         self._http = httpx.AsyncClient(
@@ -110,12 +124,14 @@ class RestClient:
         observer: Observer | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Clock | None = None,
+        credentials: CredentialStore | None = None,
     ) -> RestClient:
-        """A client built from its config; pass ``limiter`` to share one app's budget."""
+        """A client built from its config; pass ``limiter`` to share one app's budget, and
+        ``credentials`` to keep what the auth learns (a rotated refresh token) across restarts."""
         name = urlsplit(config.base_url).hostname or config.base_url
         return cls(
             config.base_url,
-            auth=build_auth(config.auth, clock=clock),
+            auth=build_auth(config.auth, clock=clock, store=credentials),
             limiter=limiter or RateLimiter(config.rate_limit, clock=clock, name=name),
             retry_policy=RetryPolicy(config.retry, clock=clock),
             timeout=config.timeout_s,
@@ -154,7 +170,8 @@ class RestClient:
         endpoint: str | None = None,
     ) -> Any:
         """GET a JSON body. ``endpoint`` names the call for the observer (a template such as
-        ``"albums/{id}"`` keeps metric labels few); it defaults to the path as given."""
+        ``"albums/{id}"`` keeps metric labels few); it defaults to the path as given. An answer
+        declared ``ignore`` gives None."""
         exchange = await self._get(path_or_url, params or {}, endpoint or _endpoint(path_or_url))
         return exchange.body
 
@@ -168,6 +185,7 @@ class RestClient:
         endpoint: str | None = None,
         max_pages: int | None = None,
         resume_from: PageRequest | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> AsyncGenerator[Page, None]:
         """Yield the pages of an endpoint.
 
@@ -176,6 +194,11 @@ class RestClient:
         (``albums.items``); None takes a list body as the records and any other body as one.
         A body without a list at ``records_path`` raises MalformedBody. ``resume_from`` (a
         ``Page.request`` saved at a checkpoint) continues a walk there instead of at ``path``.
+
+        ``headers`` go with the first request only (``If-None-Match: <etag>``, say). A 304 Not
+        Modified is no error: the walk yields one page with no records, ``body`` None,
+        ``not_modified`` set and no next request, and ends. So does an answer declared
+        ``ignore`` (not marked ``not_modified``).
         """
         pager = paginator if isinstance(paginator, Paginator) else build_paginator(paginator)
         name = endpoint or _endpoint(path)
@@ -185,8 +208,21 @@ class RestClient:
         else:
             request = pager.init_request(PageRequest(path, dict(params or {})))
         number = 0
+        first: Mapping[str, str] | None = headers
         while True:
-            exchange = await self._get(request.url, request.params, name)
+            exchange = await self._get(request.url, request.params, name, headers=first)
+            first = None
+            if exchange.empty:
+                yield Page(
+                    records=[],
+                    request=request,
+                    body=None,
+                    number=number,
+                    next_request=None,
+                    headers=exchange.response.headers,
+                    not_modified=exchange.status == 304,
+                )
+                return
             records = select_records(exchange.body, records_path)
             if records is None:
                 url = _display_url(exchange.request)
@@ -195,7 +231,7 @@ class RestClient:
                     url=url,
                     body=exchange.response.content,
                 )
-            pager.update_state(exchange.body, records)
+            pager.update_state(exchange.body, records, exchange.response.headers)
             number += 1
             more = pager.has_next_page and (max_pages is None or number < max_pages)
             following = pager.update_request(request) if more else None
@@ -205,6 +241,7 @@ class RestClient:
                 body=exchange.body,
                 number=number - 1,
                 next_request=following,
+                headers=exchange.response.headers,
             )
             if following is None:
                 return
@@ -212,19 +249,27 @@ class RestClient:
 
     # ------------------------------------------------------------------------------- internals
 
-    async def _get(self, url: str, params: Mapping[str, ParamValue], endpoint: str) -> Exchange:
+    async def _get(
+        self,
+        url: str,
+        params: Mapping[str, ParamValue],
+        endpoint: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> Exchange:
         display = str(self._build(url, params).url)
         renewed = False
 
         async def attempt() -> Exchange:
             nonlocal renewed
             while True:
-                request = self._build(url, params)
+                request = self._build(url, params, headers)
                 request.extensions[_DISPLAY_URL] = display
                 async with self._limiter.slot(url=display) as permit:
                     # credentials after the wait for a slot, so a token never ages in the queue
                     await self._auth.apply(request, self._send)
                     exchange = await self._send(request, endpoint=endpoint)
+                self._limiter.on_response(exchange.response.headers)
                 if (
                     exchange.status == 401
                     and not renewed
@@ -232,13 +277,19 @@ class RestClient:
                 ):
                     renewed = True
                     continue
-                return self._interpret(exchange, permit, display)
+                return self._interpreter.interpret(exchange, permit, display)
 
         return await self._retry.run(attempt, what=f"GET {display}")
 
-    def _build(self, url: str, params: Mapping[str, ParamValue]) -> httpx.Request:
-        """A GET request; ``params`` are added to any query ``url`` already has."""
-        request = self._http.build_request("GET", url)
+    def _build(
+        self,
+        url: str,
+        params: Mapping[str, ParamValue],
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Request:
+        """A GET request; ``params`` are added to any query ``url`` already has, ``headers`` to
+        the client's."""
+        request = self._http.build_request("GET", url, headers=headers)
         if params:
             request.url = request.url.copy_merge_params(dict(params))
         return request
@@ -288,81 +339,6 @@ class RestClient:
         except Exception:
             log.exception("the HTTP observer failed on %s", attempt)
 
-    def _interpret(self, exchange: Exchange, permit: Permit, url: str) -> Exchange:
-        status = exchange.status
-        declared = _declared_action(self._actions, exchange)
-        if declared is not None:
-            self._act(declared, exchange, url)
-        if 200 <= status < 300:
-            if not exchange.parsed:
-                size = len(exchange.response.content)
-                raise Transient(
-                    "malformed body",
-                    MalformedBody(
-                        f"GET {url}: the body ({size} bytes) was not valid JSON "
-                        f"in {self._retry.attempts} attempts",
-                        url=url,
-                        body=exchange.response.content,
-                    ),
-                )
-            self._limiter.on_success(permit)
-            return exchange
-        if status == 429:
-            self._rate_limited(exchange, permit, url)
-        if status == 401:
-            raise AuthError(
-                f"GET {url}: {self._auth.describe()} refused the credentials "
-                f"({describe_status(exchange)}); check them",
-                url=url,
-            )
-        if self._retry.is_retryable_status(status):
-            self._retry_later(exchange, url, f"HTTP {status}")
-        raise error_for_status(exchange, method="GET", url=url)
-
-    def _act(self, declared: ResponseAction, exchange: Exchange, url: str) -> NoReturn:
-        """Handle a response as the matching ``response_actions`` entry says."""
-        seen = f"{exchange.status}" + (f" {declared.content}" if declared.content else "")
-        if declared.action == "retry":
-            self._retry_later(exchange, url, f"HTTP {seen}")
-        wait = parse_retry_after(exchange.response.headers.get("Retry-After"))
-        if wait is not None:
-            self._limiter.pause(wait)
-        after = f"; the API says retry after {wait:.0f} s" if wait is not None else ""
-        raise QuotaExceeded(
-            f"GET {url}: the API quota is used up ({seen}){after}",
-            url=url,
-            retry_after_s=wait if wait is not None else self._limiter.ceiling_s,
-        )
-
-    def _retry_later(self, exchange: Exchange, url: str, kind: str) -> NoReturn:
-        """Another attempt may succeed: after a short Retry-After, if any, else the backoff."""
-        wait = parse_retry_after(exchange.response.headers.get("Retry-After"))
-        raise Transient(
-            kind,
-            error_for_status(exchange, method="GET", url=url, attempts=self._retry.attempts),
-            delay_s=wait if wait is not None and wait <= self._limiter.ceiling_s else None,
-        )
-
-    def _rate_limited(self, exchange: Exchange, permit: Permit, url: str) -> NoReturn:
-        wait = parse_retry_after(exchange.response.headers.get("Retry-After"))
-        ceiling = self._limiter.ceiling_s
-        self._limiter.on_rate_limited(permit, wait)
-        if wait is not None and wait > ceiling:
-            raise RateLimited(
-                f"GET {url}: the API asked to wait {wait:.0f} s (Retry-After), more than "
-                f"retry_after_ceiling_s={ceiling:g}; ending this cycle early to retry later",
-                url=url,
-                retry_after_s=wait,
-            )
-        final = RateLimited(
-            f"GET {url}: still rate limited (429) after {self._retry.attempts} attempts",
-            url=url,
-            retry_after_s=wait if wait is not None else ceiling,
-        )
-        if wait is None:
-            raise Transient("HTTP 429 without Retry-After", final)
-        raise Transient(f"HTTP 429, Retry-After {wait:g} s", final, delay_s=0.0)
-
 
 def _endpoint(path_or_url: str) -> str:
     return urlsplit(path_or_url).path or path_or_url
@@ -383,16 +359,3 @@ def _parse_json(response: httpx.Response) -> tuple[Any, bool]:
         return orjson.loads(content), True
     except ValueError:
         return None, False
-
-
-def _declared_action(
-    actions: tuple[ResponseAction, ...], exchange: Exchange
-) -> ResponseAction | None:
-    """The first action whose status and content match the response, if any."""
-    for declared in actions:
-        if declared.status_code is not None and declared.status_code != exchange.status:
-            continue
-        if declared.content is not None and declared.content not in exchange.response.text:
-            continue
-        return declared
-    return None

@@ -18,6 +18,9 @@ class Exchange:
     response: httpx.Response
     body: Any
     parsed: bool
+    empty: bool = False
+    """A success that carries nothing: a 304 Not Modified, or an answer declared ``ignore``
+    (``body`` is None; a walk through pages ends with an empty page)."""
 
     @property
     def status(self) -> int:

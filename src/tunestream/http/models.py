@@ -5,6 +5,10 @@ keys, and names its fields for the person writing the YAML. Auth and paginator k
 by ``type`` among the kinds registered in :data:`AUTH_KINDS` and :data:`PAGINATOR_KINDS` (config
 model and implementation together): a wrong ``type`` is reported with the registered values.
 
+Auth kinds: ``none``, ``bearer``, ``api_key``, ``basic``, ``oauth2_client_credentials`` and
+``oauth2_refresh_token``. Paginator kinds: ``single``, ``offset``, ``next_url``, ``cursor``,
+``page_number``, ``link_header`` and ``header_cursor``.
+
     base_url: https://api.spotify.com/v1
     auth:
       type: oauth2_client_credentials
@@ -17,6 +21,8 @@ model and implementation together): a wrong ``type`` is reported with the regist
     timeout_s: 10
     response_actions:               # what a response means, before the built-in handling
       - {status_code: 429, content: QUOTA_EXCEEDED, action: quota_exceeded}
+      - {status_code: 200, body: "error.code == `4`", action: quota_exceeded}   # JMESPath
+      - {status_code: [404, 410], action: missing}
 
 A paginator is chosen per endpoint, e.g. ``{type: offset, limit: 50, max_offset: 1000}``.
 """
@@ -24,12 +30,9 @@ A paginator is chosen per endpoint, e.g. ``{type: offset, limit: 50, max_offset:
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
-from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     PlainValidator,
     SecretStr,
@@ -38,6 +41,17 @@ from pydantic import (
 )
 
 from tunestream.errors import ConfigError
+from tunestream.http.actions import ResponseAction
+from tunestream.http.fields import (
+    ConfigModel,
+    HeaderName,
+    HttpUrlStr,
+    JsonPath,
+    NonEmpty,
+    ParamName,
+    PositiveFloat,
+    Secret,
+)
 from tunestream.http.jsonpath import lookup
 from tunestream.http.registry import Registry
 
@@ -51,12 +65,17 @@ __all__ = [
     "ApiKeyAuthConfig",
     "AuthConfig",
     "AuthConfigBase",
+    "BasicAuthConfig",
     "BearerAuthConfig",
     "CursorPaginatorConfig",
+    "HeaderCursorPaginatorConfig",
     "JsonPath",
+    "LinkHeaderPaginatorConfig",
     "NextUrlPaginatorConfig",
     "NoAuthConfig",
     "OAuth2ClientCredentialsConfig",
+    "OAuth2ConfigBase",
+    "OAuth2RefreshTokenConfig",
     "OffsetPaginatorConfig",
     "PageNumberPaginatorConfig",
     "PaginatorConfig",
@@ -69,35 +88,10 @@ __all__ = [
 ]
 
 
-def _http_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError("an absolute http(s) URL such as https://api.example.com/v1 is expected")
-    return value
-
-
-def _json_path(value: str) -> str:
-    if not value or any(not part for part in value.split(".")):
-        raise ValueError("a dotted JSON path such as 'albums.items' is expected")
-    return value
-
-
-HttpUrlStr = Annotated[str, AfterValidator(_http_url)]
-JsonPath = Annotated[str, AfterValidator(_json_path)]
-"""A dotted path into a JSON body: ``albums.items``; a number picks a list element (``items.0``)."""
-
-PositiveFloat = Annotated[float, Field(gt=0)]
-ParamName = Annotated[str, Field(min_length=1)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 # ---------------------------------------------------------------------------------------- auth
 
 
-class AuthConfigBase(_Model):
+class AuthConfigBase(ConfigModel):
     """Base of every auth kind; ``type`` names the kind in the auth registry."""
 
     type: str
@@ -125,20 +119,58 @@ class ApiKeyAuthConfig(AuthConfigBase):
     location: Literal["header", "query"] = "header"
 
 
-class OAuth2ClientCredentialsConfig(AuthConfigBase):
-    """OAuth 2 client-credentials grant (RFC 6749 §4.4), credentials in a Basic header."""
+def _user_id(value: str) -> str:
+    if ":" in value:
+        raise ValueError("a Basic auth username cannot contain ':' (RFC 7617)")
+    return value
 
-    type: Literal["oauth2_client_credentials"] = "oauth2_client_credentials"
+
+class BasicAuthConfig(AuthConfigBase):
+    """HTTP Basic (RFC 7617): ``Authorization: Basic base64(username:password)``."""
+
+    type: Literal["basic"] = "basic"
+    username: Annotated[str, Field(min_length=1), AfterValidator(_user_id)]
+    password: Secret
+
+
+class OAuth2ConfigBase(AuthConfigBase):
+    """What the OAuth 2 kinds share: the token endpoint, the client, and the token's caching."""
+
     token_url: HttpUrlStr
-    client_id: Annotated[str, Field(min_length=1)]
-    client_secret: SecretStr
+    client_id: NonEmpty
     scope: str | None = None
+    client_auth: Literal["basic", "body"] = "basic"
+    """How the client authenticates at the token endpoint (RFC 6749 §2.3.1): ``basic``, an
+    HTTP Basic header of client_id and client_secret; ``body``, both as form fields."""
     refresh_skew_s: Annotated[float, Field(ge=0)] = 60.0
     """Fetch a new token this long before the current one expires."""
     default_expires_in_s: PositiveFloat = 3600.0
     """Lifetime assumed when the token response carries no ``expires_in``."""
     provider: str | None = None
     """Who is named in error messages ("Spotify rejected …"); the token URL's host if unset."""
+
+
+class OAuth2ClientCredentialsConfig(OAuth2ConfigBase):
+    """OAuth 2 client-credentials grant (RFC 6749 §4.4)."""
+
+    type: Literal["oauth2_client_credentials"] = "oauth2_client_credentials"
+    client_secret: SecretStr
+    audience: NonEmpty | None = None
+    """Sent as ``audience`` in the token request when set: the API the token is for, which
+    Auth0 asks for (https://auth0.com/docs/tokens/get-access-tokens)."""
+
+
+class OAuth2RefreshTokenConfig(OAuth2ConfigBase):
+    """OAuth 2 refresh-token grant (RFC 6749 §6): access tokens from a long-lived refresh token.
+
+    ``refresh_token`` is the *initial* one: a server that rotates it answers each refresh with a
+    new one, which is used from then on (and kept in the credential store, if the client has one).
+    Without ``client_secret`` the client is a public one: ``client_id`` goes in the form.
+    """
+
+    type: Literal["oauth2_refresh_token"] = "oauth2_refresh_token"
+    client_secret: Secret | None = None
+    refresh_token: Secret
 
 
 AUTH_KINDS: Registry[AuthConfigBase, Auth] = Registry("auth")
@@ -151,7 +183,7 @@ AuthConfig = Annotated[SerializeAsAny[AuthConfigBase], PlainValidator(AUTH_KINDS
 # ------------------------------------------------------------------------ rate limit and retry
 
 
-class RateLimitConfig(_Model):
+class RateLimitConfig(ConfigModel):
     """One shared budget per API app: a paced request rate, AIMD-adapted, and a concurrency cap."""
 
     requests_per_second: PositiveFloat = 5.0
@@ -177,7 +209,7 @@ class RateLimitConfig(_Model):
         return self
 
 
-class RetryConfig(_Model):
+class RetryConfig(ConfigModel):
     """Retries of transient failures: capped exponential backoff with full jitter."""
 
     attempts: Annotated[int, Field(ge=1)] = 5
@@ -190,7 +222,7 @@ class RetryConfig(_Model):
 # ---------------------------------------------------------------------------------- paginators
 
 
-class PaginatorConfigBase(_Model):
+class PaginatorConfigBase(ConfigModel):
     """Base of every paginator kind; ``type`` names the kind in the paginator registry.
 
     The runtime asks a config, never reads a kind's fields: a kind that reports a total or
@@ -256,7 +288,8 @@ class OffsetPaginatorConfig(PaginatorConfigBase):
 
 
 class NextUrlPaginatorConfig(PaginatorConfigBase):
-    """The body carries the (absolute or relative) URL of the next page; null or absent stops."""
+    """The body carries the (absolute or relative) URL of the next page at ``next_path`` (which
+    may be nested: ``links.next.href``); null or absent stops."""
 
     type: Literal["next_url"] = "next_url"
     next_path: JsonPath = "next"
@@ -268,6 +301,24 @@ class CursorPaginatorConfig(PaginatorConfigBase):
     type: Literal["cursor"] = "cursor"
     cursor_path: JsonPath = "cursors.after"
     cursor_param: ParamName = "after"
+
+
+class LinkHeaderPaginatorConfig(PaginatorConfigBase):
+    """The ``Link`` response header (RFC 8288, https://www.rfc-editor.org/rfc/rfc8288) names
+    the next page: the target of the link whose ``rel`` includes ``next`` (GitHub's paging,
+    https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api). That
+    URL carries its own query; a response without such a link is the last page."""
+
+    type: Literal["link_header"] = "link_header"
+
+
+class HeaderCursorPaginatorConfig(PaginatorConfigBase):
+    """A response header carries a cursor that is sent back as a parameter; a response without
+    the header, or with it empty, is the last page."""
+
+    type: Literal["header_cursor"] = "header_cursor"
+    cursor_header: HeaderName
+    cursor_param: ParamName = "cursor"
 
 
 class PageNumberPaginatorConfig(PaginatorConfigBase):
@@ -292,29 +343,7 @@ PaginatorConfig = Annotated[
 # -------------------------------------------------------------------------------------- client
 
 
-class ResponseAction(_Model):
-    """What a response means, after dlt's ``response_actions``: a response with this
-    ``status_code`` (any, if unset) whose body text contains ``content`` (any, if unset) is
-    handled by ``action`` instead of by its status. The first matching action wins.
-
-    quota_exceeded  a quota (not the rate window) is used up: QuotaExceeded at once, no retry;
-                    the limiter pauses for the Retry-After, if any
-    retry           another attempt may succeed: retried with backoff (or a Retry-After up to
-                    the ceiling), HttpStatusError when attempts run out
-    """
-
-    status_code: Annotated[int, Field(ge=100, le=599)] | None = None
-    content: Annotated[str, Field(min_length=1)] | None = None
-    action: Literal["quota_exceeded", "retry"]
-
-    @model_validator(mode="after")
-    def _matches_something(self) -> ResponseAction:
-        if self.status_code is None and self.content is None:
-            raise ValueError("a response action needs status_code, content or both")
-        return self
-
-
-class RestClientConfig(_Model):
+class RestClientConfig(ConfigModel):
     """Everything a :class:`~tunestream.http.client.RestClient` needs for one API app."""
 
     base_url: HttpUrlStr

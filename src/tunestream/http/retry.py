@@ -7,17 +7,26 @@ Decisions are made on the status code, never on message text — unless the clie
                                                 its Retry-After)
     response action retry                       retried (backoff, or a short Retry-After);
                                                 in the end HttpStatusError
+    response action missing, dead_letter,       DeclaredOutcome at once, no retry
+    step_down
+    response action ignore                      a success without a body
+    304 Not Modified                            a success without a body
     timeout, connection error/reset             retried (backoff)
     2xx whose body is not JSON (truncated …)    retried (backoff); in the end MalformedBody
     500 502 503 504 (``retry_statuses``)        retried (backoff, or a short Retry-After);
                                                 in the end HttpStatusError
-    429 Retry-After ≤ ceiling                   the limiter pauses every request, then retried
-    429 Retry-After > ceiling                   RateLimited(retry_after_s) at once: the caller
+    429 wait ≤ ceiling                          the limiter pauses every request, then retried
+    429 wait > ceiling                          RateLimited(retry_after_s) at once: the caller
                                                 ends its cycle and reschedules
-    429 without Retry-After                     retried (backoff); in the end RateLimited
+    429 without a wait                          retried (backoff); in the end RateLimited
+    403 with Retry-After, or rate-limit         as a 429 (GitHub's exhausted or secondary
+    fields saying the budget is used up         rate limit)
     401                                         AuthError (after the one re-authentication)
     403                                         Forbidden
     any other 4xx                               HttpStatusError, no retry
+
+The wait of a rate-limited answer is its ``Retry-After`` or, failing that, the reset of a used-up
+budget its rate-limit header fields give (see :mod:`tunestream.http.ratelimit`).
 
 Backoff before retry *n* (n = 1, 2, …) is uniform in ``[0, min(backoff_max_s, backoff_base_s ·
 2**(n-1))]`` ("full jitter").

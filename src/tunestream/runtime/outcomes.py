@@ -3,8 +3,12 @@
 ===========================================  ================  ================================
 error (after the client's retries)           outcome           what the caller does
 ===========================================  ================  ================================
+DeclaredOutcome ``missing``                  ``MISSING``       the items are missing; go on
+DeclaredOutcome ``dead_letter``              ``DEAD_LETTER``   the items go to the dead-letter
+                                                               topic; the cycle goes on
+DeclaredOutcome ``step_down``                ``STEP_DOWN``     the plan steps down (plan.py)
 AuthError                                    ``RAISE``         commit what is done, end with it
-RateLimited (Retry-After past the ceiling)   ``INTERRUPT``     end the cycle, state saved
+RateLimited (a wait past the ceiling)        ``INTERRUPT``     end the cycle, state saved
 HTTP 5xx or 408, timeouts, resets            ``INTERRUPT``     end the cycle, state saved
 Forbidden (403)                              ``STEP_DOWN``     the plan steps down (plan.py)
 404 to a single-item request                 ``MISSING``       the item is missing; go on
@@ -13,6 +17,10 @@ Forbidden (403)                              ``STEP_DOWN``     the plan steps do
 any other status, a body that stays          ``DEAD_LETTER``   the items go to the dead-letter
 malformed                                                      topic; the cycle goes on
 ===========================================  ================  ================================
+
+A DeclaredOutcome is a response the spec's ``response_actions`` declare ``missing``,
+``dead_letter`` or ``step_down``: its outcome is the declared one whatever its status and
+whatever the request (a list page declared ``missing`` is missing too).
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ from enum import Enum
 
 from tunestream.errors import (
     AuthError,
+    DeclaredAction,
+    DeclaredOutcome,
     FetchError,
     Forbidden,
     HttpStatusError,
@@ -39,11 +49,20 @@ class Outcome(Enum):
     RAISE = "raise"
 
 
+_DECLARED: dict[DeclaredAction, Outcome] = {
+    "missing": Outcome.MISSING,
+    "dead_letter": Outcome.DEAD_LETTER,
+    "step_down": Outcome.STEP_DOWN,
+}
+
+
 def outcome_of(
     error: FetchError, *, single_item: bool = False, first_page: bool = False
 ) -> Outcome:
     """What ``error`` means for the request that raised it: a request for one item by id
     (``single_item``), or for the first page of a list walked from its start (``first_page``)."""
+    if isinstance(error, DeclaredOutcome):
+        return _DECLARED[error.action]
     if isinstance(error, AuthError):
         return Outcome.RAISE
     if isinstance(error, Forbidden):

@@ -14,7 +14,11 @@ from tunestream.http.models import (
     AUTH_KINDS,
     PAGINATOR_KINDS,
     AuthConfig,
+    HeaderCursorPaginatorConfig,
+    LinkHeaderPaginatorConfig,
     NoAuthConfig,
+    OAuth2ClientCredentialsConfig,
+    OAuth2RefreshTokenConfig,
     OffsetPaginatorConfig,
     PaginatorConfig,
     PaginatorConfigBase,
@@ -29,8 +33,23 @@ pytestmark = [pytest.mark.unit, pytest.mark.timeout(10)]
 
 
 def test_the_registries_know_the_built_in_kinds() -> None:
-    assert AUTH_KINDS.names() == ["api_key", "bearer", "none", "oauth2_client_credentials"]
-    assert PAGINATOR_KINDS.names() == ["cursor", "next_url", "offset", "page_number", "single"]
+    assert AUTH_KINDS.names() == [
+        "api_key",
+        "basic",
+        "bearer",
+        "none",
+        "oauth2_client_credentials",
+        "oauth2_refresh_token",
+    ]
+    assert PAGINATOR_KINDS.names() == [
+        "cursor",
+        "header_cursor",
+        "link_header",
+        "next_url",
+        "offset",
+        "page_number",
+        "single",
+    ]
 
 
 def test_an_unknown_kind_is_a_config_error_listing_the_known_ones() -> None:
@@ -40,10 +59,13 @@ def test_an_unknown_kind_is_a_config_error_listing_the_known_ones() -> None:
     with pytest.raises(ConfigError) as caught:
         build_paginator(Strange())
     assert str(caught.value) == (
-        "unknown paginator type 'zigzag'; known: cursor, next_url, offset, page_number, single"
+        "unknown paginator type 'zigzag'; known: cursor, header_cursor, link_header, next_url, "
+        "offset, page_number, single"
     )
     with pytest.raises(
-        ConfigError, match="known: api_key, bearer, none, oauth2_client_credentials"
+        ConfigError,
+        match=r"known: api_key, basic, bearer, none, oauth2_client_credentials, "
+        r"oauth2_refresh_token$",
     ):
         build_auth(NoAuthConfig.model_construct(type="kerberos"))
 
@@ -52,7 +74,14 @@ def test_a_wrong_type_in_yaml_names_the_allowed_values() -> None:
     with pytest.raises(ValidationError) as caught:
         RestClientConfig.model_validate({"base_url": "https://x.test", "auth": {"type": "oauth"}})
     text = str(caught.value)
-    for name in ("'none'", "'bearer'", "'api_key'", "'oauth2_client_credentials'"):
+    for name in (
+        "'none'",
+        "'bearer'",
+        "'api_key'",
+        "'basic'",
+        "'oauth2_client_credentials'",
+        "'oauth2_refresh_token'",
+    ):
         assert name in text
     with pytest.raises(ValidationError, match="'offset', 'next_url', 'cursor', 'page_number'"):
         TypeAdapter(PaginatorConfig).validate_python({"type": "ofset"})
@@ -101,7 +130,7 @@ class EveryOther(Paginator):
     def init_request(self, request: PageRequest) -> PageRequest:
         return request.with_params(page=self.page)
 
-    def update_state(self, body: Any, records: list[Any]) -> None:
+    def update_state(self, body: Any, records: list[Any], headers: httpx.Headers) -> None:
         self.left -= 1
         self.page += 2
         self.has_next_page = self.left > 0
@@ -151,8 +180,23 @@ def accepted(field: Any) -> set[str]:
 
 
 def test_the_registry_is_what_a_spec_may_name() -> None:
-    assert accepted(AuthConfig) == {"none", "bearer", "api_key", "oauth2_client_credentials"}
-    assert accepted(PaginatorConfig) == {"single", "offset", "next_url", "cursor", "page_number"}
+    assert accepted(AuthConfig) == {
+        "none",
+        "bearer",
+        "api_key",
+        "basic",
+        "oauth2_client_credentials",
+        "oauth2_refresh_token",
+    }
+    assert accepted(PaginatorConfig) == {
+        "single",
+        "offset",
+        "next_url",
+        "cursor",
+        "page_number",
+        "link_header",
+        "header_cursor",
+    }
     assert accepted(AuthConfig) == set(AUTH_KINDS.names())
     assert accepted(PaginatorConfig) == set(PAGINATOR_KINDS.names())
     PAGINATOR_KINDS.register("every_other", EveryOtherConfig)(EveryOther)
@@ -188,3 +232,90 @@ def test_a_config_model_must_name_its_kind() -> None:
     with pytest.raises(TypeError, match="to be registered as 'mismatch'"):
         PAGINATOR_KINDS.register("mismatch", Other)
     assert "loose" not in PAGINATOR_KINDS and "mismatch" not in PAGINATOR_KINDS
+
+
+REFRESH = {
+    "type": "oauth2_refresh_token",
+    "token_url": "https://auth.example.test/token",
+    "client_id": "abc",
+    "refresh_token": "r0",
+}
+CLIENT = {
+    "type": "oauth2_client_credentials",
+    "token_url": "https://auth.example.test/token",
+    "client_id": "abc",
+    "client_secret": "xyz",
+}
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"type": "basic", "username": "", "password": "p"}, "username", "at least 1 character"),
+        ({"type": "basic", "username": "a:b", "password": "p"}, "username", "cannot contain ':'"),
+        ({"type": "basic", "username": "ana", "password": ""}, "password", "an empty value"),
+        ({**CLIENT, "audience": ""}, "audience", "at least 1 character"),
+        ({**CLIENT, "client_auth": "header"}, "client_auth", "'basic' or 'body'"),
+        ({**REFRESH, "refresh_token": ""}, "refresh_token", "an empty value is no credential"),
+        ({**REFRESH, "refresh_token": None}, "refresh_token", "Input should be a valid string"),
+        ({**REFRESH, "client_secret": ""}, "client_secret", "an empty value is no credential"),
+        ({**REFRESH, "client_auth": "form"}, "client_auth", "'basic' or 'body'"),
+        ({**REFRESH, "token_url": "auth.example.test"}, "token_url", "absolute http(s) URL"),
+        ({**REFRESH, "client_id": ""}, "client_id", "at least 1 character"),
+        ({**REFRESH, "refresh_skew_s": -1}, "refresh_skew_s", "greater than or equal to 0"),
+        ({**REFRESH, "default_expires_in_s": 0}, "default_expires_in_s", "greater than 0"),
+        ({**REFRESH, "audience": "x"}, "audience", "Extra inputs are not permitted"),
+    ],
+)
+def test_a_wrong_auth_key_is_refused_naming_it(
+    data: dict[str, Any], field: str, message: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        TypeAdapter(AuthConfig).validate_python(data)
+    (error,) = caught.value.errors()
+    assert error["loc"] == (data["type"], field)
+    assert message in error["msg"]
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"type": "header_cursor"}, "cursor_header", "Field required"),
+        (
+            {"type": "header_cursor", "cursor_header": "Next Cursor:"},
+            "cursor_header",
+            "an HTTP header name such as 'X-Next-Cursor' is expected",
+        ),
+        (
+            {"type": "header_cursor", "cursor_header": "X-Cursor", "cursor_param": ""},
+            "cursor_param",
+            "at least 1 character",
+        ),
+        ({"type": "link_header", "rel": "next"}, "rel", "Extra inputs are not permitted"),
+    ],
+)
+def test_a_wrong_paginator_key_is_refused_naming_it(
+    data: dict[str, Any], field: str, message: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        TypeAdapter(PaginatorConfig).validate_python(data)
+    (error,) = caught.value.errors()
+    assert error["loc"] == (data["type"], field)
+    assert message in error["msg"]
+
+
+def test_the_new_kinds_are_valid_in_yaml_with_their_defaults() -> None:
+    auth = TypeAdapter(AuthConfig).validate_python(REFRESH)
+    assert isinstance(auth, OAuth2RefreshTokenConfig)
+    assert (auth.client_secret, auth.client_auth, auth.scope) == (None, "basic", None)
+    assert "r0" not in repr(auth) and "r0" not in auth.model_dump_json()
+    client = TypeAdapter(AuthConfig).validate_python({**CLIENT, "client_auth": "body"})
+    assert isinstance(client, OAuth2ClientCredentialsConfig)
+    assert (client.client_auth, client.audience) == ("body", None)
+    pager = TypeAdapter(PaginatorConfig).validate_python(
+        {"type": "header_cursor", "cursor_header": "X-Next-Page"}
+    )
+    assert pager == HeaderCursorPaginatorConfig(cursor_header="X-Next-Page", cursor_param="cursor")
+    assert TypeAdapter(PaginatorConfig).validate_python({"type": "link_header"}) == (
+        LinkHeaderPaginatorConfig()
+    )

@@ -11,13 +11,15 @@ from tunestream.errors import ConfigError, MalformedBody
 from tunestream.http.client import Page
 from tunestream.http.models import (
     CursorPaginatorConfig,
+    HeaderCursorPaginatorConfig,
+    LinkHeaderPaginatorConfig,
     NextUrlPaginatorConfig,
     OffsetPaginatorConfig,
     PageNumberPaginatorConfig,
     PaginatorConfigBase,
     SinglePagePaginatorConfig,
 )
-from tunestream.http.paginators import PageRequest, build_paginator
+from tunestream.http.paginators import PageRequest, build_paginator, next_link
 from tunestream.http.testing import run_in_virtual_time as run
 
 pytestmark = [pytest.mark.unit, pytest.mark.timeout(10)]
@@ -30,6 +32,7 @@ def walk(
     *,
     path: str = "things",
     max_pages: int | None = None,
+    resume_from: PageRequest | None = None,
 ) -> list[Page]:
     async def scenario() -> list[Page]:
         async with make_client(handler) as api:
@@ -39,6 +42,7 @@ def walk(
                 paginator=paginator,
                 records_path=records_path,
                 max_pages=max_pages,
+                resume_from=resume_from,
             )
             return [page async for page in pages]
 
@@ -133,6 +137,25 @@ def test_next_url_follows_absolute_links_until_null() -> None:
     assert pages[2].request.url == f"{API}/things?page_token=2"
 
 
+def test_next_url_reads_a_nested_path() -> None:
+    seen = Seen()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.add(request)
+        page = int(request.url.params.get("page", "1"))
+        href = f"{API}/things?page={page + 1}" if page < 3 else None  # HAL-style links
+        return httpx.Response(200, json={"data": [page], "links": {"next": {"href": href}}})
+
+    pages = walk(handler, NextUrlPaginatorConfig(next_path="links.next.href"), "data")
+    assert records(pages) == [1, 2, 3]
+    assert [str(r.url) for _, r in seen.requests] == [
+        f"{API}/things?q=x",
+        f"{API}/things?page=2",
+        f"{API}/things?page=3",
+    ]
+    assert pages[-1].next_request is None
+
+
 def test_cursor_sends_the_cursor_back_until_there_is_none() -> None:
     seen = Seen()
     cursors = {None: "c1", "c1": "c2", "c2": None}
@@ -148,6 +171,123 @@ def test_cursor_sends_the_cursor_back_until_there_is_none() -> None:
     assert records(pages) == ["start", "c1", "c2"]
     assert [r.url.params.get("after") for _, r in seen.requests] == [None, "c1", "c2"]
     assert all(r.url.params["q"] == "x" for _, r in seen.requests)
+
+
+def github_link(page: int, last: int) -> str:
+    """A ``Link`` field as GitHub sends it: prev, next, last and first, as they apply."""
+    url = f"{API}/repos/o/r/releases?per_page=2&page="
+    links = []
+    if page > 1:
+        links.append(f'<{url}{page - 1}>; rel="prev"')
+    if page < last:
+        links.append(f'<{url}{page + 1}>; rel="next"')
+        links.append(f'<{url}{last}>; rel="last"')
+    if page > 1:
+        links.append(f'<{url}1>; rel="first"')
+    return ", ".join(links)
+
+
+class LinkApi:
+    """Three pages of releases, each naming the next one in its Link header."""
+
+    def __init__(self) -> None:
+        self.seen = Seen()
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.add(request)
+        page = int(request.url.params.get("page", "1"))
+        return httpx.Response(200, json=[f"release-{page}"], headers={"Link": github_link(page, 3)})
+
+
+def test_link_header_follows_rel_next_until_there_is_none() -> None:
+    api = LinkApi()
+    pages = walk(api, LinkHeaderPaginatorConfig(), None, path="repos/o/r/releases")
+    assert records(pages) == ["release-1", "release-2", "release-3"]
+    assert [str(r.url) for _, r in api.seen.requests] == [
+        f"{API}/repos/o/r/releases?q=x",
+        f"{API}/repos/o/r/releases?per_page=2&page=2",  # the next URL's own query, nothing added
+        f"{API}/repos/o/r/releases?per_page=2&page=3",
+    ]
+    assert pages[1].headers["Link"] == github_link(2, 3)  # every page carries its headers
+    assert pages[2].next_request is None
+
+
+def test_a_link_header_walk_resumes_from_a_saved_request() -> None:
+    api = LinkApi()
+    saved = PageRequest(f"{API}/repos/o/r/releases?per_page=2&page=2")
+    pages = walk(api, LinkHeaderPaginatorConfig(), None, resume_from=saved)
+    assert records(pages) == ["release-2", "release-3"]
+    assert pages[0].request == saved
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (['<https://x.test/a?page=2>; rel="next"'], "https://x.test/a?page=2"),
+        (["<https://x.test/a?page=2>;rel=next"], "https://x.test/a?page=2"),  # unquoted
+        (['<https://x.test/a>; rel="prev", <https://x.test/b>; REL="Next"'], "https://x.test/b"),
+        (['<https://x.test/a>; rel="next last"'], "https://x.test/a"),  # a list of types
+        (['<https://x.test/a?ids=1,2>; title="a, b"; rel="next"'], "https://x.test/a?ids=1,2"),
+        (['<https://x.test/a>; rel="prev"', '<https://x.test/b>; rel="next"'], "https://x.test/b"),
+        (['<https://x.test/a>; rel="prev"; rel="next"'], None),  # only the first rel counts
+        (['<https://x.test/a>; title="rel=next"; rel="last"'], None),
+        (['<https://x.test/a>; rel="nextpage"'], None),
+        (['<https://x.test/a>; rel="last"'], None),
+        ([], None),
+    ],
+)
+def test_next_link_parses_link_fields_robustly(values: list[str], expected: str | None) -> None:
+    assert next_link(values) == expected
+
+
+def test_a_relative_next_link_is_resolved_against_the_request() -> None:
+    seen = Seen()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.add(request)
+        page = int(request.url.params.get("page", "1"))
+        headers = {"Link": f"<?page={page + 1}>; rel=next"} if page < 2 else {}
+        return httpx.Response(200, json=[page], headers=headers)
+
+    pages = walk(handler, LinkHeaderPaginatorConfig(), None)
+    assert records(pages) == [1, 2]
+    assert str(seen.requests[1][1].url) == f"{API}/things?page=2"
+
+
+def test_header_cursor_sends_the_header_back_until_it_is_absent_or_empty() -> None:
+    seen = Seen()
+    cursors = {None: "c1", "c1": "c2", "c2": " "}
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.add(request)
+        after = request.url.params.get("page_token")
+        return httpx.Response(200, json=[after or "start"], headers={"X-Next": cursors[after]})
+
+    config = HeaderCursorPaginatorConfig(cursor_header="x-next", cursor_param="page_token")
+    pages = walk(handler, config, None)
+    assert records(pages) == ["start", "c1", "c2"]
+    assert [r.url.params.get("page_token") for _, r in seen.requests] == [None, "c1", "c2"]
+    assert all(r.url.params["q"] == "x" for _, r in seen.requests)
+
+    async def without_header(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=["only"])
+
+    assert records(walk(without_header, config, None)) == ["only"]
+
+
+def test_a_header_cursor_walk_resumes_from_a_saved_request() -> None:
+    seen = Seen()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.add(request)
+        return httpx.Response(200, json=[request.url.params["cursor"]])  # the last page
+
+    saved = PageRequest("things", {"q": "x", "cursor": "c7"})
+    pages = walk(
+        handler, HeaderCursorPaginatorConfig(cursor_header="X-Cursor"), None, resume_from=saved
+    )
+    assert records(pages) == ["c7"]
+    assert pages[0].request == saved
 
 
 def test_page_number_stops_on_an_empty_page() -> None:
@@ -281,6 +421,8 @@ def test_an_offset_config_reads_the_total_and_changes_its_page_size() -> None:
         NextUrlPaginatorConfig(),
         CursorPaginatorConfig(),
         PageNumberPaginatorConfig(total_pages_path="total"),
+        LinkHeaderPaginatorConfig(),
+        HeaderCursorPaginatorConfig(cursor_header="X-Cursor"),
     ],
 )
 def test_kinds_without_a_page_size_say_so(config: PaginatorConfigBase) -> None:

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
 
 from tests.support.rest import API, Seen, api_error, fast_rate, make_client, now
-from tunestream.errors import QuotaExceeded, RateLimited
+from tunestream.errors import Forbidden, QuotaExceeded, RateLimited
 from tunestream.http.models import RateLimitConfig, ResponseAction, RetryConfig
-from tunestream.http.ratelimit import RateLimiter
+from tunestream.http.ratelimit import BudgetReset, RateLimiter, budget_used_up
 from tunestream.http.testing import run_in_virtual_time as run
 
 pytestmark = [pytest.mark.unit, pytest.mark.timeout(10)]
@@ -272,3 +273,205 @@ def test_a_learnt_budget_keeps_the_rate_just_under_a_rolling_window() -> None:
 
 def _count_429(seen: Seen, start: float, end: float) -> int:
     return sum(1 for t, r in seen.requests if start <= t <= end and r.extensions.get("429"))
+
+
+# ----------------------------------------------------------------- rate-limit header fields
+
+NOW = 1_700_000_000.0  # an epoch time for X-RateLimit-Reset
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (
+            {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1700000030"},
+            ("X-RateLimit-Reset", 30.0),
+        ),
+        (
+            {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1699999990"},
+            ("X-RateLimit-Reset", 0.0),
+        ),
+        ({"X-RateLimit-Remaining": "0"}, ("X-RateLimit-Reset", None)),  # used up, no reset given
+        ({"X-RateLimit-Remaining": "1", "X-RateLimit-Reset": "1700000030"}, None),
+        ({"RateLimit-Remaining": "0", "RateLimit-Reset": "12"}, ("RateLimit-Reset", 12.0)),
+        ({"RateLimit-Remaining": "3", "RateLimit-Reset": "12"}, None),
+        ({"RateLimit": '"default";r=0;t=30'}, ("RateLimit", 30.0)),
+        ({"RateLimit": '"burst";r=5;t=1, "daily";r=0;t=3600'}, ("RateLimit", 3600.0)),
+        ({"RateLimit": '"default";r=50;t=30'}, None),
+        ({"RateLimit": '"a;r=0,t=9";r=4;t=9'}, None),  # a policy name is no parameter
+        ({"RateLimit": "limit=10, remaining=0, reset=5"}, None),  # draft -07's form: not read
+        (
+            {
+                "RateLimit": '"hour";r=0;t=600',
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": "1700000060",
+            },
+            ("RateLimit", 600.0),  # the latest reset wins
+        ),
+        ({"X-RateLimit-Remaining": "none", "RateLimit-Remaining": ""}, None),
+        ({"Retry-After": "30"}, None),
+    ],
+)
+def test_the_rate_limit_fields_that_say_the_budget_is_used_up(
+    fields: dict[str, str], expected: tuple[str, float | None] | None
+) -> None:
+    found = budget_used_up(httpx.Headers(fields), now_epoch_s=NOW)
+    assert found == (None if expected is None else BudgetReset(*expected))
+
+
+def test_a_structured_field_may_come_in_several_lines() -> None:
+    fields = httpx.Headers([("RateLimit", '"burst";r=4;t=1'), ("RateLimit", '"day";r=0;t=90')])
+    assert budget_used_up(fields) == BudgetReset("RateLimit", 90.0)
+
+
+def ok_with(**fields: str) -> httpx.Response:
+    return httpx.Response(200, json={}, headers={k.replace("_", "-"): v for k, v in fields.items()})
+
+
+def test_a_used_up_budget_pauses_every_request_until_it_refills() -> None:
+    seen = Seen()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.add(request)
+        if len(seen.requests) == 1:  # a success, but the last one of the window
+            return ok_with(RateLimit_Remaining="0", RateLimit_Reset="20")
+        return httpx.Response(200, json={})
+
+    async def scenario() -> None:
+        async with make_client(handler) as api:
+            await api.get_json("x")
+            await asyncio.gather(*(api.get_json("y") for _ in range(3)))
+
+    run(scenario())
+    times = [round(t, 3) for t, _ in seen.requests]
+    assert times[0] == 0.0
+    assert all(t >= 20.0 for t in times[1:]), times
+    assert len(times) == 4
+
+
+def test_a_budget_refilling_beyond_the_ceiling_ends_the_cycle_at_the_next_request() -> None:
+    seen = Seen()
+    reset = str(int(time.time()) + 3600)
+    limiter = RateLimiter(fast_rate(retry_after_ceiling_s=60), name="api.example.test")
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.add(request)
+        return ok_with(X_RateLimit_Remaining="0", X_RateLimit_Reset=reset)
+
+    async def scenario() -> object:
+        async with make_client(handler, limiter=limiter) as api:
+            first = await api.get_json("x")  # the answer itself is good
+            with pytest.raises(RateLimited) as caught:
+                await api.get_json("y")
+            return first, caught.value
+
+    first, error = run(scenario())
+    assert first == {}
+    assert len(seen.requests) == 1
+    assert isinstance(error, RateLimited)
+    assert 3590 <= error.retry_after_s <= 3601
+    assert str(error).startswith("api.example.test asked to wait 3")
+    assert str(error).endswith(
+        " s (X-RateLimit-Reset), more than retry_after_ceiling_s=60; "
+        "ending this cycle early to retry later"
+    )
+
+
+def github_403(**fields: str) -> httpx.Response:
+    body = {"message": "You have exceeded a secondary rate limit."}
+    return httpx.Response(
+        403, json=body, headers={k.replace("_", "-"): v for k, v in fields.items()}
+    )
+
+
+def test_a_github_403_with_retry_after_is_a_rate_limit_not_forbidden() -> None:
+    seen = Seen()
+    limiter = RateLimiter(fast_rate(requests_per_second=100))
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.add(request)
+        return github_403(Retry_After="5") if len(seen.requests) == 1 else ok_with()
+
+    async def scenario() -> object:
+        async with make_client(handler, limiter=limiter) as api:
+            return await api.get_json("x")
+
+    assert run(scenario()) == {}
+    assert [t for t, _ in seen.requests] == [0.0, 5.0]
+    assert limiter.rate < 100  # taught the budget like a 429
+
+
+def test_a_github_403_with_a_used_up_budget_waits_for_its_reset_or_ends_the_cycle() -> None:
+    seen = Seen()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.add(request)
+        if request.url.path.endswith("/soon") and len(seen.requests) == 1:
+            return github_403(RateLimit_Remaining="0", RateLimit_Reset="7")
+        if request.url.path.endswith("/late"):
+            reset = str(int(time.time()) + 7200)
+            return github_403(X_RateLimit_Remaining="0", X_RateLimit_Reset=reset)
+        return ok_with()
+
+    async def scenario() -> RateLimited:
+        async with make_client(handler) as api:
+            await api.get_json("soon")
+            with pytest.raises(RateLimited) as caught:
+                await api.get_json("late")
+            return caught.value
+
+    error = run(scenario())
+    soon, retried, late = (t for t, _ in seen.requests)
+    assert (soon, retried) == (0.0, 7.0)  # the 403 waited for the reset, then was retried
+    assert late == pytest.approx(7.0, abs=0.01)  # paced by the lowered rate
+    assert type(error) is RateLimited
+    assert 7190 <= error.retry_after_s <= 7201
+    assert f"GET {API}/late: the API asked to wait" in str(error)
+    assert "(X-RateLimit-Reset)" in str(error)
+
+
+def test_a_403_without_rate_limit_fields_stays_forbidden() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return github_403(X_RateLimit_Remaining="4999", X_RateLimit_Reset="1700000000")
+
+    async def scenario() -> None:
+        async with make_client(handler) as api:
+            await api.get_json("x")
+
+    with pytest.raises(Forbidden):
+        run(scenario())
+
+
+def test_a_429_without_retry_after_waits_for_the_reset_its_fields_give() -> None:
+    seen = Seen()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.add(request)
+        if len(seen.requests) == 1:
+            return httpx.Response(429, json={}, headers={"RateLimit": '"default";r=0;t=3'})
+        return ok_with()
+
+    async def scenario() -> object:
+        async with make_client(handler, retry=RetryConfig(backoff_base_s=30)) as api:
+            return await api.get_json("x")
+
+    assert run(scenario()) == {}
+    assert [t for t, _ in seen.requests] == [0.0, 3.0]  # not the 30 s backoff
+
+
+def test_a_retry_after_takes_precedence_over_the_rate_limit_fields() -> None:
+    seen = Seen()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.add(request)
+        if len(seen.requests) == 1:
+            headers = {"Retry-After": "2", "RateLimit": '"day";r=0;t=600'}
+            return httpx.Response(429, json={}, headers=headers)
+        return ok_with()
+
+    async def scenario() -> object:
+        async with make_client(handler) as api:
+            return await api.get_json("x")
+
+    assert run(scenario()) == {}
+    assert [t for t, _ in seen.requests] == [0.0, 2.0]

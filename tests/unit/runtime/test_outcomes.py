@@ -6,6 +6,8 @@ import pytest
 
 from tunestream.errors import (
     AuthError,
+    DeclaredAction,
+    DeclaredOutcome,
     FetchError,
     Forbidden,
     HttpStatusError,
@@ -20,6 +22,10 @@ pytestmark = pytest.mark.unit
 
 def status(code: int) -> HttpStatusError:
     return HttpStatusError(f"HTTP {code}", status=code)
+
+
+def declared(action: DeclaredAction, code: int) -> DeclaredOutcome:
+    return DeclaredOutcome(f"HTTP {code}, declared {action}", action=action, status=code)
 
 
 @pytest.mark.parametrize(
@@ -45,6 +51,15 @@ def status(code: int) -> HttpStatusError:
         (status(429), False, False, Outcome.DEAD_LETTER),
         (MalformedBody("not JSON"), False, True, Outcome.DEAD_LETTER),
         (MalformedBody("not JSON"), True, False, Outcome.DEAD_LETTER),
+        # what response_actions declare, whatever the status and the request
+        (declared("missing", 200), False, False, Outcome.MISSING),
+        (declared("missing", 400), False, True, Outcome.MISSING),
+        (declared("missing", 500), True, False, Outcome.MISSING),
+        (declared("dead_letter", 200), True, False, Outcome.DEAD_LETTER),
+        (declared("dead_letter", 400), False, True, Outcome.DEAD_LETTER),
+        (declared("dead_letter", 503), False, False, Outcome.DEAD_LETTER),
+        (declared("step_down", 200), False, False, Outcome.STEP_DOWN),
+        (declared("step_down", 404), True, False, Outcome.STEP_DOWN),
     ],
 )
 def test_outcome_of(

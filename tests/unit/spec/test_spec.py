@@ -149,7 +149,8 @@ def test_an_unregistered_kind_is_refused_naming_the_known_ones(tmp_path: Path) -
     assert str(caught.value) == (
         f"source spec {tmp_path / 'demo.yaml'}: resources.things.list.paginator: "
         "Input tag 'skip' found using 'type' does not match any of the expected tags: "
-        "'single', 'offset', 'next_url', 'cursor', 'page_number'"
+        "'single', 'offset', 'next_url', 'cursor', 'page_number', 'link_header', "
+        "'header_cursor'"
     )
 
 
