@@ -47,7 +47,7 @@ def serve_github(settings: GithubSettings, announce: Callable[[str], None] | Non
 
 @dataclass
 class GithubHandle:
-    """A running stand-in: its URLs, its state and admin helpers."""
+    """A running stand-in: its URLs, its state and its admin calls."""
 
     service: GithubService
     _server: uvicorn.Server = field(repr=False)
