@@ -3,5 +3,6 @@
 pytest_plugins = [
     "tests.fixtures.kafka",
     "tests.fixtures.emulator",
+    "tests.fixtures.github_standin",
     "tests.fixtures.spark",
 ]

@@ -17,6 +17,8 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from tests.support.openapi import json_schema
+
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = REPO / "tests/fixtures/spotify/openapi.yml"
 DEVELOPMENT_REMOVED = {
@@ -26,17 +28,6 @@ DEVELOPMENT_REMOVED = {
     "SimplifiedTrackObject": {"available_markets", "linked_from"},
     "ArtistObject": {"followers", "popularity"},
 }
-
-
-def _json_schema(node: Any) -> Any:
-    if isinstance(node, dict):
-        converted = {k: _json_schema(v) for k, v in node.items()}
-        if converted.pop("nullable", False):
-            return {"anyOf": [converted, {"type": "null"}]}
-        return converted
-    if isinstance(node, list):
-        return [_json_schema(v) for v in node]
-    return node
 
 
 @cache
@@ -50,7 +41,7 @@ def _components(profile: str) -> dict[str, Any]:
             for part in [schema, *schema.get("allOf", [])]:
                 if "required" in part:
                     part["required"] = [f for f in part["required"] if f not in removed]
-    return {"components": _json_schema(components)}
+    return {"components": json_schema(components)}
 
 
 def validate(profile: str, response: str, body: Any) -> None:

@@ -1,4 +1,5 @@
-"""A faithful local stand-in for api.spotify.com and accounts.spotify.com (see docs/EMULATOR.md).
+"""A faithful local stand-in for api.spotify.com and accounts.spotify.com (see docs/EMULATOR.md);
+:mod:`tunestream_emulator.github` is one for the parts of api.github.com that specs read.
 
 A distribution of its own (``emulator/``) that imports nothing of tunestream, and tunestream
 imports nothing of it: tests and benchmarks import it, ``tunestream up`` runs its command

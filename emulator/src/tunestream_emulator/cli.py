@@ -1,8 +1,10 @@
-"""``tunestream-emulator``: serve the Spotify emulator (see docs/EMULATOR.md).
+"""``tunestream-emulator``: serve the Spotify emulator, or with ``github`` the GitHub stand-in
+(see docs/EMULATOR.md).
 
-Flags map one to one onto :class:`EmulatorSettings`; ``--settings FILE`` reads a YAML file of the
-same fields first, flags override it. An :class:`EmulatorError` is one line on stderr and its
-exit code.
+Flags map one to one onto :class:`EmulatorSettings` (``tunestream-emulator [flags]``) or
+:class:`GithubSettings` (``tunestream-emulator github [flags]``); ``--settings FILE`` reads a YAML
+file of the same fields first, flags override it. An :class:`EmulatorError` is one line on stderr
+and its exit code.
 """
 
 from __future__ import annotations
@@ -10,28 +12,42 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from tunestream_emulator.errors import EmulatorError
+from tunestream_emulator.github import GithubSettings, serve_github
 from tunestream_emulator.server import serve
 from tunestream_emulator.settings import EmulatorSettings
 
-__all__ = ["app", "emulator", "main", "settings_from_flags"]
+__all__ = [
+    "app",
+    "emulator",
+    "github",
+    "github_settings_from_flags",
+    "main",
+    "settings_from_flags",
+]
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
-def _client(spec: str) -> dict[str, str]:
+def _fields(flag: str, spec: str, names: tuple[str, ...], least: int) -> dict[str, str]:
+    """``A:B[:C]`` of a flag as ``{names[0]: A, …}``; the first ``least`` are required."""
     parts = spec.split(":")
-    if len(parts) not in (2, 3) or not all(parts):
-        raise EmulatorError(f"--client {spec!r}: expected ID:SECRET or ID:SECRET:PROFILE")
-    return dict(zip(("client_id", "client_secret", "profile"), parts, strict=False))
+    if not least <= len(parts) <= len(names) or not all(parts):
+        form = ":".join(n.upper() for n in names[:least])
+        form += "".join(f"[:{n.upper()}]" for n in names[least:])
+        raise EmulatorError(f"{flag} {spec!r}: expected {form}")
+    return dict(zip(names, parts, strict=False))
 
 
-def settings_from_flags(file: Path | None, flags: dict[str, Any]) -> EmulatorSettings:
-    """Merge a settings file and the flags that were given (None: not given)."""
+def _merged(file: Path | None, flags: dict[str, Any], nested: str) -> dict[str, Any]:
+    """A settings file's mapping with the flags that were given (None: not given) on top;
+    ``<nested>.<field>`` flags go into the ``nested`` mapping."""
     values: dict[str, Any] = {}
     if file is not None:
         try:
@@ -41,27 +57,38 @@ def settings_from_flags(file: Path | None, flags: dict[str, Any]) -> EmulatorSet
         if not isinstance(loaded, dict):
             raise EmulatorError(f"--settings {file}: expected a mapping of emulator settings")
         values.update(loaded)
-    faults = dict(values.get("faults") or {})
+    inner = dict(values.get(nested) or {})
     for key, value in flags.items():
         if value is None:
             continue
-        if key.startswith("faults."):
-            faults[key.removeprefix("faults.")] = value
+        if key.startswith(f"{nested}."):
+            inner[key.removeprefix(f"{nested}.")] = value
         else:
             values[key] = value
-    if faults:
-        values["faults"] = faults
-    if values.get("rate_limit_per_30s") == 0:
-        values["rate_limit_per_30s"] = None
+    if inner:
+        values[nested] = inner
+    return values
+
+
+def _validated(model: type[_M], values: dict[str, Any]) -> _M:
     try:
-        return EmulatorSettings.model_validate(values)
+        return model.model_validate(values)
     except ValidationError as error:
         first = error.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
         raise EmulatorError(f"emulator setting {key}: {first['msg']}") from None
 
 
+def settings_from_flags(file: Path | None, flags: dict[str, Any]) -> EmulatorSettings:
+    """Merge a settings file and the flags that were given (None: not given)."""
+    values = _merged(file, flags, "faults")
+    if values.get("rate_limit_per_30s") == 0:
+        values["rate_limit_per_30s"] = None
+    return _validated(EmulatorSettings, values)
+
+
 def emulator(
+    context: typer.Context,
     settings_file: Annotated[
         Path | None,
         typer.Option(
@@ -150,7 +177,10 @@ def emulator(
         str | None, typer.Option(help="Base URL written into links (default: the bound address).")
     ] = None,
 ) -> None:
-    """Serve a local stand-in for api.spotify.com and accounts.spotify.com until interrupted."""
+    """Serve a local stand-in for api.spotify.com and accounts.spotify.com until interrupted
+    (``github``: the GitHub stand-in instead)."""
+    if context.invoked_subcommand is not None:
+        return
 
     def listed(text: str | None) -> list[str] | None:
         return None if text is None else [part.strip() for part in text.split(",") if part.strip()]
@@ -168,7 +198,11 @@ def emulator(
             "markets": listed(markets),
             "artists": artists,
             "new_releases_size": new_releases_size,
-            "clients": [_client(c) for c in client] if client else None,
+            "clients": [
+                _fields("--client", c, ("client_id", "client_secret", "profile"), 2) for c in client
+            ]
+            if client
+            else None,
             "token_lifetime_s": token_lifetime,
             "rate_limit_per_30s": rate_limit,
             "dev_quota": dev_quota,
@@ -198,8 +232,137 @@ def emulator(
     serve(settings, announce)
 
 
+def github_settings_from_flags(file: Path | None, flags: dict[str, Any]) -> GithubSettings:
+    """Merge a settings file and the flags of ``github`` that were given (None: not given);
+    0 turns a secondary limit off."""
+    values = _merged(file, flags, "limits")
+    limits = values.get("limits", {})
+    for key in ("max_concurrent", "max_per_minute"):
+        if limits.get(key) == 0:
+            limits[key] = None
+    return _validated(GithubSettings, values)
+
+
+def github(
+    settings_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--settings", help="YAML file of GitHub settings (flags override it).", dir_okay=False
+        ),
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port on 127.0.0.1 (0: any free) (default: 8766).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Ground-truth seed (default: 1).")] = None,
+    repository: Annotated[
+        list[str] | None,
+        typer.Option(help="OWNER/REPO, repeatable (default: octo-org/alpha, octo-org/beta)."),
+    ] = None,
+    clock_start: Annotated[
+        datetime | None,
+        typer.Option(
+            help="Clock at start, UTC (default: now).", formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
+        ),
+    ] = None,
+    speed: Annotated[
+        float | None, typer.Option(help="Clock seconds per real second (default: 1).")
+    ] = None,
+    history_days: Annotated[
+        float | None, typer.Option(help="Activity generated before the start (default: 30).")
+    ] = None,
+    actions_per_hour: Annotated[
+        float | None, typer.Option(help="Generated actions per repository per hour (default: 2).")
+    ] = None,
+    token: Annotated[
+        list[str] | None,
+        typer.Option(help="TOKEN:LOGIN personal access token, repeatable (default: one demo)."),
+    ] = None,
+    app_credentials: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--app", help="CLIENT_ID:SECRET[:LOGIN] of an app, repeatable (default: one demo)."
+        ),
+    ] = None,
+    refresh_token: Annotated[
+        list[str] | None,
+        typer.Option(help="A refresh token of the first app valid at start, repeatable."),
+    ] = None,
+    rate_limit: Annotated[
+        int | None, typer.Option(help="Requests per user per hour (default: 5000).")
+    ] = None,
+    unauthenticated_rate_limit: Annotated[
+        int | None,
+        typer.Option(help="Requests per address per hour without a token (default: 60)."),
+    ] = None,
+    max_concurrent: Annotated[
+        int | None, typer.Option(help="Requests in flight per user; 0: off (default: 100).")
+    ] = None,
+    max_per_minute: Annotated[
+        int | None, typer.Option(help="Requests per user per minute; 0: off (default: 900).")
+    ] = None,
+    limited_status: Annotated[
+        int | None, typer.Option(help="Status of rate-limited answers, 403 or 429 (default: 403).")
+    ] = None,
+    access_token_lifetime: Annotated[
+        int | None, typer.Option(help="User access token lifetime in seconds (default: 28800).")
+    ] = None,
+    refresh_token_lifetime: Annotated[
+        int | None, typer.Option(help="Refresh token lifetime in seconds (default: 15897600).")
+    ] = None,
+    latency_ms: Annotated[
+        float | None, typer.Option(help="Latency added to every API request (default: 0).")
+    ] = None,
+    public_base_url: Annotated[
+        str | None, typer.Option(help="Base URL written into links (default: the bound address).")
+    ] = None,
+) -> None:
+    """Serve a local stand-in for api.github.com (issues, pull requests, releases, events) and
+    its token endpoint until interrupted."""
+    settings = github_settings_from_flags(
+        settings_file,
+        {
+            "port": port,
+            "seed": seed,
+            "repositories": repository,
+            "clock_start": clock_start,
+            "speed": speed,
+            "history_days": history_days,
+            "actions_per_hour": actions_per_hour,
+            "tokens": [_fields("--token", t, ("token", "login"), 2) for t in token]
+            if token
+            else None,
+            "apps": [
+                _fields("--app", a, ("client_id", "client_secret", "login"), 2)
+                for a in app_credentials
+            ]
+            if app_credentials
+            else None,
+            "refresh_tokens": refresh_token,
+            "limits.rate_limit_per_hour": rate_limit,
+            "limits.unauthenticated_rate_limit_per_hour": unauthenticated_rate_limit,
+            "limits.max_concurrent": max_concurrent,
+            "limits.max_per_minute": max_per_minute,
+            "limits.limited_status": limited_status,
+            "limits.access_token_lifetime_s": access_token_lifetime,
+            "limits.refresh_token_lifetime_s": refresh_token_lifetime,
+            "latency_ms": latency_ms,
+            "public_base_url": public_base_url,
+        },
+    )
+
+    def announce(base: str) -> None:
+        typer.echo(
+            f"GitHub stand-in on {base} (API {base}, token {base}/login/oauth/access_token, "
+            f"admin {base}/_admin); {', '.join(settings.repositories)}; Ctrl-C stops it",
+            err=True,
+        )
+
+    serve_github(settings, announce)
+
+
 app = typer.Typer(name="tunestream-emulator", pretty_exceptions_enable=False, add_completion=False)
-app.command()(emulator)
+app.callback(invoke_without_command=True)(emulator)
+app.command("github")(github)
 
 
 def main() -> None:

@@ -19,18 +19,27 @@ from typing import Any
 
 import httpx
 import uvicorn
+from starlette.types import ASGIApp
 
 from tunestream_emulator.app import AbortingProtocol, create_app
 from tunestream_emulator.errors import EmulatorError
 from tunestream_emulator.service import Emulator
 from tunestream_emulator.settings import ClientSettings, EmulatorSettings, Profile
 
-__all__ = ["EmulatorHandle", "serve", "start_in_thread"]
+__all__ = [
+    "EmulatorHandle",
+    "listen",
+    "run_in_thread",
+    "serve",
+    "start_in_thread",
+    "uvicorn_server",
+]
 
 
-def _server(emulator: Emulator) -> uvicorn.Server:
+def uvicorn_server(app: ASGIApp) -> uvicorn.Server:
+    """One uvicorn worker (uvloop, httptools through :class:`AbortingProtocol`) serving ``app``."""
     config = uvicorn.Config(
-        create_app(emulator),
+        app,
         loop="uvloop",
         http=AbortingProtocol,
         lifespan="off",
@@ -42,7 +51,7 @@ def _server(emulator: Emulator) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def listen(host: str, port: int) -> socket.socket:
     """``host:port`` bound and listening; a port that cannot be bound is one line naming --port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is free
@@ -59,7 +68,7 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def _prepare(settings: EmulatorSettings, port: int) -> tuple[socket.socket, Emulator]:
-    sock = _listen(settings.host, port)
+    sock = listen(settings.host, port)
     bound = sock.getsockname()[1]
     emulator = Emulator(settings, f"http://{settings.host}:{bound}")
     emulator.warm_up()
@@ -73,7 +82,7 @@ def serve(settings: EmulatorSettings, announce: Callable[[str], None] | None = N
     if announce is not None:
         announce(emulator.base_url)
     with sock:
-        _server(emulator).run(sockets=[sock])
+        uvicorn_server(create_app(emulator)).run(sockets=[sock])
 
 
 @dataclass
@@ -159,19 +168,24 @@ class EmulatorHandle:
         self.stop()
 
 
-def start_in_thread(settings: EmulatorSettings | None = None, port: int = 0) -> EmulatorHandle:
-    """Start a server on ``127.0.0.1:port`` (0: a free port) in a daemon thread."""
-    settings = settings or EmulatorSettings()
-    sock, emulator = _prepare(settings, port)
-    server = _server(emulator)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="tunestream-emulator", daemon=True
-    )
+def run_in_thread(server: uvicorn.Server, sock: socket.socket, name: str) -> threading.Thread:
+    """Run ``server`` on ``sock`` in a daemon thread; return once it serves (else close the
+    socket and raise)."""
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             sock.close()
-            raise EmulatorError("the emulator did not start")
+            raise EmulatorError(f"{name} did not start")
         time.sleep(0.01)
+    return thread
+
+
+def start_in_thread(settings: EmulatorSettings | None = None, port: int = 0) -> EmulatorHandle:
+    """Start a server on ``127.0.0.1:port`` (0: a free port) in a daemon thread."""
+    settings = settings or EmulatorSettings()
+    sock, emulator = _prepare(settings, port)
+    server = uvicorn_server(create_app(emulator))
+    thread = run_in_thread(server, sock, "tunestream-emulator")
     return EmulatorHandle(emulator.base_url, emulator, server, thread, sock)
