@@ -360,7 +360,8 @@ def describe_validation_error(error: ValidationError, sep: str = "; ") -> str:
         path = ".".join(str(p) for p in item["loc"]) or "(top level)"
         message = item["msg"].removeprefix("Value error, ")
         got = item.get("input")
-        shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+        secret = any(word in path.lower() for word in (*_SECRET_WORDS, "auth"))
+        shown = "" if secret or isinstance(got, dict | list) or got is None else f" (got {got!r})"
         parts.append(f"{path}: {message}{shown}")
     return sep.join(parts)
 

@@ -96,6 +96,7 @@ class Discovery:
             todo = [
                 (root, part)
                 for root in list(ctx.plan.roots)
+                if ctx.plan.is_open(root)  # a root switched off, or closed by a 403
                 for part, cursor in self._cursors(root).items()
                 if not cursor.done and (root, part) not in self._deferred
             ]

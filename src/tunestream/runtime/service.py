@@ -97,16 +97,6 @@ def check_spec(
     return mode, frozenset(source.skip), spec_topics(spec, settings.kafka)
 
 
-def _load_specs(
-    sources: Sequence[SourceSettings], environ: Mapping[str, str] | None = None
-) -> dict[str, SourceSpec]:
-    """Each source's spec by source name, loaded with ``environ`` (default: the process's)."""
-    return {
-        source.name: load_spec(source.spec, variables=source.variables, environ=environ)
-        for source in sources
-    }
-
-
 def configured_topics(
     settings: Settings, environ: Mapping[str, str] | None = None
 ) -> list[TopicSettings]:
@@ -114,7 +104,10 @@ def configured_topics(
     names, and each source's records topics, its spec loaded with ``environ`` (default: the
     process's) to know them."""
     found = {topic.name: topic for topic in settings.kafka.topics.values()}
-    for spec in _load_specs(settings.sources, environ).values():
+    for source in settings.sources:  # only the topic keys matter: credentials may be unset
+        spec = load_spec(
+            source.spec, variables=source.variables, environ=environ, unset="https://unset.invalid"
+        )
         for topic in spec_topics(spec, settings.kafka).values():
             found.setdefault(topic.name, topic)
     return list(found.values())
@@ -123,10 +116,8 @@ def configured_topics(
 def producers(settings: Settings, names: Sequence[str], metrics: Metrics) -> list[Producer]:
     """A producer for each source of ``names`` (none: every configured one), all observed
     through ``metrics``; ConfigError for a name the configuration does not have."""
-    chosen = named(settings.sources, names)
-    specs = _load_specs(chosen)
     return [
-        Producer(settings, source, spec=specs[source.name], metrics=metrics) for source in chosen
+        Producer(settings, source, metrics=metrics) for source in named(settings.sources, names)
     ]
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 
-from tunestream.errors import FetchError, HttpStatusError, MalformedBody
+from tunestream.errors import DeclaredOutcome, FetchError, HttpStatusError, MalformedBody
 from tunestream.records import Record
 from tunestream.sources import plan
 
@@ -81,7 +81,8 @@ class Wire:
 
     def dead_letter(self, resource: str, items: list[str], error: FetchError) -> Record:
         """The dead letter of the items a request for ``resource`` failed with ``error``."""
-        body: str | bytes = error.body if isinstance(error, HttpStatusError | MalformedBody) else ""
+        with_body = HttpStatusError | MalformedBody | DeclaredOutcome
+        body: str | bytes = error.body if isinstance(error, with_body) else ""
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
         letter = {
             "source": self.source,
@@ -90,7 +91,9 @@ class Wire:
             "cycle": self.cycle,
             "url": error.url,
             "error": str(error),
-            "status": error.status if isinstance(error, HttpStatusError) else None,
+            "status": error.status
+            if isinstance(error, HttpStatusError | DeclaredOutcome)
+            else None,
             "body": text[:DEAD_LETTER_BODY_LIMIT],
             "at": self._stamp(),
         }

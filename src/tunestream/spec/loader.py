@@ -40,9 +40,12 @@ def load_spec(
     *,
     variables: Mapping[str, list[str] | str] | None = None,
     environ: Mapping[str, str] | None = None,
+    unset: str | None = None,
 ) -> SourceSpec:
-    """The validated spec; raise ConfigError with one line naming what is wrong."""
-    label, data = spec_data(name_or_path, variables=variables, environ=environ)
+    """The validated spec; raise ConfigError with one line naming what is wrong. ``unset``
+    stands for references to unset variables without a default (where only the spec's shape
+    matters, its topics say), instead of an error."""
+    label, data = spec_data(name_or_path, variables=variables, environ=environ, unset=unset)
     try:
         return SourceSpec.model_validate(data)
     except ValidationError as exc:
@@ -67,6 +70,7 @@ def spec_data(
     *,
     variables: Mapping[str, list[str] | str] | None = None,
     environ: Mapping[str, str] | None = None,
+    unset: str | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The spec's label (its name or path) and its data as the models validate it: the YAML
     parsed, ``${NAME}`` references filled in, variables overridden; ConfigError otherwise."""
@@ -77,7 +81,8 @@ def spec_data(
         raise ConfigError(f"source spec {label}: not valid YAML ({exc})") from exc
     if not isinstance(parsed, dict):
         raise ConfigError(f"source spec {label}: the top level must be a mapping")
-    data: dict[str, Any] = _fill(parsed, os.environ if environ is None else environ, label)
+    environ = os.environ if environ is None else environ
+    data: dict[str, Any] = _fill(parsed, environ, label, unset)
     if variables:
         unknown = sorted(set(variables) - set(data.get("variables") or {}))
         if unknown:
@@ -103,19 +108,19 @@ def _read(name_or_path: str) -> tuple[str, str]:
         raise ConfigError(f"source spec {path}: cannot read it ({exc.strerror})") from exc
 
 
-def _fill(value: Any, environ: Mapping[str, str], label: str) -> Any:
+def _fill(value: Any, environ: Mapping[str, str], label: str, unset: str | None) -> Any:
     """``value`` with every ``${NAME}`` in its strings replaced (after parsing: values from the
     environment are data, never YAML)."""
     if isinstance(value, dict):
-        return {k: _fill(v, environ, label) for k, v in value.items()}
+        return {k: _fill(v, environ, label, unset) for k, v in value.items()}
     if isinstance(value, list):
-        return [_fill(v, environ, label) for v in value]
+        return [_fill(v, environ, label, unset) for v in value]
     if not isinstance(value, str):
         return value
 
     def replace(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
-        found = environ.get(name) or default
+        found = environ.get(name) or default or unset
         if found is None:
             raise ConfigError(f"source spec {label}: environment variable {name} is not set")
         return found

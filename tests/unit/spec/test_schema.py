@@ -73,7 +73,9 @@ def test_registry_fields_are_one_of_the_registered_kinds_chosen_by_type() -> Non
         "#/definitions/NoAuthConfig",
         "#/definitions/BearerAuthConfig",
         "#/definitions/ApiKeyAuthConfig",
+        "#/definitions/BasicAuthConfig",
         "#/definitions/OAuth2ClientCredentialsConfig",
+        "#/definitions/OAuth2RefreshTokenConfig",
     ]
 
 

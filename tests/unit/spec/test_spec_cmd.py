@@ -71,10 +71,11 @@ def test_check_prints_each_problem_on_a_line_of_its_own(tmp_path: Path) -> None:
     label = f"tunestream: error: source spec {spec}:"
     assert done.stderr.splitlines() == [
         f"{label} client.auth: Input tag 'token' found using 'type' does not match any of the "
-        "expected tags: 'none', 'bearer', 'api_key', 'oauth2_client_credentials'",
+        "expected tags: 'none', 'bearer', 'api_key', 'basic', 'oauth2_client_credentials', "
+        "'oauth2_refresh_token'",
         f"{label} resources.things.list.paginator: Input tag 'zigzag' found using 'type' does "
         "not match any of the expected tags: 'single', 'offset', 'next_url', 'cursor', "
-        "'page_number'",
+        "'page_number', 'link_header', 'header_cursor'",
         f"{label} resources.things.list.colour: Extra inputs are not permitted (got 'red')",
         f"{label} resources.details.lookup: a lookup needs a batch request, a single request, "
         "or both",
