@@ -45,7 +45,7 @@ def take_listed(
         if not ids:
             continue
         item = ids[0]
-        version = version_of(incremental, record) if incremental is not None else None
+        version = version_of(incremental.cursor_path, record) if incremental is not None else None
         high = higher(high, version)
         taken = item if version is None else f"{item}@{version}"
         if taken in found:

@@ -30,7 +30,7 @@ from tunestream.runtime.listed import emitted, take_listed
 from tunestream.runtime.outcomes import Outcome, outcome_of
 from tunestream.runtime.plan import Access
 from tunestream.runtime.pool import Job
-from tunestream.runtime.versions import higher, since_param
+from tunestream.runtime.versions import higher, since_param, version_of
 from tunestream.spec.models import LookupResource, PagesResource, SubListResource, select_ids
 from tunestream.state.work import Context
 
@@ -135,11 +135,18 @@ class Lookups:
             if written is None:
                 stats.filtered += 1
                 continue
+            version = _version(resource, record)
+            if version is not None:  # written once per version
+                taken = f"{item}@{version}"
+                if ctx.state.seen(name, taken):
+                    continue
+                ctx.state.remember(name, taken, ctx.clock())
             if resource.emit:
                 out.append(written)
             self.fan_out(name, record, item, context)
         stats.emitted += len(out)
-        remember = ctx.clock() if resource.dedupe is not None else None
+        dedupe = resource.dedupe
+        remember = ctx.clock() if dedupe is not None and dedupe.version is None else None
         ctx.state.done(name, [item for item, _ in chunk], remember_at=remember)
         ctx.committer.add(out)
 
@@ -242,8 +249,13 @@ class Lookups:
                 continue
             child = ctx.spec.resources[name]
             if isinstance(child, LookupResource | SubListResource):
-                # a lookup's dedupe is of its items; a sublist's, of its records
-                dedupe = isinstance(child, LookupResource) and child.dedupe is not None
+                # a lookup's dedupe is of its items (unless of their versions); a sublist's, of
+                # its records
+                dedupe = (
+                    isinstance(child, LookupResource)
+                    and child.dedupe is not None
+                    and child.dedupe.version is None
+                )
                 for edge in child.from_:
                     if edge.resource != parent or not edge.takes(record):
                         continue
@@ -270,6 +282,12 @@ def sublist_request(
         if sent is not None:
             params[resource.incremental.param] = sent
     return PageRequest(fill(resource.request.path, values), params)
+
+
+def _version(resource: LookupResource, record: Any) -> str | None:
+    """The record's version, where the lookup writes an item once per version."""
+    path = resource.dedupe.version if resource.dedupe is not None else None
+    return None if path is None else version_of(path, record)
 
 
 def _in_path(item: str) -> str:

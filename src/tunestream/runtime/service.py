@@ -276,37 +276,52 @@ class Producer:
     async def estimate(self) -> tuple[Plan, CycleEstimate]:
         """The plan, and what a cycle under it is expected to cost (``produce --plan``): from a
         probe, and the query trees of the source state where Kafka is reachable."""
-        plan, probe, stats = await self._probe()
         kept = await asyncio.to_thread(self._kept_state)
+        credentials = None
+        if kept is not None:  # a refresh token the probe rotates is kept, as the producer keeps it
+            credentials = StateCredentials(
+                client_config(self.settings.kafka),
+                topic=self.topics[STATE_TOPIC],
+                prefix=self._prefix,
+                transactional_id=self.source.transactional_id,
+                loaded=kept,
+            )
+        try:
+            plan, probe, stats = await self._probe(credentials)
+        finally:
+            if credentials is not None:
+                credentials.close()
         source = self.source
         expected = estimate(
             self.spec,
             plan,
             probe,
             stats,
-            kept,
+            WorkState(kept or {}),
             interval_s=source.interval_s,
             discovery_cap=source.discovery_max_requests,
         )
         return plan, expected
 
-    async def _probe(self) -> tuple[Plan, WorkState, dict[str, ResourceStats]]:
+    async def _probe(
+        self, credentials: StateCredentials | None = None
+    ) -> tuple[Plan, WorkState, dict[str, ResourceStats]]:
         plan = Plan.initial(self.spec, self.mode, self.skip)
-        async with self._client() as client:
+        async with self._client(credentials) as client:
             state, report = await probe(self.spec, client, plan, self.topics, self.mode)
         return plan, state, report.stats
 
-    def _kept_state(self) -> WorkState:
-        """The source state in Kafka; empty (with a note) where it cannot be read."""
+    def _kept_state(self) -> dict[str, bytes] | None:
+        """The source state in Kafka; None (with a note) where it cannot be read."""
         kafka = self.settings.kafka
         store = KafkaStateStore(
             client_config(kafka), self.topics[STATE_TOPIC], self._prefix, timeout_s=10
         )
         try:
-            return WorkState(store.load())
+            return store.load()
         except SinkError as exc:
             log.info("plan: no source state to estimate from (%s)", exc)
-            return WorkState()
+            return None
 
     def _client(self, credentials: StateCredentials | None = None) -> RestClient:
         return RestClient.from_config(

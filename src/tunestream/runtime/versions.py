@@ -17,9 +17,9 @@ from tunestream.spec.models import Incremental
 __all__ = ["higher", "since_param", "version_of"]
 
 
-def version_of(incremental: Incremental, record: Any) -> str | None:
-    """The record's version, as text; None when it has none."""
-    value = lookup(record, incremental.cursor_path)
+def version_of(path: str, record: Any) -> str | None:
+    """The record's version at ``path``, as text; None when it has none."""
+    value = lookup(record, path)
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
     return str(value)

@@ -77,9 +77,12 @@ class Request(_Model):
 
 
 class Dedupe(_Model):
-    """Emit an item once across cycles: remember emitted ids this long."""
+    """Emit an item once across cycles: remember emitted ids this long. With ``version`` (a
+    lookup's), an item is fetched each time a parent names it, and written once per version
+    (``updated_at``, say): a new version is written, the same one again is not."""
 
     remember_days: Annotated[float, Field(gt=0)] = 30.0
+    version: JsonPath | None = None
 
 
 class Incremental(_Model):

@@ -32,12 +32,12 @@ def test_the_higher_version(a: str | None, b: str | None, expected: str) -> None
 
 
 def test_a_records_version_is_read_at_its_path_as_text() -> None:
-    assert version_of(incremental(), {"meta": {"at": 17}}) == "17"
-    assert version_of(incremental(), {"meta": {"at": "2026-12-03T10:00:00Z"}}) == (
+    assert version_of(incremental().cursor_path, {"meta": {"at": 17}}) == "17"
+    assert version_of(incremental().cursor_path, {"meta": {"at": "2026-12-03T10:00:00Z"}}) == (
         "2026-12-03T10:00:00Z"
     )
-    assert version_of(incremental(), {"meta": {}}) is None
-    assert version_of(incremental(), {"meta": {"at": True}}) is None
+    assert version_of(incremental().cursor_path, {"meta": {}}) is None
+    assert version_of(incremental().cursor_path, {"meta": {"at": True}}) is None
 
 
 def test_what_is_sent_is_the_last_version_less_the_lag_in_its_own_format() -> None:
