@@ -339,7 +339,8 @@ class Producer:
         )
         coverage = "".join(
             f"; {root}: {r.read}/{r.parts} parts read in {r.requests} requests"
-            f" ({r.coverage:.0%} of its results), {r.found} found"
+            + (f" ({r.coverage:.0%} of its results)" if r.results else "")
+            + f", {r.found} found"
             + (
                 ""
                 if r.stalest_read_at is None

@@ -161,6 +161,7 @@ def rotating_spec(folder: Path) -> Path:
         '    client_id: "${GITHUB_CLIENT_ID}"\n'
         '    client_secret: "${GITHUB_CLIENT_SECRET}"\n'
         '    refresh_token: "${GITHUB_REFRESH_TOKEN}"\n'
+        "    client_auth: body\n"  # GitHub takes client_id and client_secret as parameters
         "    provider: GitHub",
     )
     assert "oauth2_refresh_token" in text
