@@ -21,8 +21,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from tunestream.http.exchange import Exchange
-from tunestream.http.fields import ConfigModel, HeaderName, JmesPath, NonEmpty
-from tunestream.http.jsonpath import jmespath_true
+from tunestream.http.fields import ConfigModel, HeaderName, NonEmpty
+from tunestream.http.query import Query, truthy
 
 __all__ = ["ResponseAction", "ResponseActionName", "StatusCode"]
 
@@ -88,7 +88,7 @@ class ResponseAction(ConfigModel):
         Annotated[StatusCode | tuple[StatusCode, ...], BeforeValidator(_status_codes)] | None
     ) = None
     content: NonEmpty | None = None
-    body: JmesPath | None = None
+    body: Query | None = None
     header: Annotated[dict[HeaderName, str], Field(min_length=1)] | None = None
     action: ResponseActionName
 
@@ -113,4 +113,4 @@ class ResponseAction(ConfigModel):
             response.headers.get(name) != value for name, value in self.header.items()
         ):
             return False
-        return self.body is None or (exchange.parsed and jmespath_true(self.body, exchange.body))
+        return self.body is None or (exchange.parsed and truthy(self.body.search(exchange.body)))

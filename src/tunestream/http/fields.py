@@ -11,13 +11,10 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 
-from tunestream.http.jsonpath import compile_jmespath
-
 __all__ = [
     "ConfigModel",
     "HeaderName",
     "HttpUrlStr",
-    "JmesPath",
     "JsonPath",
     "NonEmpty",
     "ParamName",
@@ -51,11 +48,6 @@ def _header_name(value: str) -> str:
     return value
 
 
-def _jmespath(value: str) -> str:
-    compile_jmespath(value)
-    return value
-
-
 def _secret_given(value: SecretStr) -> SecretStr:
     if not value.get_secret_value():
         raise ValueError("an empty value is no credential; set it (e.g. from ${NAME})")
@@ -67,8 +59,6 @@ JsonPath = Annotated[str, AfterValidator(_json_path)]
 """A dotted path into a JSON body: ``albums.items``; a number picks a list element (``items.0``)."""
 HeaderName = Annotated[str, AfterValidator(_header_name)]
 """An HTTP field name (RFC 9110 §5.1: a token), such as ``X-Next-Cursor``."""
-JmesPath = Annotated[str, AfterValidator(_jmespath)]
-"""A JMESPath expression (https://jmespath.org), compiled when the spec is loaded."""
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 ParamName = Annotated[str, Field(min_length=1)]

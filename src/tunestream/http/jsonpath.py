@@ -1,24 +1,14 @@
-"""Paths into JSON bodies, handled in one place: dotted paths (``albums.items``,
-``cursors.after``, ``items.0.id``) and JMESPath expressions (https://jmespath.org) for conditions
-such as ``error.code == `4```.
+"""Dotted paths into JSON bodies (``albums.items``, ``cursors.after``, ``items.0.id``), handled in
+one place; conditions and queries are JMESPath (``query.py``).
 """
 
 from __future__ import annotations
 
-import functools
-import re
 from typing import Any, Final
-
-import jmespath
-from jmespath.exceptions import JMESPathError
-from jmespath.functions import Functions
-from jmespath.parser import ParsedResult
 
 __all__ = [
     "MISSING",
     "Missing",
-    "compile_jmespath",
-    "jmespath_true",
     "lookup",
     "select_records",
 ]
@@ -75,45 +65,3 @@ def select_records(body: Any, path: str | None) -> list[Any] | None:
     found = lookup(body, path)
     return list(found) if isinstance(found, list) else None
 
-
-_JMESPATH_FUNCTIONS = frozenset(Functions.FUNCTION_TABLE)
-
-
-@functools.lru_cache(maxsize=256)
-def compile_jmespath(expression: str) -> ParsedResult:
-    """``expression`` compiled (once); a one-line ValueError saying why when it is not JMESPath,
-    a function it calls unknown included (jmespath would only find that out on a search)."""
-    try:
-        parsed = jmespath.compile(expression)
-    except JMESPathError as exc:
-        reason = str(exc).splitlines()[0].removesuffix(", for expression:").rstrip(":")
-        reason = re.sub(r"^(invalid|bad) jmespath expression:\s*", "", reason, flags=re.I)
-        raise ValueError(f"not a JMESPath expression ({reason})") from None
-    unknown = sorted(_functions(parsed.parsed) - _JMESPATH_FUNCTIONS)
-    if unknown:
-        raise ValueError(f"no JMESPath function is called {', '.join(unknown)}")
-    return parsed
-
-
-def _functions(node: Any) -> set[str]:
-    """The names of the functions a parsed JMESPath expression calls."""
-    if not isinstance(node, dict):
-        return set()
-    names = {node["value"]} if node.get("type") == "function_expression" else set()
-    for child in node.get("children", ()):
-        names |= _functions(child)
-    return names
-
-
-def jmespath_true(expression: str, data: Any) -> bool:
-    """Whether ``expression`` is true of ``data`` by JMESPath's own truth
-    (https://jmespath.org/specification.html#or-expressions): false, null, "", [] and {} are
-    false, anything else (0 included) true. An expression that fails on ``data`` (a function
-    given a value of the wrong type) is not true."""
-    try:
-        value = compile_jmespath(expression).search(data)
-    except JMESPathError:
-        return False
-    if value is None or isinstance(value, bool):
-        return bool(value)
-    return not isinstance(value, str | list | dict) or len(value) > 0

@@ -39,7 +39,7 @@ from tunestream.http.models import (
     PaginatorConfig,
     RestClientConfig,
 )
-from tunestream.spec.query import Query, truthy
+from tunestream.http.query import Query, truthy
 from tunestream.spec.shape import Shape
 
 __all__ = [

@@ -1,6 +1,6 @@
 """Record shaping: which records a resource writes, and with what key, timestamp and fields.
 
-A resource's ``shape`` says, in JMESPath (:mod:`tunestream.spec.query`), how each record it
+A resource's ``shape`` says, in JMESPath (:mod:`tunestream.http.query`), how each record it
 fetched becomes a Kafka record:
 
     shape:
@@ -37,7 +37,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, model_validator
 
-from tunestream.spec.query import Key, Query, Template, truthy
+from tunestream.http.query import Key, Query, Template, truthy
 
 __all__ = ["Shape", "ShapeContext", "ShapedRecord"]
 

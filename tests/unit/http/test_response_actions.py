@@ -163,7 +163,7 @@ def test_actions_are_declared_in_yaml_and_checked() -> None:
         ({"status_code": [], "action": "retry"}, ("status_code",), "an empty list matches no"),
         ({"content": "", "action": "retry"}, ("content",), "at least 1 character"),
         ({"body": "error.code ==", "action": "retry"}, ("body",), "not a JMESPath expression"),
-        ({"body": "lenght(items)", "action": "retry"}, ("body",), "no JMESPath function is"),
+        ({"body": "lenght(items)", "action": "retry"}, ("body",), "JMESPath has no function"),
         ({"header": {"X Reason": "a"}, "action": "retry"}, ("header", "X Reason", "[key]"), ""),
         ({"header": {}, "action": "retry"}, ("header",), "at least 1 item"),
         ({"status_code": 429, "action": "pause"}, ("action",), "'dead_letter', 'step_down' or"),
@@ -195,8 +195,8 @@ resources:
     with pytest.raises(ConfigError) as caught:
         load_spec(str(spec), environ={})
     assert str(caught.value) == (
-        f"source spec {spec}: client.response_actions.0.body: not a JMESPath expression "
-        "(Incomplete expression) (got 'error.code == ')"
+        f"source spec {spec}: client.response_actions.0.body: 'error.code == ' is not a "
+        "JMESPath expression (it ends too early) (got 'error.code == ')"
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from tunestream.spec.query import Key, Query, Template
+from tunestream.http.query import Key, Query, Template
 from tunestream.spec.shape import Shape, ShapedRecord
 
 pytestmark = pytest.mark.unit
