@@ -77,6 +77,7 @@ def requests_per_hour(
             else:
                 out[name] = math.ceil(items)
         else:
+            assert isinstance(resource, PagesResource), "the Spotify spec has no sublist"
             out[name] = math.ceil(_extra_pages(sample, resource) * scale)
     return out
 

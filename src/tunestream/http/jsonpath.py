@@ -64,4 +64,3 @@ def select_records(body: Any, path: str | None) -> list[Any] | None:
         return list(body) if isinstance(body, list) else [body]
     found = lookup(body, path)
     return list(found) if isinstance(found, list) else None
-
