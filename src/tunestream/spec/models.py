@@ -1,10 +1,13 @@
 """The declarative source spec: which endpoints to call, how they chain, where records go.
 
 A spec is a graph of resources. *List* resources page through an endpoint (the roots: what is
-new); *lookup* resources fetch items by id, taking the ids from their parents' records, in
-batches where the API allows (``ids=a,b,c``) and one by one where it does not; *pages* resources
-follow a paged list embedded in a parent record (an album's tracks). A resource with ``emit``
-writes its records to that topic; the others only feed their children.
+new), whole or — ``incremental`` — from the last version read, and ``conditional``ly (a 304 when
+nothing changed); *lookup* resources fetch items by id, taking the ids from their parents'
+records, in batches where the API allows (``ids=a,b,c``) and one by one where it does not;
+*sublist* resources page through a list per parent item (an issue's comments), each with its own
+cursor; *pages* resources follow a paged list embedded in a parent record (an album's tracks). A
+resource with ``emit`` writes its records to that topic, ``shape``d as it says; the others only
+feed their children.
 
     name: spotify
     client: {base_url: …, auth: {type: oauth2_client_credentials, …}}

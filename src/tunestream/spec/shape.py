@@ -9,11 +9,12 @@ fetched becomes a Kafka record:
       timestamp: updated_at              # ISO-8601 text, or a number of timestamp_unit since 1970
       timestamp_unit: s                  # s (default) or ms, for numbers
       keep: [number, title, state]       # top-level fields kept (or drop: [...], not both)
-      add: {repository: "{repo}", issue_node_id: "{parent.node_id}", source: github}
+      add: {repository: "{repo}", issue: "{parent.id}", source: github}
 
 Every query reads one document: the record, with the item's context beside its fields — the
-``for_each`` values by name (``repo``) and the parent's record under ``parent`` — a name of the
-context hiding a record field of the same name. ``apply`` then, in this order:
+``for_each`` values by name (``repo``) and, for a sublist's records, ``parent.id``: the value the
+parent gave (an id, or the URL of the list) —, a name of the context hiding a record field of the
+same name. ``apply`` then, in this order:
 
 1. ``filter``: a record for which it is false, null, empty or absent is dropped (``None``);
 2. ``key`` and ``timestamp`` are read from the whole record (before ``keep`` or ``drop``);
@@ -42,8 +43,8 @@ from tunestream.http.query import Key, Query, Template, truthy
 __all__ = ["Shape", "ShapeContext", "ShapedRecord"]
 
 ShapeContext = Mapping[str, Any]
-"""What an item was fetched with: its ``for_each`` values by name, and its parent's record
-under ``parent`` (a root's items have none)."""
+"""What an item was fetched with: its ``for_each`` values by name, and for a sublist's records
+``{"parent": {"id": <the value the parent gave>}}``."""
 
 FieldName = Annotated[str, Field(min_length=1)]
 
