@@ -150,6 +150,37 @@ def test_a_cycle_where_nothing_changed_costs_a_request_per_list_and_writes_nothi
     assert {key: len(run.kept(key, version="id").pairs) for key in RECORD_TOPICS} == written
 
 
+def test_a_used_up_rate_limit_ends_the_cycle_with_its_state_and_the_next_run_resumes(
+    kafka_settings: KafkaSettings,
+    start_github: Callable[..., GithubHandle],
+    tmp_path: Path,
+) -> None:
+    # 120 requests an hour: the first cycle (about 260 requests) runs out part-way; GitHub then
+    # answers 403 with X-RateLimit-Remaining: 0 and a reset past retry_after_ceiling_s: the
+    # cycle ends, its state saved (exit code 3 for --once)
+    handle = start_github(limits=UNLIMITED.model_copy(update={"rate_limit_per_hour": 120}))
+    run = GithubRun(handle, kafka_settings, tmp_path, rate_limit={"requests_per_second": 200})
+    stopped = produce_once(run)
+    assert stopped.returncode == 3, stopped.stderr[-3000:]
+    assert "rate limit" in stopped.stderr.lower() or "X-RateLimit" in stopped.stderr
+    assert handle.stats()["rate_limited"]["primary"] >= 1
+    partial = len(run.kept("issue_comments").pairs)
+    assert 0 < partial < len(run.truth()["issue_comments"])
+    for _ in range(4):  # each window holds 120 more requests: the cycle goes on where it stood
+        handle.advance(3600)
+        resumed = produce_once(run)
+        if resumed.returncode != 3:
+            break
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    # the hours advanced brought activity the resumed cycle's parts were read before: the next
+    # cycle reads it
+    assert produce_once(run).returncode == 0
+    truth = run.truth()
+    assert_latest_once(run, "issues", truth["issues"])
+    assert_latest_once(run, "issue_comments", truth["issue_comments"])
+    assert read_topic(run.bootstrap, run.topics["dead_letter"]["name"]) == []
+
+
 def rotating_spec(folder: Path) -> Path:
     """The github spec with an expiring user token of a GitHub App instead of a static one."""
     shipped = Path(__file__).resolve().parents[3] / "src/tunestream/sources/github.yaml"

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from tunestream.cli import app
 from tunestream.errors import ConfigError
-from tunestream.spec.loader import spec_problems
+from tunestream.spec.loader import builtin_specs, spec_problems
 from tunestream.spec.schema import schema_text
 
 pytestmark = pytest.mark.unit
@@ -142,3 +142,12 @@ def test_a_var_that_is_not_name_equals_value_is_a_usage_error() -> None:
     done = CliRunner().invoke(app, ["spec", "try", DEEZER, "--var", "markets"])
     assert done.exit_code == 2
     assert "'markets' is not NAME=VALUE" in done.stderr
+
+
+@pytest.mark.parametrize("name", builtin_specs())
+def test_check_passes_on_every_shipped_spec(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "GITHUB_TOKEN"):
+        monkeypatch.setenv(variable, "set-for-the-check")
+    done = CliRunner().invoke(app, ["spec", "check", name])
+    assert done.exit_code == 0, done.output
+    assert done.stdout.startswith(f"spec {name}: ")
