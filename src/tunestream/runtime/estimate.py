@@ -150,6 +150,13 @@ def _discovery(
     if window is not None and resource.new_for_days is not None:
         new = window * interval_s / (resource.new_for_days * 86_400)
     about = "" if new is None else f"; about {new:,.0f} new a cycle"
+    if resource.incremental is not None or resource.conditional:
+        parts_count = max(1, len(leaves) or len(probed))
+        how = (
+            f"{parts_count} list(s) read for what changed since the last cycle: a request "
+            "each, more when much changed (a 304 when nothing did, where conditional)"
+        )
+        return Line(root, parts_count, how), new, parts_count, False
     if any(not c.split and c.read_at is not None for c in leaves):
         full = pass_cost(leaves, resource, page)
         parts = sum(not c.split for c in leaves)
@@ -165,13 +172,6 @@ def _discovery(
         parts_count = max(1, len(probed))
         full = parts_count * max(1, math.ceil(window / page))
         how = f"{parts_count} list(s) of up to {window:,}, {page} a page"
-    elif resource.incremental is not None or resource.conditional:
-        parts_count = max(1, len(probed))
-        how = (
-            f"{parts_count} list(s) read for what changed since the last cycle: a request "
-            "each, more when much changed (a 304 when nothing did, where conditional)"
-        )
-        return Line(root, parts_count, how), new, parts_count, False
     else:
         return Line(root, None, "the probe saw no total"), new, None, False
     return Line(root, full, how + about), new, full, False

@@ -122,7 +122,8 @@ class Plan:
         if isinstance(resource, ListResource):
             if name not in self.roots:
                 return "not used"
-            return f"list: GET {resource.request.path}, {self.page_size(resource, name)} a page"
+            size = self.page_size(resource, name)
+            return f"list: GET {resource.request.path}" + (f", {size} a page" if size else "")
         if isinstance(resource, LookupResource):
             if access is Access.BATCH and resource.batch is not None:
                 return f"batch: GET {resource.batch.path} (up to {resource.batch.max} ids)"
