@@ -57,8 +57,10 @@ def test_kill_9_at_random_moments_while_the_truth_changes_loses_and_doubles_noth
     seed = int.from_bytes(os.urandom(4), "big")
     print(f"kill seed {seed}")  # rerun a failure with: rng = random.Random(<seed>)
     rng = random.Random(seed)
-    handle = start_github(limits=UNLIMITED, latency_ms=5)
-    run = GithubRun(handle, kafka_settings, tmp_path, rate_limit={"requests_per_second": 50})
+    handle = start_github(limits=UNLIMITED, latency_ms=10)
+    # the first cycle takes about 10 s of requests (more than 260 at 30 a second), and each run
+    # is killed within 3 s of its start: several kills land in it, wherever it stands
+    run = GithubRun(handle, kafka_settings, tmp_path, rate_limit={"requests_per_second": 30})
     issues = {
         repo: [i["number"] for i in r["issues"]]
         for repo, r in handle.truth()["repositories"].items()
@@ -69,7 +71,7 @@ def test_kill_9_at_random_moments_while_the_truth_changes_loses_and_doubles_noth
         process = subprocess.Popen(
             run.command("produce", "--once"), env=run.env, stderr=subprocess.DEVNULL
         )
-        time.sleep(rng.uniform(0.5, 6.0))
+        time.sleep(rng.uniform(0.3, 3.0))
         if process.poll() is None:
             process.kill()
             kills += 1
