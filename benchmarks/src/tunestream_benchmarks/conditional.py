@@ -555,7 +555,8 @@ secondary limits).
 - **shipped**: the spec as shipped: issues and comments asked `since` the last version seen
   (inclusive: the last ones come back and are not written again), releases and events with
   their first page's ETag (a 304 when unchanged, which uses no rate limit), events not asked
-  again within their `X-Poll-Interval` (60 s: the cycles here come sooner).
+  again within their `X-Poll-Interval` (60 s: the cycles here come sooner, so new events wait
+  for a later cycle).
 
 In both, an issue's comments and its pull request are asked only for an issue with a new
 version. Each variant runs a warm-up cycle (it fills the state), a cycle with nothing changed,
