@@ -32,7 +32,16 @@ from tunestream_benchmarks.sample import Sample, take_sample
 
 __all__ = ["PIECES", "AllOptions", "command", "layout", "run"]
 
-PIECES = ("emulator", "ingest", "discovery", "spark", "spark-catchup", "partitions", "capacity")
+PIECES = (
+    "emulator",
+    "ingest",
+    "discovery",
+    "conditional",
+    "spark",
+    "spark-catchup",
+    "partitions",
+    "capacity",
+)
 _SECTION = re.compile(r"<!-- bench:([a-z0-9_-]+) -->\n(.*?)\n<!-- /bench:\1 -->", re.DOTALL)
 _SMOKE = " (a smoke run: short phases, rough numbers)"
 _HEADER = """# Benchmarks
@@ -114,6 +123,7 @@ def run(settings: Settings, options: AllOptions, say: Callable[[str], None]) -> 
             "emulator": _emulator,
             "ingest": _ingest,
             "discovery": _discovery,
+            "conditional": _conditional,
             "spark": _spark,
             "spark-catchup": _catchup,
             "partitions": _partitions,
@@ -231,6 +241,19 @@ def _discovery(state: _Run) -> None:
     body, results = run_discovery(options, command, say=state.say)
     save_measures(state.options.figures / "discovery.json", results, options, command)
     state.write("discovery", body, command)
+
+
+def _conditional(state: _Run) -> None:
+    from tunestream_benchmarks.conditional import ConditionalOptions
+    from tunestream_benchmarks.conditional import run as run_conditional
+
+    options = (
+        ConditionalOptions(repositories=2, history_days=10, edits=3)
+        if state.options.quick
+        else ConditionalOptions()
+    )
+    body = run_conditional(state.settings, options, state.say)
+    state.write("conditional", body, options.command)
 
 
 def _spark(state: _Run) -> None:

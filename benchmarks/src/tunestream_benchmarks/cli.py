@@ -111,6 +111,35 @@ def discovery(
 
 
 @app.command()
+def conditional(
+    ctx: typer.Context,
+    repositories: Annotated[
+        int, typer.Option(min=1, help="Repositories of the GitHub stand-in.")
+    ] = 5,
+    history_days: Annotated[
+        float, typer.Option(min=0, help="Days of generated history before its clock.")
+    ] = 30.0,
+    actions_per_hour: Annotated[
+        float, typer.Option(min=0.01, help="Generated actions per repository an hour.")
+    ] = 2.0,
+    edits: Annotated[
+        int, typer.Option(min=1, help="Issue edits, and as many comments, before the last cycle.")
+    ] = 10,
+    output: Output = DEFAULT_REPORT,
+    write: Write = True,
+) -> None:
+    """A GitHub cycle where nothing changed: the shipped spec ÷ a peer that ignores ETags."""
+    from tunestream_benchmarks.conditional import ConditionalOptions, run
+
+    options = ConditionalOptions(repositories, history_days, actions_per_hour, edits)
+    body = run(settings_of(ctx), options, lambda line: typer.echo(line, err=True))
+    typer.echo(body)
+    if write:
+        write_section(output, "conditional", body)
+        typer.echo(f"written to {output}", err=True)
+
+
+@app.command()
 def spark(
     ctx: typer.Context,
     albums: Annotated[int, typer.Option(min=1, help="Albums in the backlog catalog.")] = 200,

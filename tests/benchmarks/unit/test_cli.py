@@ -31,7 +31,7 @@ def test_the_registered_bench_group_has_every_benchmark(
     assert capsys.readouterr().err == ""
     result = CliRunner().invoke(app, ["bench", "--help"])
     assert result.exit_code == 0, result.output
-    for command in ("emulator", "ingest", "spark", "spark-catchup", "all"):
+    for command in ("emulator", "ingest", "conditional", "spark", "spark-catchup", "all"):
         assert f"│ {command} " in result.output
 
 
@@ -40,7 +40,8 @@ def test_the_registered_bench_group_has_every_benchmark(
     [
         (
             "emulator,nope",
-            "choose from emulator, ingest, discovery, spark, spark-catchup, partitions, capacity",
+            "choose from emulator, ingest, discovery, conditional, spark, spark-catchup, "
+            "partitions, capacity",
         ),
         ("capacity", "capacity uses what partitions measures"),
     ],
