@@ -7,9 +7,8 @@ same run, each ``tunestream produce --once`` in its own process on topics of its
 
 - **baseline** — a copy of the spec in which every list is read from its start each cycle, as a
   peer that ignores ETags and cursors would: ``conditional: false``, no
-  ``poll_interval_header``, and ``incremental`` kept for its versions alone (without them an
-  edited issue would never be written again) with a lag of a century, so that ``since``
-  selects every item;
+  ``poll_interval_header``, no ``incremental`` — a record still written once per version
+  (``dedupe.version``: without it an edited issue would never be written again);
 - **shipped** — the spec as shipped: issues and their comments asked ``since`` the last version
   seen, releases and events with the ETag of their first page (``If-None-Match``: a ``304``
   when unchanged), events not again before their ``X-Poll-Interval``.
@@ -96,8 +95,6 @@ _SEED = 5
 _LIMITS = LimitSettings(rate_limit_per_hour=100_000_000, max_concurrent=None, max_per_minute=None)
 _REQUESTS_PER_SECOND = 100_000.0
 """The producer's request budget: past what the stand-in answers on this machine."""
-_CENTURY_S = 100 * 365 * 86_400
-"""The baseline's lag: past any history, so ``since`` selects everything."""
 _CYCLE_LOG = re.compile(r": cycle \S+ completed in ([0-9.]+) s")
 _CYCLE_TIMEOUT_S = 600
 
@@ -172,16 +169,16 @@ class ConditionalResult:
 
 def peer_spec(shipped: Mapping[str, Any]) -> dict[str, Any]:
     """The spec (as parsed YAML) with every list read from its start each cycle: lists not
-    conditional and without a poll interval; an incremental list or sublist keeps its versions
-    (an edit is a new version, written once) but lags a century behind them, so that its
-    ``since`` selects every item."""
+    conditional, without a poll interval and not incremental; a record is still written once
+    per version (``dedupe.version``: an edit is a new version, written once)."""
     peer = copy.deepcopy(dict(shipped))
     for resource in peer["resources"].values():
         if resource["kind"] == "list":
             resource.pop("poll_interval_header", None)
             resource["conditional"] = False
         if "incremental" in resource:
-            resource["incremental"] = {**resource["incremental"], "lag": _CENTURY_S}
+            version = resource.pop("incremental")["cursor_path"]
+            resource["dedupe"] = {**resource.get("dedupe", {}), "version": version}
     return peer
 
 
@@ -549,9 +546,9 @@ past what a cycle uses (the spec's concurrency kept), against high limits of the
 secondary limits).
 
 - **baseline**: a copy of the spec that reads every list from its start each cycle, as a peer
-  that ignores ETags and cursors would: `conditional: false`, no `poll_interval_header`, and
-  `incremental` kept for its versions alone (an edit is a new version, written once) with a lag
-  of a century, so that `since` selects every item;
+  that ignores ETags and cursors would: `conditional: false`, no `poll_interval_header`, no
+  `incremental` — a record still written once per version (`dedupe.version`: an edit is a new
+  version, written once);
 - **shipped**: the spec as shipped: issues and comments asked `since` the last version seen
   (inclusive: the last ones come back and are not written again), releases and events with
   their first page's ETag (a 304 when unchanged, which uses no rate limit), events not asked

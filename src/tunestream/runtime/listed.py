@@ -35,9 +35,11 @@ def take_listed(
     fan_out: FanOut,
     parent: str | None = None,
 ) -> str | None:
-    """Emit the page's records not emitted before, queue their children's work; return the
-    highest version on the page (incremental lists; else None). ``parent``: a sublist's item."""
+    """Emit the page's records not emitted before (in their version, where they have one), queue
+    their children's work; return the highest version on the page (incremental lists; else
+    None). ``parent``: a sublist's item."""
     incremental = resource.incremental
+    path = incremental.cursor_path if incremental else resource.dedupe and resource.dedupe.version
     high: str | None = None
     out: list[Record] = []
     for record in records:
@@ -45,8 +47,8 @@ def take_listed(
         if not ids:
             continue
         item = ids[0]
-        version = version_of(incremental.cursor_path, record) if incremental is not None else None
-        high = higher(high, version)
+        version = version_of(path, record) if path else None
+        high = higher(high, version) if incremental is not None else None
         taken = item if version is None else f"{item}@{version}"
         if taken in found:
             continue

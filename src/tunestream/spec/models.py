@@ -80,9 +80,10 @@ class Request(_Model):
 
 
 class Dedupe(_Model):
-    """Emit an item once across cycles: remember emitted ids this long. With ``version`` (a
-    lookup's), an item is fetched each time a parent names it, and written once per version
-    (``updated_at``, say): a new version is written, the same one again is not."""
+    """Emit an item once across cycles: remember emitted ids this long. With ``version``
+    (``updated_at``, say), once per version: a new version is written, the same one again is
+    not — a lookup then fetches an item each time a parent names it. (An incremental list's
+    version is its ``cursor_path``.)"""
 
     remember_days: Annotated[float, Field(gt=0)] = 30.0
     version: JsonPath | None = None

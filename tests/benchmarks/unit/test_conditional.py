@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tunestream.runtime.versions import since_param
 from tunestream.spec.loader import load_spec
 from tunestream.spec.models import ListResource
 from tunestream_benchmarks.common import BenchError
@@ -40,12 +39,10 @@ def test_the_peer_reads_every_list_from_its_start_and_still_writes_each_edit(
     peer = peer_spec(shipped)
     assert shipped == untouched
     resources = peer["resources"]
-    assert resources["issues"]["incremental"] == {
-        "cursor_path": "updated_at",
-        "param": "since",
-        "lag": CENTURY_S,
-    }
-    assert resources["issue_comments"]["incremental"]["lag"] == CENTURY_S
+    assert "incremental" not in resources["issues"]
+    assert resources["issues"]["dedupe"] == {"remember_days": 30, "version": "updated_at"}
+    assert "incremental" not in resources["issue_comments"]
+    assert resources["issue_comments"]["dedupe"]["version"] == "updated_at"
     assert resources["releases"]["conditional"] is False
     assert resources["events"]["conditional"] is False
     assert "poll_interval_header" not in resources["events"]
@@ -55,9 +52,7 @@ def test_the_peer_reads_every_list_from_its_start_and_still_writes_each_edit(
     path = tmp_path / "peer.yaml"
     path.write_text(yaml.safe_dump(peer))
     issues = load_spec(str(path), environ={"GITHUB_TOKEN": "t"}).resources["issues"]
-    assert isinstance(issues, ListResource) and issues.incremental is not None
-    # the since it sends lies before any issue of the stand-in's history
-    assert since_param(issues.incremental, "2026-11-20T12:00:00Z") == "1926-12-15T12:00:00Z"
+    assert isinstance(issues, ListResource) and issues.incremental is None
 
 
 def test_requests_are_the_stand_ins_counts_after_less_before() -> None:

@@ -135,8 +135,9 @@ def _page(request: httpx.Request, rows: list[dict[str, Any]]) -> httpx.Response:
 class Run:
     """Cycles on one state with a clock the test moves."""
 
-    def __init__(self, tracker: Tracker) -> None:
+    def __init__(self, tracker: Tracker, spec: SourceSpec = SPEC) -> None:
         self.tracker = tracker
+        self.spec = spec
         self.state = WorkState()
         self.units: list[list[Record]] = []
         self.now = 1_000_000.0
@@ -148,11 +149,11 @@ class Run:
             MemoryWriter.pair(self.units.append), self.state, state_topic="s", prefix=""
         )
         runner = CycleRunner(
-            SPEC,
+            self.spec,
             api.client(),
             self.state,
             committer,
-            Plan.initial(SPEC, "all", frozenset()),
+            Plan.initial(self.spec, "all", frozenset()),
             TOPICS,
             concurrency=2,
             clock=lambda: self.now,
@@ -257,3 +258,26 @@ def test_the_request_of_a_sublist_item_is_its_parents_url() -> None:
         "/repos/a/issues/3/comments",  # no such list (404): the item is missing, nothing more
         "/repos/b/issues/1/comments",
     }
+
+
+def test_a_list_read_whole_writes_a_record_once_per_version_of_its_dedupe() -> None:
+    resources = SPEC.model_dump(by_alias=True, exclude_none=True)["resources"]
+    issues = {k: v for k, v in resources["issues"].items() if k != "incremental"}
+    issues["dedupe"] = {"remember_days": 30, "version": "updated_at"}
+    spec = SourceSpec.model_validate(
+        {
+            **SPEC.model_dump(by_alias=True, exclude_none=True),
+            "resources": {"issues": issues},
+            "modes": {"all": ["issues"]},
+        }
+    )
+    tracker = Tracker()
+    run = Run(tracker, spec)
+    run.cycle()
+    assert len(run.written("issues")) == 4
+    run.cycle()  # read whole again, nothing changed: nothing written
+    assert len(run.written("issues")) == 4
+    tracker.issues["b"][1] = 9
+    requests = run.cycle()
+    assert not any("since=" in r for r in requests)
+    assert run.written("issues")[4:] == [("b1", stamp(9))]
