@@ -11,7 +11,7 @@ while it was paged) is taken once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from tunestream.records import Record
 from tunestream.runtime.context import CycleContext
@@ -54,10 +54,10 @@ def take_listed(
             continue
         found.add(taken)
         written = emitted(ctx, resource, item, record, context, parent)
-        if written is None:
+        if written is False:
             ctx.report.stats[name].filtered += 1
             continue
-        if resource.emit:
+        if written is not None:
             if resource.dedupe is not None:
                 if ctx.state.seen(name, taken):
                     continue
@@ -78,23 +78,20 @@ def emitted(
     record: Any,
     context: Context,
     parent: str | None = None,
-) -> Record | None:
+) -> Record | Literal[False] | None:
     """The Kafka record of a fetched record, shaped as the resource says (keyed by ``item``
-    unless the shape names a key); None when the shape's filter drops it. A resource that emits
-    nothing gets an empty record (it is only a sign the record was kept)."""
+    unless the shape names a key): None for a resource that writes nothing, False when the
+    shape's filter drops the record (it goes nowhere, not to the children either)."""
     shape = resource.shape
     value, key, stamp = record, item, None
     if shape is not None:
         document = {**context, "parent": {"id": parent}} if parent is not None else context
         shaped = shape.apply(record, document)
         if shaped is None:
-            return None
+            return False
         value, key, stamp = shaped.value, shaped.key or item, shaped.timestamp_ms
     if not resource.emit:
-        return _KEPT
+        return None
     return ctx.wire.record(
         resource.emit, resource.schema_id, key, value, context, timestamp_ms=stamp
     )
-
-
-_KEPT = Record("", b"", None)

@@ -132,7 +132,7 @@ class Lookups:
                 continue
             stats.fetched += 1
             written = emitted(ctx, resource, item, record, context)
-            if written is None:
+            if written is False:
                 stats.filtered += 1
                 continue
             version = _version(resource, record)
@@ -141,7 +141,7 @@ class Lookups:
                 if ctx.state.seen(name, taken):
                     continue
                 ctx.state.remember(name, taken, ctx.clock())
-            if resource.emit:
+            if written is not None:
                 out.append(written)
             self.fan_out(name, record, item, context)
         stats.emitted += len(out)
