@@ -29,6 +29,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from tunestream.errors import ConfigError
 from tunestream.sources import plan, spotify
 from tunestream.sources.settings import SourceList, SourceSettings, one_source_shorthand
+from tunestream.sources.settings import default_sources as _default_sources
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
@@ -279,8 +280,7 @@ class EmulatorRunSettings(_Model):
     """A YAML file of emulator settings (``tunestream-emulator --settings``), e.g. a smaller
     catalog; port and speed above win over it."""
     interval_s: Annotated[float, Field(gt=0)] = 60.0
-    """The cycle interval of the spotify sources against the emulator (their own ``interval_s``
-    otherwise)."""
+    """The cycle interval of the sources whose APIs the emulator stands in for."""
 
 
 class SystemSettings(_Model):
@@ -308,8 +308,9 @@ class Settings(BaseSettings):
     kafka: KafkaSettings = KafkaSettings()
     source: SourceSettings | None = Field(default=None, exclude=True)
     """The shorthand of a one-source list: read as ``sources: [source]`` (and None after)."""
-    sources: SourceList = Field(default_factory=lambda: [SourceSettings.model_validate({})])
-    """The sources ``tunestream produce`` runs, side by side in one process."""
+    sources: SourceList = Field(default_factory=_default_sources)
+    """The sources ``tunestream produce`` runs, side by side in one process (none named:
+    spotify, reccobeats, deezer and musicbrainz)."""
     producer: ProducerSettings = ProducerSettings()
     spark: SparkSettings = SparkSettings()
     dashboard: DashboardSettings = DashboardSettings()

@@ -187,12 +187,17 @@ def test_sources_is_a_list_each_named_after_its_spec_by_default(tmp_path: Path) 
     assert (sources[0].mode, sources[1].interval_s) == ("full", 60.0)
 
 
-def test_no_sources_given_is_one_spotify_source(
+def test_no_sources_given_is_spotify_and_the_three_that_fill_its_gaps(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.chdir(tmp_path)
     settings = load_settings()
-    assert [(s.name, s.spec) for s in settings.sources] == [("spotify", "spotify")]
+    assert [(s.name, s.spec, s.interval_s) for s in settings.sources] == [
+        ("spotify", "spotify", 3600.0),
+        ("reccobeats", "reccobeats", 60.0),
+        ("deezer", "deezer", 60.0),
+        ("musicbrainz", "musicbrainz", 60.0),
+    ]
     assert settings.producer.metrics_port == 9464
 
 

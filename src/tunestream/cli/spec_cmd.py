@@ -209,7 +209,7 @@ def _request(resource: AnyResource) -> str:
         return f"{', else '.join(ways)}{ids}"
     if isinstance(resource, PagesResource):
         return f"the pages at {resource.embedded} of each record, then their next URLs"
-    return "(not described here)"
+    return f"the records of Kafka topic {resource.topic} written since the last cycle"
 
 
 def _fallback(spec: SourceSpec, root: str) -> str | None:

@@ -14,6 +14,11 @@ unit N+1 is cut, and its state records produced and committed, only after unit N
 more is open. Meanwhile unit N+1 keeps taking records past its limits, up to ``_GROWTH`` times
 them, before the caller waits: producing never stalls on a commit that is about to end.
 
+A unit may also carry input positions (:meth:`Committer.consumed`: how far a topic another
+source writes has been read, for the work queued from it): they are taken at the cut with the
+state changes and sent in the same transaction (``send_offsets_to_transaction``), so a crash
+neither loses nor repeats what the records read gave.
+
 A commit that fails aborts the open unit too and the error propagates: the committer refuses
 everything after it, since the in-memory state is then ahead of Kafka's (a restart reads the
 state back and redoes what was lost).
@@ -26,8 +31,10 @@ import contextlib
 import operator
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Protocol
+
+from confluent_kafka import TopicPartition
 
 from tunestream.records import Record
 from tunestream.state.store import state_records
@@ -53,6 +60,10 @@ class UnitWriter(Protocol):
 
     def produce(self, records: Iterable[Record]) -> object: ...
 
+    def send_offsets(self, positions: Sequence[TopicPartition], group: object) -> None:
+        """Commit ``group``'s ``positions`` with the open transaction (when it commits)."""
+        ...
+
     def commit(self) -> None: ...
 
     def abort(self) -> None: ...
@@ -65,6 +76,9 @@ class MemoryWriter:
     def __init__(self, on_unit: Callable[[list[Record]], object] = lambda unit: None) -> None:
         self._on_unit = on_unit
         self._unit: list[Record] = []
+        self.positions: list[TopicPartition] = []
+        """The input positions of the units committed so far, in order."""
+        self._positions: list[TopicPartition] = []
 
     def begin(self) -> None:
         self._unit = []
@@ -72,12 +86,18 @@ class MemoryWriter:
     def produce(self, records: Iterable[Record]) -> None:
         self._unit.extend(records)
 
+    def send_offsets(self, positions: Sequence[TopicPartition], group: object) -> None:
+        self._positions = list(positions)
+
     def commit(self) -> None:
         unit, self._unit = self._unit, []
+        self.positions += self._positions
+        self._positions = []
         self._on_unit(unit)
 
     def abort(self) -> None:
         self._unit = []
+        self._positions = []
 
     @classmethod
     def pair(
@@ -118,6 +138,7 @@ class Committer:
         self._records = 0
         self._bytes = 0
         self._counts: Counter[str] = Counter()
+        self._positions: tuple[list[TopicPartition], object] | None = None
         self._since = time.monotonic()
         self._committing: asyncio.Future[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -140,6 +161,15 @@ class Committer:
         # per record, but in C: no Python-level loop
         self._counts.update(map(_topic, records))
         self._bytes += sum(map(len, filter(None, map(_value, records))))
+
+    def consumed(self, positions: Sequence[TopicPartition], group: object) -> None:
+        """Input read to ``positions`` (by consumer group ``group``): the work it gave is in the
+        state changes made so far, so they commit together, at the next cut."""
+        self._check()
+        if positions:
+            pending = self._positions[0] if self._positions is not None else []
+            by_partition = {(p.topic, p.partition): p for p in [*pending, *positions]}
+            self._positions = (list(by_partition.values()), group)
 
     async def maybe_flush(self) -> None:
         """Cut the open unit and start its commit if it is due (a limit reached). If the previous
@@ -214,13 +244,16 @@ class Committer:
         Synchronous, so nothing is added or changed between taking the changes and the switch
         to the next unit; the caller made sure no other commit is running."""
         changes = self._state.take_changes()
-        if self._open is None and not changes:
+        positions, self._positions = self._positions, None
+        if self._open is None and not changes and positions is None:
             return
         counts = self._counts
         try:
             writer = self._open or self._begin()
             if changes:
                 writer.produce(state_records(self._state_topic, self._prefix, changes))
+            if positions is not None:
+                writer.send_offsets(*positions)
         except BaseException as exc:
             self._fail(exc)
             raise

@@ -1,7 +1,8 @@
 """One cycle of a source: discover what is new, then fetch each resource, parents first.
 
-1. Discovery pages through the plan's roots (``discovery.py``); each page queues its items for
-   the children.
+1. Discovery pages through the plan's list roots (``discovery.py``), and reads its topic roots
+   (``inputs.py``: records other sources wrote); each page or poll queues its items for the
+   children.
 2. Every other resource, in topological order, works off its queue (``lookups.py``) — in full
    batches, since all of its parents are done by then — and queues its own children's work.
 3. The cycle ends when every queue is empty.
@@ -29,13 +30,14 @@ from tunestream.http.client import RestClient
 from tunestream.runtime.committer import Committer
 from tunestream.runtime.context import CycleContext
 from tunestream.runtime.discovery import Discovery
+from tunestream.runtime.inputs import OpenFeed, read_topics
 from tunestream.runtime.lookups import Lookups
 from tunestream.runtime.outcomes import Outcome, outcome_of
 from tunestream.runtime.plan import Plan
 from tunestream.runtime.pool import Pool, Stopped
 from tunestream.runtime.report import CycleReport, ResourceStats
 from tunestream.runtime.wire import Wire
-from tunestream.spec.models import ListResource, SourceSpec
+from tunestream.spec.models import ListResource, SourceSpec, TopicResource
 from tunestream.state.work import WorkState
 
 __all__ = ["CycleRunner"]
@@ -59,6 +61,7 @@ class CycleRunner:
         clock: Callable[[], float] = time.time,
         probe: bool = False,
         discovery_budget: int | None = None,
+        open_feed: OpenFeed | None = None,
     ) -> None:
         self.spec = spec
         self.client = client
@@ -70,6 +73,8 @@ class CycleRunner:
         self.probe = probe
         """Try each resource once (the first page, the first batch) and stop: ``--plan``."""
         self.discovery_budget = discovery_budget
+        self.open_feed = open_feed
+        """Opens a topic root's feed; None (a probe): topic roots read nothing."""
         self._pool = Pool(concurrency)
         self.report = CycleReport("", "", resumed=False)
 
@@ -104,13 +109,16 @@ class CycleRunner:
         discovery = Discovery(ctx, lookups.fan_out)
         if not resumed:
             for root in self.plan.roots:
-                discovery.start(root)
+                if isinstance(self.spec.resources[root], ListResource):
+                    discovery.start(root)
             self._forget_old()
         try:
             await discovery.run()
             self.report.discovery = discovery.report()
+            if self.open_feed is not None:
+                self.report.backlog = await read_topics(ctx, lookups.fan_out, self.open_feed)
             for name in self.spec.order():
-                if not isinstance(self.spec.resources[name], ListResource):
+                if not isinstance(self.spec.resources[name], ListResource | TopicResource):
                     await self._work_off(name, lookups)
             self.state.finish_cycle(self.clock())
             self.report.completed = True

@@ -114,7 +114,10 @@ class Discovery:
     def report(self) -> dict[str, RootReport]:
         """What this cycle read of each root's tree."""
         out: dict[str, RootReport] = {}
-        for root in self.ctx.plan.roots:
+        lists = (
+            r for r in self.ctx.plan.roots if isinstance(self.ctx.spec.resources[r], ListResource)
+        )
+        for root in lists:
             leaves = [c for c in self._cursors(root).values() if not c.split]
             ages = [c.read_at for c in leaves]
             out[root] = RootReport(

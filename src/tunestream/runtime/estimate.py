@@ -15,6 +15,8 @@ credentials may use) and estimates from what the probe saw and the source state:
 - **Lookups.** Each resource's items a cycle are its parent's x the items the probe queued for
   it per parent item it fetched; batched lookups cost ceil(items ÷ batch) requests, single
   ones one an item, closed ones none. Where a resource dedupes, this is an upper estimate.
+- **Topic roots** read records other sources wrote: as many a cycle as arrive, not known here
+  (``docs/BENCHMARKS.md`` has the capacity of each enrichment source).
 - **Budget.** The spec's ``requests_per_second`` x ``interval_s``.
 """
 
@@ -34,6 +36,7 @@ from tunestream.spec.models import (
     PagesResource,
     SourceSpec,
     SubListResource,
+    TopicResource,
 )
 from tunestream.state.work import WorkState
 
@@ -91,6 +94,10 @@ def estimate(
     items: dict[str, float | None] = {}
     for root in plan.roots:
         resource = spec.resources[root]
+        if isinstance(resource, TopicResource):
+            items[root] = None
+            lines.append(Line(root, 0, f"topic {resource.topic}: what it gets between cycles"))
+            continue
         assert isinstance(resource, ListResource)
         line, new, full, exact = _discovery(root, resource, plan, probe, kept, interval_s)
         items[root] = new
@@ -106,7 +113,7 @@ def estimate(
         lines.append(line)
     for name in spec.order():
         resource = spec.resources[name]
-        if isinstance(resource, ListResource):
+        if isinstance(resource, ListResource | TopicResource):
             continue
         parents = [p for p in spec.parents(name) if p in items]
         if not plan.is_open(name) or not parents:

@@ -101,9 +101,15 @@ class Lookups:
         if access is Access.BATCH:
             batch = resource.batch
             assert batch is not None
-            params = {**batch.params, batch.param: ",".join(ids)}
+            params = {**batch.params, batch.param: batch.value(ids)}
             body = await client.get_json(batch.path, params, endpoint=batch.path)
             records = select_records(body, batch.records)
+            if records is not None and batch.match is not None:
+                answers: dict[str, Any] = {}
+                for record in records:
+                    for answered in batch.answers_for(record):
+                        answers.setdefault(answered, record)
+                return [answers.get(id_) for id_ in ids]  # None: left out, unknown
             if records is None or len(records) != len(ids):
                 raise MalformedBody(
                     f"GET {batch.path}: expected a list of {len(ids)} at {batch.records!r}",

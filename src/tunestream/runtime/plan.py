@@ -12,7 +12,13 @@ import logging
 from dataclasses import dataclass, field
 from enum import Enum
 
-from tunestream.spec.models import ListResource, LookupResource, SourceSpec, SubListResource
+from tunestream.spec.models import (
+    ListResource,
+    LookupResource,
+    SourceSpec,
+    SubListResource,
+    TopicResource,
+)
 
 __all__ = ["Access", "Plan"]
 
@@ -132,4 +138,6 @@ class Plan:
         if isinstance(resource, SubListResource):
             parents = ", ".join(edge.resource for edge in resource.from_)
             return f"sublist: GET {resource.request.path} for each item of {parents}"
+        if isinstance(resource, TopicResource):
+            return f"topic: the records of {resource.topic} written since the last cycle"
         return f"pages: embedded in {resource.from_} at {resource.embedded}, then next URLs"

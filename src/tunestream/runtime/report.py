@@ -51,7 +51,32 @@ class CycleReport:
     completed: bool = False
     interrupted: str | None = None
     retry_after_s: float | None = None
+    backlog: bool = False
+    """A topic root has records past its ``max_records`` left: the next cycle is due at once."""
     stats: dict[str, ResourceStats] = field(default_factory=dict)
     discovery: dict[str, RootReport] = field(default_factory=dict)
     """Per discovery root: what this cycle read of its query tree."""
     duration_s: float = 0.0
+
+    def summary(self, now: float) -> str:
+        """One line: how the cycle ended, what it wrote, what it read of each root."""
+        emitted = ", ".join(
+            f"{name} {stats.emitted}" for name, stats in self.stats.items() if stats.emitted
+        )
+        coverage = "".join(
+            f"; {root}: {r.read}/{r.parts} parts read in {r.requests} requests"
+            + (f" ({r.coverage:.0%} of its results)" if r.results else "")
+            + f", {r.found} found"
+            + (
+                ""
+                if r.stalest_read_at is None
+                else f", stalest part read {(now - r.stalest_read_at) / 3600:.1f} h ago"
+            )
+            for root, r in self.discovery.items()
+        )
+        outcome = "completed" if self.completed else f"interrupted ({self.interrupted})"
+        backlog = "; records left in its input topics: the next cycle starts now"
+        return (
+            f"cycle {self.cycle_id} {outcome} in {self.duration_s:.1f} s: "
+            f"{emitted or 'nothing new'}{coverage}{backlog if self.backlog else ''}"
+        )

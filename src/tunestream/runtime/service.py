@@ -12,7 +12,8 @@ order is what makes restarts safe):
 3. read the source state from the state topic (its keys ``<source name>/…``) — now nothing
    uncommitted can hide in it;
 4. run cycles: resume the cycle the state says is running, else start one; between cycles,
-   sleep until the next is due (``interval_s`` ± ``jitter_s``), or as long as the API asked.
+   sleep until the next is due (``interval_s`` ± ``jitter_s``), or as long as the API asked —
+   not at all while a topic root has a backlog.
 
 :func:`run_together` runs several side by side in one event loop, their metrics on one registry.
 SIGINT/SIGTERM (``stop``) stop taking new requests, let the ones in flight finish, commit what
@@ -27,13 +28,15 @@ import logging
 import random
 import time
 from collections.abc import Mapping, Sequence
+from functools import partial
 
 import httpx
 
 from tunestream.config import KafkaSettings, Settings, SourceSettings, TopicSettings
 from tunestream.errors import ConfigError, SinkError, SourceFailed, TunestreamError
 from tunestream.http.client import RestClient
-from tunestream.kafka.client import admin_client, client_config, wait_for_cluster
+from tunestream.kafka.client import ClientConfig, admin_client, client_config, wait_for_cluster
+from tunestream.kafka.feed import TopicFeed
 from tunestream.kafka.topics import TopicAdmin
 from tunestream.runtime.committer import Committer
 from tunestream.runtime.cycle import CycleRunner
@@ -48,7 +51,7 @@ from tunestream.sink.transactional import SinkPair
 from tunestream.sources.plan import PLAN
 from tunestream.sources.settings import named
 from tunestream.spec.loader import load_spec
-from tunestream.spec.models import SourceSpec
+from tunestream.spec.models import SourceSpec, TopicResource
 from tunestream.state.credentials import StateCredentials
 from tunestream.state.store import KafkaStateStore
 from tunestream.state.work import WorkState
@@ -243,6 +246,7 @@ class Producer:
                     self.topics,
                     concurrency=self.spec.client.rate_limit.max_concurrency,
                     discovery_budget=source.discovery_max_requests,
+                    open_feed=partial(self._open_feed, base),
                 )
                 if self._stop.is_set():
                     break
@@ -334,30 +338,7 @@ class Producer:
     def _record(self, report: CycleReport, plan: Plan) -> None:
         skipped = [name for name in self.spec.resources if not plan.is_open(name)]
         self.metrics.observe_cycle(report, skipped, time.time())
-        emitted = ", ".join(
-            f"{name} {stats.emitted}" for name, stats in report.stats.items() if stats.emitted
-        )
-        coverage = "".join(
-            f"; {root}: {r.read}/{r.parts} parts read in {r.requests} requests"
-            + (f" ({r.coverage:.0%} of its results)" if r.results else "")
-            + f", {r.found} found"
-            + (
-                ""
-                if r.stalest_read_at is None
-                else f", stalest part read {_ago(r.stalest_read_at)}"
-            )
-            for root, r in report.discovery.items()
-        )
-        outcome = "completed" if report.completed else f"interrupted ({report.interrupted})"
-        log.info(
-            "%s: cycle %s %s in %.1f s: %s%s",
-            self.source.name,
-            report.cycle_id,
-            outcome,
-            report.duration_s,
-            emitted or "nothing new",
-            coverage,
-        )
+        log.info("%s: %s", self.source.name, report.summary(time.time()))
         for name in skipped:
             log.info(
                 "%s: cycle %s: %s skipped: %s",
@@ -367,8 +348,17 @@ class Producer:
                 plan.reasons.get(name),
             )
 
+    def _open_feed(self, base: ClientConfig, resource: TopicResource) -> TopicFeed:
+        """A feed on a topic root's topic (a ``kafka.topics`` key, else a name), read for the
+        consumer group named after the source's transactional id."""
+        configured = self.settings.kafka.topics.get(resource.topic)
+        topic = configured.name if configured is not None else resource.topic
+        return TopicFeed(base, topic, self.source.transactional_id)
+
     def _delay(self, report: CycleReport, state: WorkState) -> float:
         source = self.source
+        if report.completed and report.backlog:
+            return 0.0
         if not report.completed:
             wait = report.retry_after_s or _RETRY_INTERRUPTED_S
             log.warning("%s: cycle %s resumes in %.0f s", source.name, report.cycle_id, wait)
@@ -381,7 +371,3 @@ class Producer:
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), timeout=seconds)
-
-
-def _ago(at: float) -> str:
-    return f"{(time.time() - at) / 3600:.1f} h ago"

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 
 from confluent_kafka import KafkaError as RdKafkaError
-from confluent_kafka import KafkaException, Producer
+from confluent_kafka import KafkaException, Producer, TopicPartition
 
 from tunestream.errors import ProducerFenced, SinkError, TransactionAborted
 from tunestream.kafka.client import ClientConfig, ClientLog
@@ -72,6 +72,7 @@ class TransactionalSink:
         self._log = ClientLog()
         self._producer = Producer(dict(config), logger=self._log)
         self._timeout = timeout_s
+        self._offsets: tuple[Sequence[TopicPartition], object] | None = None
 
     def start(self, topics: Iterable[str] = ()) -> None:
         self._call(
@@ -110,9 +111,25 @@ class TransactionalSink:
             count += 1
         return count
 
+    def send_offsets(self, positions: Sequence[TopicPartition], group: object) -> None:
+        """Commit consumer group ``group``'s ``positions`` with the open transaction: sent when
+        it commits (a round trip to the group's coordinator, off the event loop)."""
+        self._offsets = (positions, group)
+
     def commit(self) -> None:
-        """Commit the open transaction: waits for every record in it to be acknowledged. If it
-        fails, the transaction is aborted (a fenced producer has nothing left to abort)."""
+        """Commit the open transaction (and the offsets given to it): waits for every record in
+        it to be acknowledged. If it fails, the transaction is aborted (a fenced producer has
+        nothing left to abort)."""
+        offsets, self._offsets = self._offsets, None
+        if offsets is not None:
+            positions, group = offsets
+            try:
+                self._producer.send_offsets_to_transaction(list(positions), group, self._timeout)
+            except KafkaException as exc:
+                failure = self._translate("sending the input offsets", exc)
+                if not isinstance(failure, TransactionAborted | ProducerFenced):
+                    self.abort()
+                raise failure from exc
         while True:
             try:
                 self._producer.commit_transaction(self._timeout)
@@ -129,6 +146,7 @@ class TransactionalSink:
 
     def abort(self) -> None:
         """Abort the open transaction, if any; a failure to abort is logged, not raised."""
+        self._offsets = None
         try:
             self._producer.abort_transaction(self._timeout)
         except KafkaException as exc:

@@ -23,7 +23,15 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from tunestream.errors import ConfigError
 from tunestream.http.models import RateLimitConfig
 
-__all__ = ["SourceList", "SourceName", "SourceSettings", "named", "one_source_shorthand"]
+__all__ = [
+    "DEFAULT_SOURCES",
+    "SourceList",
+    "SourceName",
+    "SourceSettings",
+    "default_sources",
+    "named",
+    "one_source_shorthand",
+]
 
 SourceName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")]
 
@@ -170,3 +178,15 @@ def named(sources: Sequence[SourceSettings], names: Sequence[str]) -> list[Sourc
             f"no source {', '.join(unknown)} in the configuration (sources: {', '.join(known)})"
         )
     return [source for source in sources if not names or source.name in names]
+
+
+DEFAULT_SOURCES: tuple[dict[str, Any], ...] = (
+    {"spec": "spotify"},
+    *({"spec": spec, "interval_s": 60.0} for spec in ("reccobeats", "deezer", "musicbrainz")),
+)
+"""The sources of a configuration that names none: Spotify, and the three that fill its gaps
+from its tracks topic (a cycle a minute: each reads what Spotify wrote since the last)."""
+
+
+def default_sources() -> list[SourceSettings]:
+    return [SourceSettings.model_validate(values) for values in DEFAULT_SOURCES]

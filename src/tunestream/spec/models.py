@@ -43,7 +43,9 @@ from tunestream.http.models import (
     RestClientConfig,
 )
 from tunestream.http.query import Query, truthy
+from tunestream.spec.requests import BatchRequest, Selector, SingleRequest, select_ids
 from tunestream.spec.shape import Shape
+from tunestream.spec.split import Split
 
 __all__ = [
     "BatchRequest",
@@ -59,12 +61,11 @@ __all__ = [
     "SourceSpec",
     "Split",
     "SubListResource",
+    "TopicResource",
     "select_ids",
 ]
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
-Selector = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]+(\.([A-Za-z0-9_]+|\*))*$")]
-"""A dotted path that may fan out with ``*``: ``id``, ``artists.*.id``."""
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
@@ -124,50 +125,6 @@ class Edge(_Model):
 
     def takes(self, record: Any) -> bool:
         return self.when is None or truthy(self.when.search(record))
-
-
-class Split(_Model):
-    """Split a query whose results pass what the API lets a client page through.
-
-    Search APIs such as Spotify's match a whole word (``album:love``) or, with a trailing ``*``,
-    a word prefix (``album:lo*``). A query reporting more than ``cap`` results is replaced by
-    narrower ones that together hold all of its results: first the query with the first
-    ``refine`` term for each character of ``alphabet`` (``album:a*`` … ``album:9*``); a prefix
-    ``p*`` then splits into the whole word ``p`` plus ``pa*`` … ``p9*``; a whole word, or a
-    prefix ``max_prefix`` long, gets the next ``refine`` term. Ids that overlapping queries
-    repeat are de-duplicated.
-    """
-
-    param: Annotated[str, Field(min_length=1)]
-    cap: Annotated[int, Field(ge=1)]
-    refine: Annotated[list[str], Field(min_length=1)]
-    """Terms with a ``{word}`` placeholder, e.g. ``album:{word}``."""
-    alphabet: Annotated[str, Field(min_length=2)] = "abcdefghijklmnopqrstuvwxyz0123456789"
-    max_prefix: Annotated[int, Field(ge=1)] = 6
-
-    @model_validator(mode="after")
-    def _terms_have_word(self) -> Split:
-        for term in self.refine:
-            if "{word}" not in term:
-                raise ValueError(f"refine term {term!r} must contain {{word}}")
-        return self
-
-    def narrower(self, terms: list[list[str]]) -> list[list[list[str]]]:
-        """The term lists that together cover ``terms`` (pairs of refine term and word)."""
-        if terms and terms[-1][1].endswith("*") and len(terms[-1][1]) <= self.max_prefix:
-            term, prefix = terms[-1][0], terms[-1][1][:-1]
-            return [[*terms[:-1], [term, prefix]]] + [
-                [*terms[:-1], [term, f"{prefix}{c}*"]] for c in self.alphabet
-            ]
-        used = {term for term, _ in terms}
-        unused = [term for term in self.refine if term not in used]
-        if not unused:
-            return []
-        return [[*terms, [unused[0], f"{c}*"]] for c in self.alphabet]
-
-    @staticmethod
-    def render(terms: list[list[str]]) -> str:
-        return " ".join(term.format(word=word) for term, word in terms)
 
 
 class _Emitting(_Model):
@@ -231,24 +188,6 @@ class ListResource(_Emitting):
         return self
 
 
-class BatchRequest(_Model):
-    """Many ids in one request: ``path?<param>=a,b,c``; the answer lists them in order."""
-
-    path: Annotated[str, Field(min_length=1)]
-    param: Annotated[str, Field(min_length=1)] = "ids"
-    max: Annotated[int, Field(ge=1)]
-    records: JsonPath | None = None
-    params: dict[str, str | int | bool] = Field(default_factory=dict)
-
-
-class SingleRequest(_Model):
-    """One id per request: ``path`` holds ``{id}``; the body (or ``records``) is the record."""
-
-    path: Annotated[str, Field(pattern=r"\{id\}")]
-    records: JsonPath | None = None
-    params: dict[str, str | int | bool] = Field(default_factory=dict)
-
-
 class LookupResource(_Emitting):
     """Items fetched by id; ids come from the parents' records. Records are keyed by id."""
 
@@ -294,6 +233,19 @@ class SubListResource(_Emitting):
         return self
 
 
+class TopicResource(_Model):
+    """A Kafka topic another source writes, read as a root: each cycle takes the records
+    committed since the last (``read_committed``; at most ``max_records``, the rest the next
+    cycle), and its children select their ids from the records' values. The position read to is
+    committed in the transaction of the work it queued (``send_offsets_to_transaction``, the
+    consumer group named after the source's transactional id): consume, fetch, produce, once."""
+
+    kind: Literal["topic"]
+    topic: Annotated[str, Field(min_length=1)]
+    """A ``kafka.topics`` key (``tracks``: Spotify's tracks), else the topic's name."""
+    max_records: Annotated[int, Field(ge=1)] = 10_000
+
+
 class PagesResource(_Model):
     """A paged list inside each parent record (``embedded``), followed by its next URLs."""
 
@@ -304,7 +256,7 @@ class PagesResource(_Model):
     paginator: NextUrlPaginatorConfig = NextUrlPaginatorConfig()
 
 
-AnyResource = ListResource | LookupResource | SubListResource | PagesResource
+AnyResource = ListResource | LookupResource | SubListResource | PagesResource | TopicResource
 Resource = Annotated[AnyResource, Field(discriminator="kind")]
 
 
@@ -324,8 +276,8 @@ class SourceSpec(_Model):
         names = set(self.resources)
         for mode, roots in self.modes.items():
             for root in roots:
-                if not isinstance(self.resources.get(root), ListResource):
-                    raise ValueError(f"mode {mode!r}: {root!r} is not a list resource")
+                if not isinstance(self.resources.get(root), ListResource | TopicResource):
+                    raise ValueError(f"mode {mode!r}: {root!r} is not a list or topic resource")
         for name, resource in self.resources.items():
             parents = _parents(resource)
             for parent in parents:
@@ -355,21 +307,7 @@ class SourceSpec(_Model):
     def emits(self, name: str) -> str | None:
         """The topic (a ``kafka.topics`` key) resource ``name`` writes its records to, if any."""
         resource = self.resources[name]
-        return None if isinstance(resource, PagesResource) else resource.emit
-
-
-def select_ids(record: Any, selector: str) -> list[str]:
-    """The ids a selector picks from a record: ``id``, or ``artists.*.id`` over a list."""
-    found: list[Any] = [record]
-    for step in selector.split("."):
-        following: list[Any] = []
-        for value in found:
-            if step == "*" and isinstance(value, list):
-                following.extend(value)
-            elif isinstance(value, dict) and step in value:
-                following.append(value[step])
-        found = following
-    return [str(v) for v in found if isinstance(v, str | int) and not isinstance(v, bool)]
+        return None if isinstance(resource, PagesResource | TopicResource) else resource.emit
 
 
 def _parents(resource: AnyResource) -> list[str]:

@@ -27,6 +27,7 @@ from tunestream.system.process import DetachedProcess
 __all__ = [
     "EMULATED_SPEC",
     "EMULATOR_MODULE",
+    "STAND_INS",
     "SPARK_READY_LINE",
     "Component",
     "HttpReady",
@@ -40,7 +41,14 @@ __all__ = [
 SPARK_READY_LINE = "Spark job running on"
 """What ``tunestream spark run`` logs once its streaming query has started."""
 EMULATED_SPEC = "spotify"
-"""The spec whose API the emulator stands in for."""
+"""The spec whose API the emulator stands in for; when it runs, it serves the APIs of the specs
+that fill Spotify's gaps too (:data:`STAND_INS`)."""
+STAND_INS = {
+    "reccobeats": ("RECCOBEATS_API_URL", "/reccobeats/v1"),
+    "deezer": ("DEEZER_API_URL", "/deezer"),
+    "musicbrainz": ("MUSICBRAINZ_API_URL", "/musicbrainz/ws/2"),
+}
+"""Spec → the variable of its base URL and the emulator's path serving its API."""
 EMULATOR_MODULE = "tunestream_emulator"
 """Run as ``python -m``: the interpreter of ``up``, whether or not its scripts are on the PATH."""
 DEMO_CLIENT_ID = "tunestream-demo"
@@ -114,11 +122,12 @@ def uses_emulator(settings: Settings) -> bool:
 
 def against_emulator(settings: Settings) -> Settings:
     """The settings of the producer ``up`` runs against the emulator (``produce --emulator``):
-    its Spotify sources cycle every ``system.emulator.interval_s``, the others as configured."""
+    the sources of the APIs it stands in for cycle every ``system.emulator.interval_s``, the
+    others as configured."""
     interval = settings.system.emulator.interval_s
     sources = [
         source.model_copy(update={"interval_s": interval})
-        if source.spec == EMULATED_SPEC
+        if source.spec == EMULATED_SPEC or source.spec in STAND_INS
         else source
         for source in settings.sources
     ]
@@ -154,6 +163,8 @@ def components(settings: Settings, *, emulator: bool | None = None) -> list[Comp
             "SPOTIFY_ACCOUNTS_URL": base,
             "SPOTIFY_CLIENT_ID": DEMO_CLIENT_ID,
             "SPOTIFY_CLIENT_SECRET": DEMO_CLIENT_SECRET,
+            "MUSICBRAINZ_CONTACT": base,  # the stand-in's: a User-Agent names a contact
+            **{variable: f"{base}{path}" for variable, path in STAND_INS.values()},
         }
     metrics_port = settings.producer.metrics_port
     found.append(

@@ -53,7 +53,7 @@ def test_variables_can_be_overridden_but_not_invented() -> None:
         ("resources.albums.batch.max: 0", "resources.albums.lookup.batch.max: Input should be"),
         ("resources.tracks.from: [{resource: nowhere}]", "unknown parent 'nowhere'"),
         ("resources.albums.kind: table", "does not match any of the expected tags"),
-        ("modes: {full: [albums]}", "'albums' is not a list resource"),
+        ("modes: {full: [albums]}", "'albums' is not a list or topic resource"),
         (
             "resources.new_albums.paginator: {type: zigzag}",
             "does not match any of the expected tags: 'single', 'offset'",

@@ -1,0 +1,133 @@
+"""A topic another source writes, read as a source's input: consume, fetch, produce, once.
+
+A :class:`TopicFeed` reads one topic for one cycle on behalf of a consumer group (the reading
+source's transactional id): it starts at the group's committed offsets, reads only committed
+records (``isolation.level=read_committed``: nothing an aborted or open transaction holds), and
+tells the caller how far each partition has been read. The group's offsets are never committed
+here: the caller sends them with the transaction that holds the work the records gave
+(``send_offsets_to_transaction``, :mod:`tunestream.sink.transactional`), so that the position
+and what was made of the records move together or not at all (KIP-98; Kafka Streams' exactly-once
+model). A feed is opened per cycle: its end is where each partition's end was when it got there
+(``enable.partition.eof``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
+from confluent_kafka import KafkaError as RdKafkaError
+
+from tunestream.errors import SinkError
+from tunestream.kafka.client import ClientConfig, ClientLog
+
+__all__ = ["Polled", "TopicFeed"]
+
+log = logging.getLogger(__name__)
+
+_IDLE_END_S = 30.0
+"""A feed that gets neither a record nor an end of partition for this long is at its end (a
+partition that a transaction left open holds ``read_committed`` readers until it ends)."""
+
+
+@dataclass(frozen=True)
+class Polled:
+    """What one poll read: the records' keys and values, in order per partition, and the
+    positions read to (the next offset of each partition read from)."""
+
+    records: list[tuple[bytes | None, bytes | None]]
+    positions: list[TopicPartition]
+    at_end: bool
+    """Every partition has been read to its end."""
+
+
+class TopicFeed:
+    """Reads a topic's committed records from where group ``group_id`` left off."""
+
+    def __init__(
+        self, config: ClientConfig, topic: str, group_id: str, *, timeout_s: float = 30.0
+    ) -> None:
+        self.topic = topic
+        self._consumer = Consumer(
+            {
+                **config,
+                "group.id": group_id,
+                "enable.auto.commit": False,
+                "enable.auto.offset.store": False,
+                "isolation.level": "read_committed",
+                "enable.partition.eof": True,
+                "auto.offset.reset": "earliest",
+                "fetch.message.max.bytes": 16 * 1024 * 1024,
+            },
+            logger=ClientLog(),
+        )
+        self._timeout = timeout_s
+        self._partitions: set[int] = set()
+        self._ended: set[int] = set()
+        self._last_news = time.monotonic()
+
+    def open(self) -> None:
+        """Assign every partition of the topic at the group's committed offset (the beginning
+        where it has none)."""
+        try:
+            metadata = self._consumer.list_topics(self.topic, timeout=self._timeout)
+            found = metadata.topics.get(self.topic)
+            if found is None or found.error is not None:
+                raise SinkError(
+                    f"input topic {self.topic} does not exist: the source that writes it creates "
+                    "it (`tunestream topics create`), or name another in the spec's topic:"
+                )
+            wanted = [TopicPartition(self.topic, p) for p in sorted(found.partitions)]
+            committed = self._consumer.committed(wanted, timeout=self._timeout)
+        except KafkaException as exc:
+            raise SinkError(f"reading the offsets of {self.topic} failed: {exc.args[0]}") from exc
+        for partition in committed:
+            if partition.offset < 0:  # none committed yet
+                partition.offset = OFFSET_BEGINNING
+        self._consumer.assign(committed)
+        self._partitions = {p.partition for p in committed}
+        self._last_news = time.monotonic()
+
+    def poll(self, limit: int, timeout_s: float = 1.0) -> Polled:
+        """Up to ``limit`` records (blocks up to ``timeout_s`` for the first)."""
+        try:
+            messages = self._consumer.consume(limit, timeout_s)
+        except KafkaException as exc:
+            raise SinkError(f"reading topic {self.topic} failed: {exc.args[0]}") from exc
+        records: list[tuple[bytes | None, bytes | None]] = []
+        positions: dict[int, int] = {}
+        for message in messages:
+            error = message.error()
+            partition = message.partition()
+            assert partition is not None
+            if error is not None:
+                if error.code() != RdKafkaError._PARTITION_EOF:
+                    raise SinkError(f"reading topic {self.topic} failed: {error.str()}")
+                self._ended.add(partition)
+                continue
+            self._ended.discard(partition)
+            records.append((message.key(), message.value()))
+            offset = message.offset()
+            assert offset is not None
+            positions[partition] = offset + 1
+        now = time.monotonic()
+        if messages:
+            self._last_news = now
+        quiet = now - self._last_news
+        idle = quiet >= _IDLE_END_S
+        if idle and self._ended != self._partitions:
+            log.info("topic %s: no news for %.0f s; read to here this cycle", self.topic, quiet)
+        return Polled(
+            records,
+            [TopicPartition(self.topic, p, o) for p, o in sorted(positions.items())],
+            at_end=self._ended >= self._partitions or idle,
+        )
+
+    def group_metadata(self) -> object:
+        """The consumer group's metadata, sent with the offsets in a transaction."""
+        return self._consumer.consumer_group_metadata()
+
+    def close(self) -> None:
+        self._consumer.close()
