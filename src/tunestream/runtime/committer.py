@@ -71,13 +71,17 @@ class UnitWriter(Protocol):
 
 class MemoryWriter:
     """A writer that keeps units in memory: each committed unit (records, then state records)
-    goes to ``on_unit``; nothing reaches Kafka (a dry run, a sample)."""
+    goes to ``on_unit``, after its input positions, if any, to ``on_positions``; nothing reaches
+    Kafka (a dry run, a sample)."""
 
-    def __init__(self, on_unit: Callable[[list[Record]], object] = lambda unit: None) -> None:
+    def __init__(
+        self,
+        on_unit: Callable[[list[Record]], object] = lambda unit: None,
+        on_positions: Callable[[list[TopicPartition]], object] = lambda positions: None,
+    ) -> None:
         self._on_unit = on_unit
+        self._on_positions = on_positions
         self._unit: list[Record] = []
-        self.positions: list[TopicPartition] = []
-        """The input positions of the units committed so far, in order."""
         self._positions: list[TopicPartition] = []
 
     def begin(self) -> None:
@@ -91,8 +95,9 @@ class MemoryWriter:
 
     def commit(self) -> None:
         unit, self._unit = self._unit, []
-        self.positions += self._positions
-        self._positions = []
+        positions, self._positions = self._positions, []
+        if positions:
+            self._on_positions(positions)
         self._on_unit(unit)
 
     def abort(self) -> None:
@@ -101,10 +106,13 @@ class MemoryWriter:
 
     @classmethod
     def pair(
-        cls, on_unit: Callable[[list[Record]], object] = lambda unit: None
+        cls,
+        on_unit: Callable[[list[Record]], object] = lambda unit: None,
+        on_positions: Callable[[list[TopicPartition]], object] = lambda positions: None,
     ) -> tuple[MemoryWriter, MemoryWriter]:
-        """Two writers for a :class:`Committer`, handing units to ``on_unit`` in commit order."""
-        return cls(on_unit), cls(on_unit)
+        """Two writers for a :class:`Committer`, handing units to ``on_unit`` (and positions to
+        ``on_positions``) in commit order."""
+        return cls(on_unit, on_positions), cls(on_unit, on_positions)
 
 
 class Committer:
