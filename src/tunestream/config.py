@@ -205,14 +205,14 @@ class KafkaSettings(_Model):
 
     def records_topic(self, spec: str, key: str) -> TopicSettings:
         """The topic where spec ``spec`` writes its records of ``key`` (a resource's ``emit``):
-        ``topics.<key>`` where the configuration names the key — but the Spotify entities'
-        topics (albums …) are the spotify spec's alone: the Spark job reads them as Spotify's —
-        else ``<spec>.<key>``, 4 partitions, a week's retention. So a new spec needs no topic
-        settings, and two specs share a topic only where a key added under ``topics`` says so."""
-        topic = self.topics.get(key)
-        if topic is None or (key in _SPOTIFY_TOPICS and spec != _SPOTIFY_SPEC):
-            return TopicSettings.model_validate(_records_topic(spec, key))
-        return topic
+        ``topics."<spec>.<key>"``, else ``topics.<key>`` — but Spotify's keys (albums …) are the
+        spotify spec's alone: the Spark job reads them as Spotify's — else ``<spec>.<key>``, 4
+        partitions, a week. So a new spec needs no topic settings, and two specs share a topic
+        only where a key added under ``topics`` says so."""
+        topic = self.topics.get(f"{spec}.{key}")
+        if topic is None and not (key in _SPOTIFY_TOPICS and spec != _SPOTIFY_SPEC):
+            topic = self.topics.get(key)
+        return topic or TopicSettings(**_records_topic(spec, key))
 
     @property
     def bootstrap(self) -> str:

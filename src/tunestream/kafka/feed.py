@@ -97,11 +97,12 @@ class TopicFeed:
         except KafkaException as exc:
             raise SinkError(f"reading topic {self.topic} failed: {exc.args[0]}") from exc
         records: list[tuple[bytes | None, bytes | None]] = []
-        positions: dict[int, int] = {}
+        touched: set[int] = set()
         for message in messages:
             error = message.error()
             partition = message.partition()
             assert partition is not None
+            touched.add(partition)
             if error is not None:
                 if error.code() != RdKafkaError._PARTITION_EOF:
                     raise SinkError(f"reading topic {self.topic} failed: {error.str()}")
@@ -109,9 +110,9 @@ class TopicFeed:
                 continue
             self._ended.discard(partition)
             records.append((message.key(), message.value()))
-            offset = message.offset()
-            assert offset is not None
-            positions[partition] = offset + 1
+        # the consumer's position: past the records returned, and at an end past the markers
+        # of the transactions before it, so a group read to the end shows no lag
+        positions = self._consumer.position([TopicPartition(self.topic, p) for p in touched])
         now = time.monotonic()
         if messages:
             self._last_news = now
@@ -121,7 +122,7 @@ class TopicFeed:
             log.info("topic %s: no news for %.0f s; read to here this cycle", self.topic, quiet)
         return Polled(
             records,
-            [TopicPartition(self.topic, p, o) for p, o in sorted(positions.items())],
+            [p for p in positions if p.offset >= 0],
             at_end=self._ended >= self._partitions or idle,
         )
 
