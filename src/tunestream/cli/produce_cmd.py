@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated
 
 import typer
@@ -15,8 +15,10 @@ from rich.table import Table
 
 from tunestream.cli._context import settings_of
 from tunestream.runtime.metrics import Metrics
+from tunestream.runtime.plan import Plan
 from tunestream.runtime.report import CycleReport
 from tunestream.runtime.service import Producer, producers, run_together
+from tunestream.sources.enrichment import ENRICHMENTS
 from tunestream.system.components import against_emulator
 
 INTERRUPTED = 3  # --once: a cycle stopped early (rate limited, server failing); state is saved
@@ -74,12 +76,40 @@ def produce(
 
 
 async def _plans(running: Sequence[Producer]) -> None:
+    detected: dict[str, Plan] = {}
     for n, producer in enumerate(running):
-        detected, expected = await producer.estimate()
+        plan, expected = await producer.estimate()
+        detected[producer.source.name] = plan
         header = f"source {producer.source.name} (spec {producer.source.spec})"
-        lines = [header, *detected.describe(producer.spec), "", *expected.describe()]
+        lines = [header, *plan.describe(producer.spec), "", *expected.describe()]
         for line in ["", *lines] if n else lines:
             typer.echo(line)
+    supplied = _suppliers(running, detected)
+    for line in ["", "who supplies what", *supplied] if supplied else []:
+        typer.echo(line)
+
+
+def _suppliers(running: Sequence[Producer], plans: Mapping[str, Plan]) -> list[str]:
+    """A line per enrichment the running sources bring: the sources that supply it (Spotify's
+    first, where it stands in for one of Spotify's resources), and why Spotify's do not."""
+
+    def of_spec(spec: str) -> list[tuple[str, Plan]]:
+        return [(p.source.name, plans[p.source.name]) for p in running if p.source.spec == spec]
+
+    lines = []
+    for e in ENRICHMENTS:
+        ours = [name for name, plan in of_spec(e.spec) if plan.is_open(e.resource)]
+        first, closed = [], []
+        for name, plan in of_spec("spotify") if e.fills else []:
+            if plan.is_open(e.fills or ""):
+                first.append(name)
+            else:
+                closed.append(f"{name}'s {e.fills}: {plan.reasons.get(e.fills or '', 'closed')}")
+        if ours or first:
+            who = ", ".join(first) + ("; where it has none: " if first and ours else "")
+            why = f" ({'; '.join(closed)})" if closed else ""
+            lines.append(f"{e.what}: {who}{', '.join(ours)}{why}")
+    return lines
 
 
 async def _run(running: Sequence[Producer], *, once: bool) -> dict[str, CycleReport | None]:

@@ -40,6 +40,10 @@ class Enrichment:
     """The table's key column: what the record key is (``track_id`` or ``isrc``)."""
     resource: str
     """The spec's resource that emits it."""
+    what: str
+    """What it brings, in words (``produce --plan`` says who supplies it)."""
+    fills: str | None = None
+    """The spotify spec's resource it stands in for where that one is closed, if any."""
 
     @property
     def schema_id(self) -> str:
@@ -53,9 +57,24 @@ class Enrichment:
 
 
 ENRICHMENTS: tuple[Enrichment, ...] = (
-    Enrichment("reccobeats_features", "reccobeats", "audio_features", "track_id", "audio_features"),
-    Enrichment("deezer_track", "deezer", "tracks", "isrc", "tracks"),
-    Enrichment("musicbrainz_recording", "musicbrainz", "recordings", "isrc", "recordings"),
+    Enrichment(
+        "reccobeats_features",
+        "reccobeats",
+        "audio_features",
+        "track_id",
+        "audio_features",
+        "audio features",
+        fills="audio_features",
+    ),
+    Enrichment("deezer_track", "deezer", "tracks", "isrc", "tracks", "bpm and gain"),
+    Enrichment(
+        "musicbrainz_recording",
+        "musicbrainz",
+        "recordings",
+        "isrc",
+        "recordings",
+        "MusicBrainz recordings and tags",
+    ),
 )
 _BY_NAME = {e.name: e for e in ENRICHMENTS}
 
