@@ -265,9 +265,7 @@ class Lookups:
                 for edge in child.from_:
                     if edge.resource != parent or not edge.takes(record):
                         continue
-                    ctx.state.add_todos(
-                        name, select_ids(record, edge.select), inherited, dedupe=dedupe
-                    )
+                    ctx.state.add_todos(name, edge.ids(record), inherited, dedupe=dedupe)
             elif isinstance(child, PagesResource):
                 embedded = lookup(record, child.embedded)
                 if isinstance(embedded, dict):

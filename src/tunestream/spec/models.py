@@ -31,6 +31,7 @@ feed their children.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Annotated, Any, Literal
 
@@ -117,14 +118,29 @@ class Incremental(_Model):
 
 class Edge(_Model):
     """Where a resource's input comes from: the ids its parent's records hold — of the records
-    for which ``when`` (a JMESPath condition, e.g. ``comments > `0` ``) holds, if given."""
+    for which ``when`` (a JMESPath condition, e.g. ``comments > `0` ``) holds, if given — and,
+    with ``sample`` below 1, that share of them: the ids whose hash falls under it, the same ones
+    in every run and process (an API whose limit cannot keep up with the volume)."""
 
     resource: Name
     select: Selector = "id"
     when: Query | None = None
+    sample: Annotated[float, Field(gt=0, le=1)] = 1.0
 
     def takes(self, record: Any) -> bool:
         return self.when is None or truthy(self.when.search(record))
+
+    def ids(self, record: Any) -> list[str]:
+        """The ids this edge gives of ``record`` (one that ``takes``)."""
+        found = select_ids(record, self.select)
+        if self.sample >= 1:
+            return found
+        bound = int(self.sample * 2**64)
+        return [i for i in found if int.from_bytes(_digest(i), "big") < bound]
+
+
+def _digest(item: str) -> bytes:
+    return hashlib.blake2b(item.encode(), digest_size=8).digest()
 
 
 class _Emitting(_Model):

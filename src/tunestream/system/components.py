@@ -27,8 +27,8 @@ from tunestream.system.process import DetachedProcess
 __all__ = [
     "EMULATED_SPEC",
     "EMULATOR_MODULE",
-    "STAND_INS",
     "SPARK_READY_LINE",
+    "STAND_INS",
     "Component",
     "HttpReady",
     "LogReady",
