@@ -210,10 +210,14 @@ _ROUTES: tuple[tuple[str, Handler, EndpointGroup], ...] = (
 
 def create_app(emulator: Emulator) -> Starlette:
     """The ASGI app serving one :class:`Emulator`."""
-    api: list[BaseRoute] = [
-        Route(path, ApiEndpoint(emulator, path, handler, group), methods=["GET"])
-        for path, handler, group in _ROUTES
-    ]
+    api: list[BaseRoute] = []
+    for path, handler, group in _ROUTES:
+        endpoint = ApiEndpoint(emulator, path, handler, group)
+        # api.spotify.com answers a path with a trailing slash as without it, not by a redirect
+        api += [
+            Route(path, endpoint, methods=["GET"]),
+            Route(f"{path}/", endpoint, methods=["GET"]),
+        ]
     routes: list[BaseRoute] = [
         Route("/api/token", _token_endpoint(emulator), methods=["POST"]),
         Mount("/v1", routes=api),
