@@ -1,4 +1,6 @@
-"""``/_admin``: ground truth, request counts, clock and fault control (no auth, no faults).
+"""``/_admin``: ground truth, request counts, clock and fault control (no auth, no faults), and
+the ReccoBeats, Deezer and MusicBrainz stand-ins' truth and counts (``/_admin/truth/<service>/…``,
+``/_admin/requests/…``).
 
 Shapes are documented in docs/EMULATOR.md; tests and benchmarks compare a pipeline's output
 with ``/_admin/truth`` and ``/_admin/truth/albums``.
@@ -17,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from tunestream_emulator.clock import ClockState
 from tunestream_emulator.discovery import TAG_NEW_SECONDS
+from tunestream_emulator.enrich import enrich_admin_routes
 from tunestream_emulator.settings import FaultSettings
 
 if TYPE_CHECKING:
@@ -188,4 +191,5 @@ def admin_routes(emulator: Emulator) -> list[BaseRoute]:
         Route("/truth/new-releases", truth_new_releases),
         Route("/requests", requests),
         Route("/reset", reset, methods=["POST"]),
+        *enrich_admin_routes(emulator.reccobeats, emulator.deezer, emulator.musicbrainz),
     ]

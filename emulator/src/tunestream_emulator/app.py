@@ -1,4 +1,5 @@
-"""The HTTP face: Starlette routes for ``/api/token``, ``/v1/...`` and ``/_admin/...``.
+"""The HTTP face: Starlette routes for ``/api/token``, ``/v1/...`` and ``/_admin/...``, and the
+mounts of the ReccoBeats, Deezer and MusicBrainz stand-ins (:mod:`tunestream_emulator.enrich`).
 
 Every ``/v1`` request goes through the same steps, in this order: count it, draw a fault
 (added latency first), authenticate the token (401), admit it against the client's rolling
@@ -28,6 +29,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from tunestream_emulator.access import EndpointGroup
 from tunestream_emulator.admin import admin_routes
+from tunestream_emulator.enrich import enrich_routes
 from tunestream_emulator.errors import ApiError, TokenError
 from tunestream_emulator.service import Call, Emulator, Handler, encode
 
@@ -210,14 +212,19 @@ _ROUTES: tuple[tuple[str, Handler, EndpointGroup], ...] = (
 
 def create_app(emulator: Emulator) -> Starlette:
     """The ASGI app serving one :class:`Emulator`."""
-    api: list[BaseRoute] = [
-        Route(path, ApiEndpoint(emulator, path, handler, group), methods=["GET"])
-        for path, handler, group in _ROUTES
-    ]
+    api: list[BaseRoute] = []
+    for path, handler, group in _ROUTES:
+        endpoint = ApiEndpoint(emulator, path, handler, group)
+        # api.spotify.com answers a path with a trailing slash as without it, not by a redirect
+        api += [
+            Route(path, endpoint, methods=["GET"]),
+            Route(f"{path}/", endpoint, methods=["GET"]),
+        ]
     routes: list[BaseRoute] = [
         Route("/api/token", _token_endpoint(emulator), methods=["POST"]),
         Mount("/v1", routes=api),
         Mount("/_admin", routes=admin_routes(emulator)),
+        *enrich_routes(emulator.reccobeats, emulator.deezer, emulator.musicbrainz),
     ]
     return Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Literal
 
-from tunestream_emulator.ids import EntityRef, IdCodec, Kind
+from tunestream_emulator.ids import EntityRef, IdCodec, IsrcCodec, Kind
 from tunestream_emulator.settings import EmulatorSettings
 from tunestream_emulator.vocab import ALBUM_WORDS, ARTIST_WORDS, GENRES, LABELS, TRACK_WORDS
 
@@ -46,8 +46,6 @@ MEAN_TRACKS_PER_ALBUM = (
     + 0.08 * sum(_COMPILATION_TRACKS) / 2
 )
 _EDITORIAL_ONE_IN = 40
-_ISRC_REGISTRANT = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-_ISRC_COUNTRIES = ("US", "GB", "DE", "FR", "SE", "QZ", "QM", "NL", "BR", "JP", "KR", "CA")
 
 
 def mix(*values: int) -> int:
@@ -181,6 +179,7 @@ class Catalog:
         self.interval = 86_400 * MEAN_TRACKS_PER_ALBUM / settings.tracks_per_day
         self.first_index = -math.ceil(settings.history_days * 86_400 / self.interval)
         self.ids = IdCodec(settings.seed)
+        self.isrcs = IsrcCodec(settings.seed)
         self._market_salt = {m: mix(self.seed, ord(m[0]), ord(m[1])) for m in self.markets}
         # cumulative track counts of albums first_index.. (grown on demand)
         self._cum_tracks = array("q", [0])
@@ -314,7 +313,7 @@ class Catalog:
         long_track = rng.random() < 0.03
         seconds = rng.uniform(420, 900) if long_track else rng.lognormvariate(math.log(195), 0.22)
         featured = (self.artist_id(self._pick_artist(rng)),) if rng.random() < 0.12 else ()
-        year = datetime.fromtimestamp(album.released_at, UTC).year % 100
+        year = datetime.fromtimestamp(album.released_at, UTC).year
         return Track(
             id=album.track_ids[number],
             album_index=album_index,
@@ -322,11 +321,7 @@ class Catalog:
             name=name,
             duration_ms=int(seconds * 1000),
             explicit=rng.random() < 0.25,
-            isrc=(
-                rng.choice(_ISRC_COUNTRIES)
-                + "".join(rng.choices(_ISRC_REGISTRANT, k=3))
-                + f"{year:02d}{rng.randrange(100_000):05d}"
-            ),
+            isrc=self.isrcs.encode(EntityRef(Kind.TRACK, album_index, number), year),
             popularity=min(100, int(rng.expovariate(1 / 10))),
             artist_ids=album.artist_ids + featured,
         )

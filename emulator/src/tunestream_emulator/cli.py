@@ -1,5 +1,5 @@
-"""``tunestream-emulator``: serve the Spotify emulator, or with ``github`` the GitHub stand-in
-(see docs/EMULATOR.md).
+"""``tunestream-emulator``: serve the Spotify emulator (with the ReccoBeats, Deezer and
+MusicBrainz stand-ins), or with ``github`` the GitHub stand-in (see docs/EMULATOR.md).
 
 Flags map one to one onto :class:`EmulatorSettings` (``tunestream-emulator [flags]``) or
 :class:`GithubSettings` (``tunestream-emulator github [flags]``); ``--settings FILE`` reads a YAML
@@ -176,9 +176,34 @@ def emulator(
     public_base_url: Annotated[
         str | None, typer.Option(help="Base URL written into links (default: the bound address).")
     ] = None,
+    reccobeats_share: Annotated[
+        float | None, typer.Option(help="Share of the tracks ReccoBeats knows (default: 0.9).")
+    ] = None,
+    reccobeats_rate: Annotated[
+        int | None,
+        typer.Option(help="ReccoBeats requests per address per second; 0: off (default: 30)."),
+    ] = None,
+    deezer_share: Annotated[
+        float | None, typer.Option(help="Share of the ISRCs Deezer knows (default: 0.95).")
+    ] = None,
+    deezer_bpm_share: Annotated[
+        float | None, typer.Option(help="Share of Deezer's tracks with a bpm (default: 0.7).")
+    ] = None,
+    deezer_quota: Annotated[
+        int | None,
+        typer.Option(help="Deezer requests per address per 5 s; 0: off (default: 50)."),
+    ] = None,
+    musicbrainz_share: Annotated[
+        float | None, typer.Option(help="Share of the ISRCs MusicBrainz knows (default: 0.8).")
+    ] = None,
+    musicbrainz_rate: Annotated[
+        int | None,
+        typer.Option(help="MusicBrainz requests per address per second; 0: off (default: 1)."),
+    ] = None,
 ) -> None:
-    """Serve a local stand-in for api.spotify.com and accounts.spotify.com until interrupted
-    (``github``: the GitHub stand-in instead)."""
+    """Serve a local stand-in for api.spotify.com and accounts.spotify.com, and for the parts of
+    ReccoBeats, Deezer and MusicBrainz that enrich its tracks, until interrupted (``github``: the
+    GitHub stand-in instead)."""
     if context.invoked_subcommand is not None:
         return
 
@@ -218,14 +243,22 @@ def emulator(
             "faults.script": listed(fault_script),
             "faults.seed": fault_seed,
             "public_base_url": public_base_url,
+            "reccobeats_share": reccobeats_share,
+            "reccobeats_rate": reccobeats_rate,
+            "deezer_share": deezer_share,
+            "deezer_bpm_share": deezer_bpm_share,
+            "deezer_quota": deezer_quota,
+            "musicbrainz_share": musicbrainz_share,
+            "musicbrainz_rate": musicbrainz_rate,
         },
     )
 
     def announce(base: str) -> None:
         typer.echo(
             f"Spotify emulator on {base} (token {base}/api/token, API {base}/v1, "
-            f"admin {base}/_admin); {settings.tracks_per_day:g} tracks/day at speed "
-            f"{settings.speed:g}; Ctrl-C stops it",
+            f"admin {base}/_admin; ReccoBeats {base}/reccobeats/v1, Deezer {base}/deezer, "
+            f"MusicBrainz {base}/musicbrainz/ws/2); {settings.tracks_per_day:g} tracks/day at "
+            f"speed {settings.speed:g}; Ctrl-C stops it",
             err=True,
         )
 

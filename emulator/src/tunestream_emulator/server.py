@@ -111,6 +111,21 @@ class EmulatorHandle:
     def admin_url(self) -> str:
         return f"{self.base_url}/_admin"
 
+    @property
+    def reccobeats_url(self) -> str:
+        """Stands for https://api.reccobeats.com/v1."""
+        return f"{self.base_url}/reccobeats/v1"
+
+    @property
+    def deezer_url(self) -> str:
+        """Stands for https://api.deezer.com."""
+        return f"{self.base_url}/deezer"
+
+    @property
+    def musicbrainz_url(self) -> str:
+        """Stands for https://musicbrainz.org/ws/2."""
+        return f"{self.base_url}/musicbrainz/ws/2"
+
     def client(self, profile: Profile = "extended") -> ClientSettings:
         """The first configured client of a profile."""
         for client in self.settings.clients:

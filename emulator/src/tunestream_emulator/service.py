@@ -21,6 +21,7 @@ from tunestream_emulator.analysis import audio_analysis
 from tunestream_emulator.catalog import Album, Catalog, Track
 from tunestream_emulator.clock import Clock
 from tunestream_emulator.discovery import NewReleases, SearchIndex, parse_query
+from tunestream_emulator.enrich import Deezer, MusicBrainz, ReccoBeats, Tracks
 from tunestream_emulator.errors import ApiError
 from tunestream_emulator.faults import FaultInjector
 from tunestream_emulator.ids import ID_PATTERN, EntityRef, Kind
@@ -86,6 +87,10 @@ class Emulator:
         self.faults = FaultInjector(settings.faults)
         self.requests: Counter[tuple[str, str]] = Counter()
         self.requests_by_client: Counter[str] = Counter()
+        tracks = Tracks(self.catalog, self.clock)
+        self.reccobeats = ReccoBeats(tracks, settings)
+        self.deezer = Deezer(tracks, settings, settings.public_base_url or self.base_url)
+        self.musicbrainz = MusicBrainz(tracks, settings)
         self._analysis = lru_cache(maxsize=32)(self._analysis_bytes)
         self._warm_up: threading.Thread | None = None
 
@@ -103,8 +108,11 @@ class Emulator:
         return self._warm_up is not None and self._warm_up.is_alive()
 
     def reset(self) -> None:
-        """Forget tokens, windows, quotas and counts; restart the clocks and the fault script."""
+        """Forget tokens, windows, quotas, counts and the stand-ins' windows, counts and request
+        log; restart the clocks and the fault script."""
         self.access.reset()
+        for stand_in in (self.reccobeats, self.deezer, self.musicbrainz):
+            stand_in.reset()
         self.clock.reset(self.settings.speed)
         self.faults.configure(self.faults.settings)
         self.requests.clear()

@@ -127,6 +127,27 @@ class EmulatorSettings(_Model):
     )
     dev_quota_period_s: int = Field(default=86_400, ge=1)
     faults: FaultSettings = Field(default_factory=lambda: FaultSettings())
+    reccobeats_share: float = Field(
+        default=0.9, ge=0.0, le=1.0, description="share of the tracks ReccoBeats has features of"
+    )
+    reccobeats_rate: int = Field(
+        default=30, ge=0, description="ReccoBeats requests per client address per second; 0: off"
+    )
+    deezer_share: float = Field(
+        default=0.95, ge=0.0, le=1.0, description="share of the ISRCs Deezer knows"
+    )
+    deezer_bpm_share: float = Field(
+        default=0.7, ge=0.0, le=1.0, description="share of Deezer's tracks with a bpm (else 0)"
+    )
+    deezer_quota: int = Field(
+        default=50, ge=0, description="Deezer requests per client address per 5 s; 0: off"
+    )
+    musicbrainz_share: float = Field(
+        default=0.8, ge=0.0, le=1.0, description="share of the ISRCs MusicBrainz knows"
+    )
+    musicbrainz_rate: int = Field(
+        default=1, ge=0, description="MusicBrainz requests per client address per second; 0: off"
+    )
     public_base_url: str | None = Field(
         default=None,
         description="base URL written into href/next/previous; default: the bound address",
