@@ -2,7 +2,9 @@
 
 ``${NAME}`` and ``${NAME:-default}`` in the YAML's strings are replaced from the environment
 after parsing (credentials and base URLs); a reference to an unset variable without a default is
-an error naming it. Values in ``variables`` can be overridden from the settings.
+an error naming it. A string that is one reference alone, with a number for its default, is a
+number where it comes out one (``sample: "${DEEZER_SAMPLE:-1}"``). Values in ``variables`` can
+be overridden from the settings.
 
 :func:`load_spec` reports what is wrong on one line (a ConfigError); :func:`spec_problems` lists
 every problem, a line each (``tunestream spec check``).
@@ -27,6 +29,7 @@ from tunestream.spec.models import SourceSpec
 __all__ = ["builtin_specs", "load_spec", "spec_data", "spec_problems"]
 
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 def builtin_specs() -> list[str]:
@@ -125,4 +128,8 @@ def _fill(value: Any, environ: Mapping[str, str], label: str, unset: str | None)
             raise ConfigError(f"source spec {label}: environment variable {name} is not set")
         return found
 
-    return _REFERENCE.sub(replace, value)
+    filled = _REFERENCE.sub(replace, value)
+    alone = _REFERENCE.fullmatch(value)
+    if alone and _NUMBER.fullmatch(alone.group(2) or "") and _NUMBER.fullmatch(filled):
+        return float(filled) if "." in filled else int(filled)
+    return filled

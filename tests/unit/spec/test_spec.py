@@ -11,7 +11,7 @@ import yaml
 from tunestream.errors import ConfigError
 from tunestream.http.models import PAGINATOR_KINDS, PaginatorConfigBase
 from tunestream.http.paginators import SinglePagePaginator
-from tunestream.spec.loader import builtin_specs, load_spec
+from tunestream.spec.loader import builtin_specs, load_spec, spec_data
 from tunestream.spec.models import ListResource, SourceSpec, Split, select_ids
 
 pytestmark = pytest.mark.unit
@@ -159,3 +159,22 @@ def test_the_spotify_spec_declares_what_its_quota_answer_means() -> None:
     assert [(a.status_code, a.content, a.action) for a in actions] == [
         (429, "QUOTA_EXCEEDED", "quota_exceeded")
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "environ", "want"),
+    [
+        ('"${SHARE:-1}"', {}, 1),
+        ('"${SHARE:-1}"', {"SHARE": "0.25"}, 0.25),
+        ('"${SHARE:-1}"', {"SHARE": "half"}, "half"),  # the model then names the path
+        ('"${CLIENT_ID}"', {"CLIENT_ID": "12345"}, "12345"),  # no numeric default: text
+        ('"x${SHARE:-1}"', {}, "x1"),
+    ],
+)
+def test_a_reference_alone_with_a_numeric_default_is_a_number(
+    tmp_path: Path, text: str, environ: dict[str, str], want: object
+) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(f"value: {text}\n")
+    _, data = spec_data(str(path), environ=environ)
+    assert data["value"] == want and type(data["value"]) is type(want)
