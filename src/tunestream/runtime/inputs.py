@@ -3,7 +3,8 @@
 A ``kind: topic`` root reads, each cycle, what its topic holds past the consumer group's committed
 position (:class:`~tunestream.kafka.feed.TopicFeed`), a poll at a time. Each record's value
 (JSON) goes to :meth:`Lookups.fan_out` like a list's item, which queues the ids its children
-select; the positions read to go to the committer at once (:meth:`Committer.consumed`), in the
+select, with the topic's name as their context (the records they give carry it: a
+``tunestream.input`` header); the positions read to go to the committer at once (:meth:`Committer.consumed`), in the
 same step as those queue changes, so one transaction holds both: a crash before it commits
 re-reads the records, one after it finds them queued. A value that is not JSON is a dead letter
 (its key names it). A cycle reads at most the root's ``max_records``; the rest is its backlog,
@@ -58,6 +59,7 @@ async def _read(
 ) -> bool:
     stats = ctx.report.stats[root]
     group = feed.group_metadata()
+    context = {"input": feed.topic}  # the records' provenance: a tunestream.input header
     taken = 0
     while taken < resource.max_records:
         ctx.pool.check()
@@ -73,7 +75,7 @@ async def _read(
                 ctx.dead_letter(root, [item], error)
                 continue
             stats.fetched += 1
-            fan_out(root, record, item, {})
+            fan_out(root, record, item, context)
         taken += len(polled.records)
         ctx.committer.consumed(polled.positions, group)  # with the queue changes just made
         await ctx.committer.maybe_flush()

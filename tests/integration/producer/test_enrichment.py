@@ -56,10 +56,16 @@ def spotify_cycle(run: EnrichRun) -> dict[str, str | None]:
 
 
 def once_each(run: EnrichRun, key: str) -> dict[str, dict[str, Any]]:
-    """The records of a topic by key, asserting none is written twice."""
+    """The records of a topic by key, asserting none is written twice and each says where it
+    came from."""
     messages = run.read(key)
     doubled = [k for k, n in Counter(m.key for m in messages).items() if n > 1]
     assert doubled == [], f"{key}: written twice: {doubled[:5]}"
+    spec = key.split(".")[0]
+    for m in messages:
+        assert m.headers["tunestream.source"] == spec
+        assert m.headers["tunestream.input"] == run.topics["tracks"]["name"]
+        assert m.headers["tunestream.schema"] == f"{key}.v1"
     return {m.key: m.value for m in messages}
 
 
