@@ -7,7 +7,8 @@ say where it came from::
     tunestream.cycle        the cycle that fetched it
     tunestream.fetched_at   when (UTC, milliseconds: 2026-11-20T12:00:00.000Z)
     tunestream.schema       the spec's schema id of the records, where it names one
-    tunestream.<name>       the item's context (``for_each`` values, e.g. ``tunestream.market``)
+    tunestream.<name>       the item's context (``for_each`` values, e.g. ``tunestream.market``;
+                            ``tunestream.input``: the topic a topic root read the item from)
 
 A dead letter, keyed ``<source>/<resource>/<first item>``, is a JSON object: ``source``,
 ``resource``, ``items``, ``cycle``, ``url``, ``error``, ``status`` (null unless an HTTP status),
