@@ -16,14 +16,15 @@ from tunestream.cli._context import settings_of
 from tunestream.config import Settings
 from tunestream.errors import ConfigError
 from tunestream.kafka.client import client_config
+from tunestream.kafka.feed import behind
 from tunestream.records import Record
 from tunestream.runtime.lock import source_lock
 from tunestream.runtime.rewind import describe, rewind
-from tunestream.runtime.service import STATE_TOPIC, check_spec
+from tunestream.runtime.service import STATE_TOPIC, check_spec, input_topic
 from tunestream.sink.transactional import SinkPair
 from tunestream.sources.settings import SourceSettings, named
 from tunestream.spec.loader import load_spec
-from tunestream.spec.models import SourceSpec
+from tunestream.spec.models import SourceSpec, TopicResource
 from tunestream.state.store import KafkaStateStore, state_records
 
 app = typer.Typer(help="Show or rewind a source's state.", no_args_is_help=True)
@@ -50,11 +51,18 @@ def show(
         list[str] | None, typer.Argument(help="Sources by name (default: every configured one).")
     ] = None,
 ) -> None:
-    """Print sources' state: their cycle, cursors, ETags, queues and memories."""
-    for chosen, _, store in _sources(settings_of(ctx), source or []):
+    """Print sources' state: their cycle, cursors, ETags, queues and memories, and how far
+    behind the topics they read they are."""
+    settings = settings_of(ctx)
+    for chosen, spec, store in _sources(settings, source or []):
         typer.echo(f"source {chosen.name}")
         for line in describe(store.load()):
             typer.echo(f"  {line}")
+        for name, resource in spec.resources.items():
+            if isinstance(resource, TopicResource):
+                topic = input_topic(settings.kafka, resource)
+                left = behind(client_config(settings.kafka), topic, chosen.transactional_id)
+                typer.echo(f"  {name}: topic {topic}, {left:,} offsets not read yet")
 
 
 @app.command("reset")

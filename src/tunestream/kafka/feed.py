@@ -23,7 +23,7 @@ from confluent_kafka import KafkaError as RdKafkaError
 from tunestream.errors import SinkError
 from tunestream.kafka.client import ClientConfig, ClientLog
 
-__all__ = ["Polled", "TopicFeed"]
+__all__ = ["Polled", "TopicFeed", "behind"]
 
 log = logging.getLogger(__name__)
 
@@ -132,3 +132,23 @@ class TopicFeed:
 
     def close(self) -> None:
         self._consumer.close()
+
+
+def behind(config: ClientConfig, topic: str, group_id: str, timeout_s: float = 30.0) -> int:
+    """How many offsets of ``topic`` group ``group_id`` has yet to read (records, and the markers
+    of transactions between them): its end less the group's committed position, summed."""
+    consumer = Consumer({**config, "group.id": group_id, "enable.auto.commit": False})
+    try:
+        metadata = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
+        if metadata is None or metadata.error is not None:
+            raise SinkError(f"input topic {topic} does not exist")
+        wanted = [TopicPartition(topic, p) for p in sorted(metadata.partitions)]
+        total = 0
+        for partition in consumer.committed(wanted, timeout=timeout_s):
+            low, high = consumer.get_watermark_offsets(partition, timeout=timeout_s)
+            total += high - (partition.offset if partition.offset >= 0 else low)
+        return total
+    except KafkaException as exc:
+        raise SinkError(f"reading the offsets of {topic} failed: {exc.args[0]}") from exc
+    finally:
+        consumer.close()

@@ -4,11 +4,12 @@ A ``kind: topic`` root reads, each cycle, what its topic holds past the consumer
 position (:class:`~tunestream.kafka.feed.TopicFeed`), a poll at a time. Each record's value
 (JSON) goes to :meth:`Lookups.fan_out` like a list's item, which queues the ids its children
 select, with the topic's name as their context (the records they give carry it: a
-``tunestream.input`` header); the positions read to go to the committer at once (:meth:`Committer.consumed`), in the
-same step as those queue changes, so one transaction holds both: a crash before it commits
-re-reads the records, one after it finds them queued. A value that is not JSON is a dead letter
-(its key names it). A cycle reads at most the root's ``max_records``; the rest is its backlog,
-read by the next cycle, which the producer starts at once.
+``tunestream.input`` header); the positions read to go to the committer at once
+(:meth:`Committer.consumed`), in the same step as those queue changes, so one transaction holds
+both: a crash before it commits re-reads the records, one after it finds them queued. A value
+that is not JSON is a dead letter (its key names it). A cycle reads at most the root's
+``max_records``; the rest is its backlog, read by the next cycle, which the producer starts at
+once.
 """
 
 from __future__ import annotations

@@ -60,6 +60,7 @@ __all__ = [
     "Producer",
     "check_spec",
     "configured_topics",
+    "input_topic",
     "producers",
     "run_together",
     "spec_topics",
@@ -79,6 +80,12 @@ def spec_topics(spec: SourceSpec, kafka: KafkaSettings) -> dict[str, TopicSettin
     shared = {key: kafka.topics[key] for key in (STATE_TOPIC, DEAD_LETTER_TOPIC, PLAN)}
     emitted = sorted({topic for name in spec.resources if (topic := spec.emits(name))})
     return {**shared, **{key: kafka.records_topic(spec.name, key) for key in emitted}}
+
+
+def input_topic(kafka: KafkaSettings, resource: TopicResource) -> str:
+    """The topic a topic root reads: the one ``kafka.topics`` names by its key, else its name."""
+    configured = kafka.topics.get(resource.topic)
+    return configured.name if configured is not None else resource.topic
 
 
 def check_spec(
@@ -349,10 +356,9 @@ class Producer:
             )
 
     def _open_feed(self, base: ClientConfig, resource: TopicResource) -> TopicFeed:
-        """A feed on a topic root's topic (a ``kafka.topics`` key, else a name), read for the
-        consumer group named after the source's transactional id."""
-        configured = self.settings.kafka.topics.get(resource.topic)
-        topic = configured.name if configured is not None else resource.topic
+        """A feed on a topic root's topic, read for the consumer group named after the source's
+        transactional id."""
+        topic = input_topic(self.settings.kafka, resource)
         return TopicFeed(base, topic, self.source.transactional_id)
 
     def _delay(self, report: CycleReport, state: WorkState) -> float:

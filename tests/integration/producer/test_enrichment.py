@@ -102,6 +102,14 @@ def assert_as_the_truth(run: EnrichRun, tracks: dict[str, str | None]) -> None:
     assert run.read("dead_letter") == []
 
 
+def state_show(run: EnrichRun, source: str) -> str:
+    shown = subprocess.run(
+        run.command("state", "show", source), env=run.env, capture_output=True, text=True
+    )
+    assert shown.returncode == 0, shown.stderr[-3000:]
+    return shown.stdout
+
+
 def test_a_development_app_s_tracks_get_features_bpm_and_tags_once_as_the_truth_has_them(
     kafka_settings: KafkaSettings,
     start_emulator: Callable[..., EmulatorHandle],
@@ -110,9 +118,12 @@ def test_a_development_app_s_tracks_get_features_bpm_and_tags_once_as_the_truth_
     handle = small_catalog(start_emulator)
     run = EnrichRun(handle, kafka_settings, tmp_path)
     tracks = spotify_cycle(run)
+    topic = run.topics["tracks"]["name"]
+    assert f"spotify_tracks: topic {topic}, 0 offsets" not in state_show(run, "reccobeats")
     done = run.produce(*ENRICHING)
     assert done.returncode == 0, done.stderr[-3000:]
     assert_as_the_truth(run, tracks)
+    assert f"spotify_tracks: topic {topic}, 0 offsets not read yet" in state_show(run, "deezer")
 
     # MusicBrainz: every request named the application and its contact, none came within a
     # second of the one before, and none was refused; the ISRCs went 25 a search
