@@ -132,11 +132,18 @@ def write_system_config(folder: Path) -> SystemUnderTest:
                 "kafka": {
                     "local": {"port": free_port(), "controller_port": free_port(), "heap": "512m"}
                 },
-                "source": {
-                    "metrics_port": metrics_port,
-                    "variables": {"markets": MARKETS},
-                    "skip": ["audio_analysis"],
-                },
+                # Spotify and the three sources that fill its gaps, as configured by default
+                "sources": [
+                    {
+                        "spec": "spotify",
+                        "variables": {"markets": MARKETS},
+                        "skip": ["audio_analysis"],
+                    },
+                    {"spec": "reccobeats"},
+                    {"spec": "deezer", "mode": "by-isrc"},
+                    {"spec": "musicbrainz"},
+                ],
+                "producer": {"metrics_port": metrics_port},
                 "spark": {
                     "master": "local[2]",
                     "shuffle_partitions": 1,
