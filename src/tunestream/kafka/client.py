@@ -59,6 +59,22 @@ def client_config(kafka: KafkaSettings) -> ClientConfig:
     return conf
 
 
+def committed_reader(config: ClientConfig, group_id: str) -> ClientConfig:
+    """A consumer's properties for reading what transactions committed (``read_committed``), each
+    partition to its end (an end-of-partition event), its position moved by the caller alone (no
+    offsets stored or committed for it), records up to the producer's 16 MiB."""
+    return {
+        **config,
+        "group.id": group_id,
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "isolation.level": "read_committed",
+        "enable.partition.eof": True,
+        "auto.offset.reset": "earliest",
+        "fetch.message.max.bytes": 16 * 1024 * 1024,
+    }
+
+
 def admin_client(kafka: KafkaSettings) -> AdminClient:
     return AdminClient(client_config(kafka), logger=ClientLog())
 

@@ -21,7 +21,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPar
 from confluent_kafka import KafkaError as RdKafkaError
 
 from tunestream.errors import SinkError
-from tunestream.kafka.client import ClientConfig, ClientLog
+from tunestream.kafka.client import ClientConfig, ClientLog, committed_reader
 
 __all__ = ["Polled", "TopicFeed", "behind"]
 
@@ -50,19 +50,7 @@ class TopicFeed:
         self, config: ClientConfig, topic: str, group_id: str, *, timeout_s: float = 30.0
     ) -> None:
         self.topic = topic
-        self._consumer = Consumer(
-            {
-                **config,
-                "group.id": group_id,
-                "enable.auto.commit": False,
-                "enable.auto.offset.store": False,
-                "isolation.level": "read_committed",
-                "enable.partition.eof": True,
-                "auto.offset.reset": "earliest",
-                "fetch.message.max.bytes": 16 * 1024 * 1024,
-            },
-            logger=ClientLog(),
-        )
+        self._consumer = Consumer(committed_reader(config, group_id), logger=ClientLog())
         self._timeout = timeout_s
         self._partitions: set[int] = set()
         self._ended: set[int] = set()

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from tunestream.errors import SinkError
-from tunestream.kafka.client import ClientConfig, ClientLog
+from tunestream.kafka.client import ClientConfig, ClientLog, committed_reader
 from tunestream.records import Record
 
 __all__ = ["KafkaStateStore", "state_records"]
@@ -37,18 +37,8 @@ class KafkaStateStore:
         self._timeout = timeout_s
 
     def load(self) -> dict[str, bytes]:
-        consumer = Consumer(
-            {
-                **self._config,
-                "group.id": f"tunestream-state-{uuid.uuid4().hex}",
-                "enable.auto.commit": False,
-                "isolation.level": "read_committed",
-                "enable.partition.eof": True,
-                "auto.offset.reset": "earliest",
-                "fetch.message.max.bytes": 16 * 1024 * 1024,
-            },
-            logger=ClientLog(),
-        )
+        group = f"tunestream-state-{uuid.uuid4().hex}"
+        consumer = Consumer(committed_reader(self._config, group), logger=ClientLog())
         try:
             return self._read_all(consumer)
         except KafkaException as exc:
