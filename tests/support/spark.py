@@ -1,10 +1,17 @@
 """What the Spark tests share: settings for a job on the session broker, and a known input
-(a synthetic catalog, poison in the middle, an aborted transaction) with the tables it implies."""
+(a synthetic catalog, poison in the middle, an aborted transaction) with the tables it implies.
+
+The enrichments' topics are one per cluster (``kafka.records_topic``, not renamed by settings):
+a test that reads them gives its job topics of its own (:func:`enrichment_topics`,
+:func:`reading`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
+import uuid
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,18 +28,23 @@ from tests.support.spark_catalog import (
     produce,
     produce_aborted,
 )
-from tunestream.config import KafkaSettings, Settings, SparkSettings
+from tunestream.config import KafkaSettings, Settings, SparkSettings, TopicSettings
 from tunestream.kafka.client import admin_client
 from tunestream.kafka.topics import TopicAdmin
+from tunestream.sources.enrichment import ENRICHMENTS
+from tunestream.spark.job import Job
 from tunestream.tables.query import connect
 
 __all__ = [
     "KEYS",
     "TEST_SPARK",
     "assert_tables",
+    "create_topics",
+    "enrichment_topics",
     "input_count",
     "job_settings",
     "produce_input",
+    "reading",
     "table",
     "write_config",
 ]
@@ -54,6 +66,24 @@ def job_settings(kafka: KafkaSettings, data_dir: Path, **spark: object) -> Setti
     TopicAdmin(admin_client(kafka)).create(list(kafka.topics.values()))
     values: dict[str, object] = {**TEST_SPARK, **spark}
     return Settings(data_dir=data_dir, kafka=kafka, spark=SparkSettings.model_validate(values))
+
+
+def enrichment_topics() -> dict[str, str]:
+    """Enrichment name → a topic of the test's own for it (not created): its default name and a
+    suffix of the test's."""
+    suffix = uuid.uuid4().hex[:8]
+    return {e.name: f"{e.kafka_topic}.{suffix}" for e in ENRICHMENTS}
+
+
+def create_topics(kafka: KafkaSettings, *names: str) -> None:
+    TopicAdmin(admin_client(kafka)).create([TopicSettings(name=n, partitions=2) for n in names])
+
+
+def reading(settings: Settings, topics: Mapping[str, str]) -> Job:
+    """The job of ``settings``, reading each enrichment of ``topics`` (name → topic) there."""
+    job = Job.from_settings(settings)
+    others = {t: e for t, e in job.topic_entities.items() if e not in topics}
+    return dataclasses.replace(job, topic_entities={**others, **{t: e for e, t in topics.items()}})
 
 
 def write_config(settings: Settings, path: Path) -> Path:
@@ -143,6 +173,9 @@ KEYS = {
     "audio_features": ("track_id",),
     "audio_analysis": ("track_id",),
     "artists": ("artist_id",),
+    "reccobeats_features": ("track_id",),
+    "deezer_tracks": ("isrc",),
+    "musicbrainz_recordings": ("isrc",),
     "tracks_enriched": ("track_id",),
     "release_stats": ("market", "window_start"),
     "artist_activity": ("day", "artist_id", "genre"),
@@ -152,8 +185,10 @@ KEYS = {
 def assert_tables(spark: SparkSession, settings: Settings, cat: Catalog) -> None:
     """Every table holds exactly what the catalog implies: nothing missing, nothing twice."""
     # records as its readers see it (the files its sink's log lists): each Kafka record once
+    # (of the test's topics: the job reads the enrichments' too, which every test shares)
+    topics = ", ".join(f"'{t.name}'" for t in settings.kafka.topics.values())
     records = connect(settings.spark.tables_path(settings.data_dir)).sql(
-        'SELECT topic, "partition", "offset" FROM records'
+        f'SELECT topic, "partition", "offset" FROM records WHERE topic IN ({topics})'
     )
     offsets = records.fetchall()
     assert len(set(offsets)) == len(offsets) == input_count(cat)
@@ -168,6 +203,9 @@ def assert_tables(spark: SparkSession, settings: Settings, cat: Catalog) -> None
     assert {t for t, r in enriched.items() if r["has_audio_features"]} == complete
     timed_out = enriched["al2t0"]
     assert timed_out["danceability"] is None and timed_out["sections_count"] is None
+    assert timed_out["feature_source"] is None and enriched["al1t1"]["feature_source"] == "spotify"
+    # no enrichment of the catalog's tracks in the input
+    assert not any(r["bpm"] or r["mb_recording_id"] or r["tags"] for r in enriched.values())
     assert timed_out["genres"] == ["pop", "rock"]  # ar1's genres; ar2 has none
     assert timed_out["label"] is None and timed_out["album_type"] == "single"
     row = enriched["al1t1"]

@@ -1,7 +1,8 @@
 """A small synthetic Spotify catalog in the producer's record contract, and its ground truth.
 
-Values are the recorded fixtures (tests/fixtures/spotify) with ids, names and numbers varied;
-records go to Kafka in transactions with the producer's headers.
+Values are the recorded fixtures (tests/fixtures/spotify) with ids, names and numbers varied (each
+track its own ISRC, :func:`isrc_of`); records go to Kafka in transactions with the producer's
+headers. Enrichment records (:func:`enrichment_record`) name their topic: a test's own.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from confluent_kafka import Producer
 
 from tunestream.config import KafkaSettings
 from tunestream.sources import plan
+from tunestream.sources.enrichment import enrichment
 from tunestream.sources.spotify import ENTITIES
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "spotify"
@@ -43,26 +45,54 @@ class Rec:
     market: str | None = "SE"
     fetched_at: datetime | None = None
     headers: tuple[tuple[str, bytes], ...] = ()
+    topic: str | None = None
+    """Its Kafka topic, where not its entity's configured one."""
 
 
-def plan_record(delivers: Iterable[str], closed: dict[str, str], at: datetime) -> Rec:
-    """The ``spotify`` producer's plan record: it writes to the ``delivers`` topics (names)."""
+def isrc_of(track_id: str) -> str:
+    """The ISRC of a catalog track."""
+    return f"QZ{track_id.upper()}"
+
+
+def plan_record(
+    delivers: Iterable[str], closed: dict[str, str], at: datetime, source: str = "spotify"
+) -> Rec:
+    """A producer's plan record: ``source`` writes to the ``delivers`` topics (names)."""
     stamp = at.isoformat()
-    value = plan.document("spotify", delivers, closed, stamp)
-    return Rec(plan.PLAN, "spotify", _dump(value), market=None, fetched_at=at)
+    value = plan.document(source, delivers, closed, stamp)
+    return Rec(plan.PLAN, source, _dump(value), market=None, fetched_at=at)
+
+
+def enrichment_record(name: str, topic: str, key: str, value: Any, at: datetime) -> Rec:
+    """A record of the enrichment ``name`` to ``topic``, fetched ``at``."""
+    value = value if isinstance(value, bytes) else _dump(value)
+    return Rec(name, key, value, market=None, fetched_at=at, topic=topic)
+
+
+def _origin(entity: str) -> tuple[str, str]:
+    """The record's source and schema id headers."""
+    if entity in TOPICS:
+        return "spotify", f"spotify.{entity}.v1"
+    found = enrichment(entity)
+    return found.spec, found.schema_id
 
 
 def headers_of(rec: Rec) -> list[tuple[str, str | bytes | None]]:
+    source, schema = _origin(rec.entity)
     out: list[tuple[str, str | bytes | None]] = [
-        ("tunestream.source", b"spotify"),
+        ("tunestream.source", source.encode()),
         ("tunestream.cycle", b"c1"),
-        ("tunestream.schema", f"spotify.{rec.entity}.v1".encode()),
+        ("tunestream.schema", schema.encode()),
     ]
     if rec.market is not None:
         out.append(("tunestream.market", rec.market.encode()))
     if rec.fetched_at is not None:
         out.append(("tunestream.fetched_at", rec.fetched_at.isoformat().encode()))
     return out + list(rec.headers)
+
+
+def _topic(kafka: KafkaSettings, rec: Rec) -> str:
+    return rec.topic or kafka.topics[TOPICS[rec.entity]].name
 
 
 def produce(kafka: KafkaSettings, records: Iterable[Rec], txn_size: int = 50) -> int:
@@ -84,7 +114,7 @@ def produce(kafka: KafkaSettings, records: Iterable[Rec], txn_size: int = 50) ->
             producer.begin_transaction()
             open_txn = True
         producer.produce(
-            kafka.topics[TOPICS[rec.entity]].name,
+            _topic(kafka, rec),
             key=None if rec.key is None else rec.key.encode(),
             value=rec.value,
             headers=headers_of(rec),
@@ -105,7 +135,7 @@ def produce_aborted(kafka: KafkaSettings, records: Iterable[Rec]) -> None:
     producer.begin_transaction()
     for rec in records:
         producer.produce(
-            kafka.topics[TOPICS[rec.entity]].name,
+            _topic(kafka, rec),
             key=None if rec.key is None else rec.key.encode(),
             value=rec.value,
             headers=headers_of(rec),
@@ -183,6 +213,7 @@ class Catalog:
                 duration_ms=200_000 + n,
                 track_number=n + 1,
                 artists=[{"id": a, "name": f"Artist {a}", "type": "artist"} for a in artist_ids],
+                external_ids={"isrc": isrc_of(track_id)},
             )
             track["album"] = {**track["album"], "id": album_id, "name": doc["name"]}
             track["album"]["album_type"] = album_type

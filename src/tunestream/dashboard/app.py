@@ -165,6 +165,7 @@ class Dashboard:
             distributions = tables.distributions(con)
             trends = tables.trends(con)
             hourly = tables.hourly(con)
+            coverage = tables.coverage(con)
         try:
             covers = self.topics.covers({r["album_id"] for r in releases})
         except Exception as exc:  # covers are a nicety: without Kafka, none
@@ -179,6 +180,7 @@ class Dashboard:
             "distributions": distributions,
             "trends": trends,
             "hourly": hourly,
+            "coverage": coverage,
             "features": list(tables.FEATURES),
         }
 

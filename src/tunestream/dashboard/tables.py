@@ -2,7 +2,11 @@
 
 Each function takes a connection from :func:`tunestream.tables.query.connect` (one view per table,
 at its latest version) and returns plain data for the JSON API: the newest releases, the
-distribution of audio features by market, their hourly trend by market, and hourly releases.
+distribution of audio features by market, their hourly trend by market, hourly releases, and the
+enrichments' coverage of the new tracks.
+
+The windows are counted back from the newest data, not from now: the last :data:`HOURS` hours up to
+the newest hourly stats, or up to the newest track's first sighting.
 """
 
 from __future__ import annotations
@@ -11,10 +15,18 @@ from typing import Any
 
 import duckdb
 
-__all__ = ["FEATURES", "distributions", "hourly", "releases", "trends"]
+__all__ = ["COVERAGE", "FEATURES", "coverage", "distributions", "hourly", "releases", "trends"]
 
 FEATURES = ("danceability", "energy", "valence", "tempo")
 """The audio features release_stats summarises (``<feature>_mean`` …)."""
+COVERAGE = (
+    ("spotify", "audio features", "feature_source = 'spotify'"),
+    ("reccobeats", "audio features", "feature_source = 'reccobeats'"),
+    ("deezer", "bpm", "bpm IS NOT NULL"),
+    ("musicbrainz", "recording", "mb_recording_id IS NOT NULL"),
+    ("musicbrainz", "tags", "len(tags) > 0"),
+)
+"""What each source adds to a track in tracks_enriched: (source, what, the SQL test of a row)."""
 TOP_MARKETS = 8
 HOURS = 48
 _ISO = "'%Y-%m-%dT%H:%M:%SZ'"
@@ -118,3 +130,30 @@ def hourly(con: duckdb.DuckDBPyConnection) -> dict[str, list[Any]]:
     )
     keys = ("hour", "albums", "singles", "compilations", "tracks")
     return {key: [row[key] for row in rows] for key in keys}
+
+
+def coverage(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Of the tracks first seen in the last :data:`HOURS` hours (up to the newest), how many have
+    what each source of :data:`COVERAGE` adds, and their share (None without tracks)."""
+    counts = ", ".join(f"count(*) FILTER ({test}) AS n{i}" for i, (*_, test) in enumerate(COVERAGE))
+    [row] = _rows(
+        con,
+        f"""
+        SELECT count(*) AS tracks, {counts} FROM tracks_enriched
+        WHERE first_seen >= (SELECT max(first_seen) FROM tracks_enriched) - INTERVAL {HOURS} HOUR
+        """,
+    )
+    total = row["tracks"]
+    return {
+        "hours": HOURS,
+        "tracks": total,
+        "sources": [
+            {
+                "source": source,
+                "what": what,
+                "tracks": row[f"n{i}"],
+                "share": row[f"n{i}"] / total if total else None,
+            }
+            for i, (source, what, _) in enumerate(COVERAGE)
+        ],
+    }

@@ -3,19 +3,23 @@
 Upserted from each stage-2 micro-batch, one row per key (the latest record wins, the earliest
 sighting is kept as ``first_seen``): one table per entity of
 :data:`tunestream.sources.spotify.ENTITIES` (``albums``, ``tracks``, ``audio_features``,
-``audio_analysis`` — a summary, not the segments — and ``artists``), plus ``album_markets``
-(album x market where it was discovered, from the album records).
+``audio_analysis`` — a summary, not the segments — and ``artists``), one per enrichment of
+:data:`tunestream.sources.enrichment.ENRICHMENTS` (``reccobeats_features`` by Spotify track id,
+``deezer_tracks`` and ``musicbrainz_recordings`` by ISRC), plus ``album_markets`` (album x market
+where it was discovered, from the album records). :data:`KEYED` names each entity's table and key.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from tunestream.sources import spotify
+from tunestream.sources.enrichment import ENRICHMENTS
 from tunestream.spark.parse import RECORD_COLUMNS
 from tunestream.spark.schemas import ANALYSIS_SUMMARY
 
@@ -25,8 +29,11 @@ __all__ = [
     "ANALYSIS_COLUMNS",
     "ENTITY_TABLES",
     "FEATURE_COLUMNS",
+    "KEYED",
+    "RECCOBEATS_FEATURES",
     "ROWS",
     "ColumnMap",
+    "Keyed",
     "album_markets",
     "documents",
 ]
@@ -98,6 +105,15 @@ FEATURE_COLUMNS = (
     "time_signature",
 )
 
+RECCOBEATS_FEATURES = tuple(c for c in FEATURE_COLUMNS if c != "time_signature")
+"""The audio features ReccoBeats has too."""
+
+_TAG_NAMES = (
+    "transform(sort_array(transform(coalesce(doc.tags, array()), "
+    "t -> named_struct('order', -coalesce(t.count, 0), 'name', t.name))), t -> t.name)"
+)
+"""A recording's tag names, the most counted first (then by name); empty when it has none."""
+
 ANALYSIS_COLUMNS = tuple(ANALYSIS_SUMMARY.fieldNames()[1:])
 """The summary's values after ``analyzer_version``, as ``audio_analysis`` and ``tracks_enriched``
 keep them."""
@@ -163,8 +179,62 @@ ROWS: dict[str, ColumnMap] = {
             "popularity": "doc.popularity",
         },
     ),
+    "reccobeats_features": ColumnMap(
+        "track_id",
+        {"track_id": "key", "reccobeats_id": "doc.id", **_fields("doc", RECCOBEATS_FEATURES)},
+    ),
+    "deezer_track": ColumnMap(
+        "isrc",
+        {
+            "isrc": "key",
+            "deezer_id": "doc.id",
+            "title": "doc.title",
+            "duration_s": "doc.duration",
+            "rank": "doc.rank",
+            "release_date": "doc.release_date",
+            "bpm": "nullif(doc.bpm, 0)",  # Deezer's 0: it has no tempo for the track
+            "gain": "doc.gain",
+            "artist_id": "doc.artist.id",
+            "artist_name": "doc.artist.name",
+            "album_id": "doc.album.id",
+            "album_title": "doc.album.title",
+        },
+    ),
+    "musicbrainz_recording": ColumnMap(
+        "isrc",
+        {
+            "isrc": "key",
+            "recording_id": "doc.id",
+            "title": "doc.title",
+            "length_ms": "doc.length",
+            "first_release_date": "doc.`first-release-date`",
+            "score": "doc.score",
+            "tags": _TAG_NAMES,
+        },
+    ),
 }
-"""Entity name → its table's column map (one per entity of the registry: a unit test checks it)."""
+"""Entity name → its table's column map (one per entity and enrichment of the registries: a unit
+test checks it)."""
+
+
+class Keyed(NamedTuple):
+    """An entity's table of the latest value per key."""
+
+    table: str
+    key: str
+
+
+_ENRICHMENT_TABLES = {
+    "reccobeats_features": "reccobeats_features",
+    "deezer_track": "deezer_tracks",
+    "musicbrainz_recording": "musicbrainz_recordings",
+}
+
+KEYED: dict[str, Keyed] = {
+    **{e.name: Keyed(e.table, e.key) for e in spotify.ENTITIES},
+    **{e.name: Keyed(_ENRICHMENT_TABLES[e.name], e.key) for e in ENRICHMENTS},
+}
+"""Entity name → its table and key column: the Spotify entities', then the enrichments'."""
 
 
 def album_markets(good: DataFrame) -> DataFrame:
@@ -183,4 +253,4 @@ def album_markets(good: DataFrame) -> DataFrame:
     )
 
 
-ENTITY_TABLES = (*(e.table for e in spotify.ENTITIES), ALBUM_MARKETS)
+ENTITY_TABLES = (*(k.table for k in KEYED.values()), ALBUM_MARKETS)

@@ -1,4 +1,4 @@
-"""Stage 1 of the job: the Spotify topics → the ``records`` table, through Spark's file sink.
+"""Stage 1 of the job: the topics → the ``records`` table, through Spark's file sink.
 
 A micro-batch is read from Kafka, parsed and appended in one pass (:func:`.parse.parse`): each
 record becomes one row of ``records`` with where it came from (topic, partition, offset, headers,
@@ -7,6 +7,11 @@ from the plan topic beside the entities', in ``source_plan``); an audio analysis
 reduced to its summary while it is read (:data:`.parse.SUMMARIZED`), so the megabytes of segments
 never reach a table. A record that does not parse keeps its raw value, headers and the reason
 instead (stage 2 moves it to ``quarantine``).
+
+The Kafka source subscribes by a pattern that matches exactly the job's topics
+(:func:`subscription`): subscribed by a list (``subscribe``) it fails on a topic the cluster
+lacks — an enrichment's, where no enrichment source runs —; by the pattern it reads such a topic
+once it appears, from its first record.
 
 The query is a plain DataFrame stream into Spark's Parquet file sink: the plan is built once, no
 Python runs per batch, and each batch is Parquet files plus one entry in the sink's own log
@@ -21,7 +26,8 @@ that make the entity and derived tables are stage 2 (:mod:`.job`), which streams
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +50,7 @@ from tunestream.spark.parse import DOCUMENT_COLUMNS, RECORD_COLUMNS, kafka_rows,
 from tunestream.spark.session import SparkJobError
 from tunestream.tables.commits import SINK_LOG, last_batch
 
-__all__ = ["KAFKA_SOURCE_SCHEMA", "RECORDS", "Ingest", "record_rows"]
+__all__ = ["KAFKA_SOURCE_SCHEMA", "RECORDS", "Ingest", "record_rows", "subscription"]
 
 RECORDS = "records"
 
@@ -65,6 +71,12 @@ KAFKA_SOURCE_SCHEMA = StructType(
         ),
     ]
 )
+
+
+def subscription(topics: Iterable[str]) -> str:
+    """The Kafka source's ``subscribePattern`` for exactly ``topics`` (a Java regex: each name
+    escaped, the whole name matched)."""
+    return "^(?:" + "|".join(map(re.escape, sorted(topics))) + ")$"
 
 
 def record_rows(batch: DataFrame, topic_entities: Mapping[str, str]) -> DataFrame:

@@ -1,11 +1,13 @@
 """The streaming job: Kafka → ``records`` (stage 1, :mod:`.ingest`) → entity and derived tables.
 
-Two Structured Streaming queries in one application. Stage 1 reads the five topics and the
-producers' plan topic (``read_committed``: only records of committed producer transactions) and
-appends each batch to ``records`` once, through Spark's Parquet file sink. Stage 2
+Two Structured Streaming queries in one application. Stage 1 reads the Spotify source's five
+topics, the three enrichments' (:mod:`tunestream.sources.enrichment`: those that exist, each read
+from its first record once it appears — a cluster where no enrichment source runs lacks them) and
+the producers' plan topic (``read_committed``: only records of committed producer transactions)
+and appends each batch to ``records`` once, through Spark's Parquet file sink. Stage 2
 (:meth:`Job.process_batch`) streams ``records`` (the file source, over the files the sink's log
-lists) into ``quarantine`` (what did not parse), the entity tables, ``source_plans`` and the
-derived tables. Each query commits a batch's offsets to its
+lists) into ``quarantine`` (what did not parse), the entity and enrichment tables,
+``source_plans`` and the derived tables. Each query commits a batch's offsets to its
 checkpoint only after the batch was written, so a killed job redoes its last batch of each on
 restart: stage 1's appends are idempotent (the sink's log has an entry per batch id, and a batch
 it has is skipped), stage 2's writes are keyed Delta MERGEs — no row missing, none doubled. The
@@ -37,6 +39,7 @@ from pyspark.sql.streaming.readwriter import DataStreamWriter
 
 from tunestream.config import Settings
 from tunestream.sources import spotify
+from tunestream.sources.enrichment import ENRICHMENTS
 from tunestream.sources.plan import PLAN
 from tunestream.spark import derived, plans
 from tunestream.spark.derived.base import Batch, Derived
@@ -45,11 +48,12 @@ from tunestream.spark.entities import (
     ALBUM_MARKETS,
     ALBUM_MARKETS_KEYS,
     ENTITY_TABLES,
+    KEYED,
     ROWS,
     album_markets,
     documents,
 )
-from tunestream.spark.ingest import Ingest
+from tunestream.spark.ingest import Ingest, subscription
 from tunestream.spark.lake import QUARANTINE, Lake
 from tunestream.spark.parse import DOCUMENT_COLUMNS, QUARANTINE_COLUMNS
 from tunestream.spark.session import kafka_options
@@ -60,7 +64,8 @@ __all__ = ["TOPIC_KEYS", "Job", "Streams", "start_job"]
 log = logging.getLogger(__name__)
 
 TOPIC_KEYS = {**{e.topic: e.name for e in spotify.ENTITIES}, PLAN: PLAN}
-"""``kafka.topics`` key → the name the job gives its records: the entity's, or ``source_plan``."""
+"""``kafka.topics`` key → the name the job gives its records: the entity's, or ``source_plan``;
+the enrichments' topics are ``kafka.records_topic`` of their spec and key."""
 
 
 @dataclass
@@ -123,7 +128,9 @@ class Job:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Job:
-        topics = {settings.kafka.topics[k].name: e for k, e in TOPIC_KEYS.items()}
+        kafka = settings.kafka
+        topics = {kafka.topics[k].name: e for k, e in TOPIC_KEYS.items()}
+        topics |= {kafka.records_topic(e.spec, e.topic).name: e.name for e in ENRICHMENTS}
         root = settings.spark.tables_path(settings.data_dir)
         return cls(Lake(root), topics, settings.spark.features_timeout_s)
 
@@ -136,8 +143,8 @@ class Job:
             return
         records = Ingest(self.lake, self.topic_entities).shape(spark)
         self.lake.create(records.select(*QUARANTINE_COLUMNS), QUARANTINE)
-        for entity in spotify.ENTITIES:
-            self.lake.create(ROWS[entity.name](documents(records, entity.name)), entity.table)
+        for name, keyed in KEYED.items():
+            self.lake.create(ROWS[name](documents(records, name)), keyed.table)
         self.lake.create(album_markets(documents(records, "album")), ALBUM_MARKETS)
         self.lake.create(plans.ROWS(documents(records, PLAN)), plans.PLANS)
         for table in self.derived:
@@ -191,17 +198,15 @@ class Job:
         lake = self.lake
         latest = {
             e: ROWS[e](parsed[e]).persist(StorageLevel.MEMORY_AND_DISK)
-            for e in spotify.NAMES
+            for e in KEYED
             if summary.good.get(e)
         }
         moved: dict[str, DataFrame] = {}
         try:
             writes: dict[str, Callable[[], None]] = {}
             for e, frame in latest.items():
-                entity = spotify.entity(e)
-                writes[entity.table] = partial(
-                    lake.upsert_latest, frame, entity.table, [entity.key]
-                )
+                keyed = KEYED[e]
+                writes[keyed.table] = partial(lake.upsert_latest, frame, keyed.table, [keyed.key])
             if "album" in latest:
                 markets = album_markets(parsed["album"])
                 writes[ALBUM_MARKETS] = partial(
@@ -349,7 +354,7 @@ def start_job(
     source = (
         spark.readStream.format("kafka")
         .options(**kafka_options(settings.kafka))
-        .option("subscribe", ",".join(job.topic_entities))
+        .option("subscribePattern", subscription(job.topic_entities))
         .option("startingOffsets", "earliest")
         .option("includeHeaders", "true")
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructField
 
 from tunestream.tables.commits import is_delta
 
@@ -22,6 +23,10 @@ __all__ = ["QUARANTINE", "Lake"]
 QUARANTINE = "quarantine"
 """The table of the records that did not parse, with their raw value and the reason."""
 _EARLIER = "WHEN MATCHED AND s.first_seen < t.first_seen THEN UPDATE SET first_seen = s.first_seen"
+
+
+def _columns(fields: Sequence[StructField]) -> str:
+    return ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in fields)
 
 
 class Lake:
@@ -42,11 +47,19 @@ class Lake:
         return spark.read.format("delta").load(self.path(name))
 
     def create(self, shape: DataFrame, name: str) -> None:
-        """Create the table, empty, with ``shape``'s schema unless it exists (runs no Spark job)."""
-        columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in shape.schema.fields)
-        shape.sparkSession.sql(
-            f"CREATE TABLE IF NOT EXISTS delta.`{self.path(name)}` ({columns}) USING delta"
-        )
+        """Create the table, empty, with ``shape``'s schema (runs no Spark job) unless it exists;
+        a table that exists (an earlier version's) gets the columns of ``shape`` it lacks, null
+        in its rows until a batch rewrites them."""
+        spark = shape.sparkSession
+        fields = shape.schema.fields
+        table = f"delta.`{self.path(name)}`"
+        if self.exists(name):
+            have = set(self.read(spark, name).columns)
+            fields = [f for f in fields if f.name not in have]
+            if fields:
+                spark.sql(f"ALTER TABLE {table} ADD COLUMNS ({_columns(fields)})")
+            return
+        spark.sql(f"CREATE TABLE IF NOT EXISTS {table} ({_columns(fields)}) USING delta")
 
     def merge(self, source: DataFrame, name: str, keys: Sequence[str], clauses: str) -> None:
         view = f"_tunestream_src_{name}"

@@ -2,13 +2,15 @@
 
 One pass over a batch: each row's value is parsed with its entity's schema into the column named
 after the entity (null in the other entities' columns), and ``reason`` says why it did not parse
-(null when it did). A producer's plan record (:mod:`tunestream.sources.plan`) is parsed the same
-way into the column ``source_plan``: the :data:`DOCUMENTS` are the entities and the plan. A record
-that does not parse never stops the stream and is never dropped: it becomes a row of the
+(null when it did). The enrichments' records (:mod:`tunestream.sources.enrichment`) and a
+producer's plan record (:mod:`tunestream.sources.plan`, into the column ``source_plan``) are parsed
+the same way: the :data:`DOCUMENTS` are the Spotify entities, the enrichments and the plan. A
+record that does not parse never stops the stream and is never dropped: it becomes a row of the
 ``quarantine`` table. Reasons, first match wins: a topic the job does not know, an empty value
 (tombstone), no key, a value that is not a JSON object, a value that does not fit the entity's
 schema (a field of the wrong type), a missing id, a key that is not the value's id (for a plan:
-its ``source``).
+its ``source``; an enrichment's key is what it was looked up by, a Spotify track id or an ISRC,
+not its own id).
 
 An audio analysis is not parsed into a row: the JVM function ``tunestream_analysis_summary``
 (``jvm/udf``) checks it against its schema as ``from_json`` would and returns its summary
@@ -26,9 +28,11 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from tunestream.sources import plan, spotify
+from tunestream.sources.enrichment import ENRICHMENTS, Enrichment
 from tunestream.spark.schemas import (
     ANALYSIS_SUMMARY,
     CORRUPT_COLUMN,
+    ENRICHMENT_SCHEMAS,
     SOURCE_PLAN,
     VALUE_SCHEMAS,
     with_corrupt,
@@ -76,8 +80,10 @@ class Document(NamedTuple):
     schema: StructType
     schema_id: str
     """Named in the reason of a value that does not fit."""
-    key: str | None
-    """The value's field the record's key must equal (None: none)."""
+    id: str | None
+    """The value's field that must be there (None: none)."""
+    keyed_by_id: bool = True
+    """Whether the record's key must equal that field."""
 
 
 def _entity(entity: spotify.Entity) -> Document:
@@ -86,11 +92,17 @@ def _entity(entity: spotify.Entity) -> Document:
     return Document(entity.name, schema, entity.schema_id, key)
 
 
+def _enrichment(enrichment: Enrichment) -> Document:
+    schema = ENRICHMENT_SCHEMAS[enrichment.name]
+    return Document(enrichment.name, schema, enrichment.schema_id, "id", keyed_by_id=False)
+
+
 DOCUMENTS = (
     *map(_entity, spotify.ENTITIES),
+    *map(_enrichment, ENRICHMENTS),
     Document(plan.PLAN, SOURCE_PLAN, plan.SCHEMA, "source"),
 )
-"""The entities, then the producers' plan records."""
+"""The Spotify entities, the enrichments, then the producers' plan records."""
 DOCUMENT_COLUMNS = tuple(d.name for d in DOCUMENTS)
 
 
@@ -179,10 +191,12 @@ def parse(rows: DataFrame) -> DataFrame:
                 F.lit(f"does not match {d.schema_id}: a field has the wrong type")
             ),
         )
-        if d.key is not None:
+        if d.id is not None:
+            reason = reason.when((entity == d.name) & doc[d.id].isNull(), F.lit(f"missing {d.id}"))
+        if d.id is not None and d.keyed_by_id:
             reason = reason.when(
-                (entity == d.name) & doc[d.key].isNull(), F.lit(f"missing {d.key}")
-            ).when(doc[d.key] != F.col("key"), F.lit(f"key does not match the value's {d.key}"))
+                doc[d.id] != F.col("key"), F.lit(f"key does not match the value's {d.id}")
+            )
     parsed = rows.select("*", *(doc.alias(name) for name, doc in docs.items()))
     return parsed.withColumn("reason", reason).select(
         *rows.columns,

@@ -10,6 +10,11 @@ it is read or ignored here, so the two cannot drift.
 
 JSON Schema → Spark types: string → string, integer → long, number → double, boolean → boolean,
 array → array, object → struct.
+
+The enrichments' values (:data:`tunestream.sources.enrichment.ENRICHMENTS`: ReccoBeats' audio
+features, Deezer's track, MusicBrainz's recording) are other APIs' objects, with no JSON Schema
+file: :data:`ENRICHMENT_SCHEMAS` lists only the fields their tables read (``from_json`` skips the
+others), so only those are type-checked.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from pyspark.sql.types import (
 __all__ = [
     "ANALYSIS_SUMMARY",
     "CORRUPT_COLUMN",
+    "ENRICHMENT_SCHEMAS",
     "IGNORED",
     "SOURCE_PLAN",
     "VALUE_SCHEMAS",
@@ -182,6 +188,52 @@ VALUE_SCHEMAS: dict[str, StructType] = {
     "artist": ARTIST,
 }
 """Entity name → the schema its values are parsed with (one per entity: a unit test checks it)."""
+
+RECCOBEATS_FEATURES = _struct(
+    id=S,
+    href=S,
+    acousticness=D,
+    danceability=D,
+    energy=D,
+    instrumentalness=D,
+    key=L,
+    liveness=D,
+    loudness=D,
+    mode=L,
+    speechiness=D,
+    tempo=D,
+    valence=D,
+)
+
+DEEZER_TRACK = _struct(
+    id=L,
+    title=S,
+    isrc=S,
+    duration=L,
+    rank=L,
+    release_date=S,
+    bpm=D,
+    gain=D,
+    artist=_struct(id=L, name=S),
+    album=_struct(id=L, title=S),
+)
+
+MUSICBRAINZ_RECORDING = _struct(
+    id=S,
+    score=L,
+    title=S,
+    length=L,
+    tags=_array(_struct(count=L, name=S)),
+    **{"first-release-date": S},
+)
+
+ENRICHMENT_SCHEMAS: dict[str, StructType] = {
+    "reccobeats_features": RECCOBEATS_FEATURES,
+    "deezer_track": DEEZER_TRACK,
+    "musicbrainz_recording": MUSICBRAINZ_RECORDING,
+}
+"""Enrichment name → the schema its values are parsed with (one per enrichment: a unit test
+checks it)."""
 
 SOURCE_PLAN = _struct(source=S, delivers=_array(S), closed=MapType(S, S, valueContainsNull=True))
 """A producer's plan record (:mod:`tunestream.sources.plan`): not an entity of the API, so not in

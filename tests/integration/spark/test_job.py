@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
-from tests.support.spark import assert_tables, job_settings, produce_input, table
+from tests.support.spark import (
+    assert_tables,
+    enrichment_topics,
+    job_settings,
+    produce_input,
+    reading,
+    table,
+)
 from tests.support.spark_catalog import (
     Catalog,
     Rec,
@@ -27,12 +34,17 @@ pytestmark = pytest.mark.integration
 def test_tables_from_a_known_input(
     spark: SparkSession, kafka_settings: KafkaSettings, tmp_path: Path
 ) -> None:
+    """No enrichment topic exists (no enrichment source runs): the job neither fails nor waits
+    for them."""
     settings = job_settings(kafka_settings, tmp_path, features_timeout_s=3600)
     cat = produce_input(settings.kafka)
 
-    start_job(spark, settings, available_now=True).await_termination(300)
+    job = reading(settings, enrichment_topics())
+    assert start_job(spark, settings, available_now=True, job=job).await_termination(300)
 
     assert_tables(spark, settings, cat)
+    for name in ("reccobeats_features", "deezer_tracks", "musicbrainz_recordings"):
+        assert table(spark, settings, name) == [], name
 
 
 @pytest.mark.timeout(600)

@@ -63,6 +63,32 @@ def test_features_and_hourly_stats_are_drawn_from_the_tables(
     assert set(tables_with_data["trends"]) <= set(MARKETS)
 
 
+def test_coverage_counts_the_new_tracks_each_source_enriches(
+    tables_with_data: dict[str, Any],
+) -> None:
+    coverage = tables_with_data["coverage"]
+    total = coverage["tracks"]
+    assert coverage["hours"] == 48 and total > 0
+    found = {f"{s['source']} {s['what']}": s for s in coverage["sources"]}
+    assert list(found) == [
+        "spotify audio features",
+        "reccobeats audio features",
+        "deezer bpm",
+        "musicbrainz recording",
+        "musicbrainz tags",
+    ]
+    for name, source in found.items():
+        assert 0 <= source["tracks"] <= total, name
+        assert source["share"] == pytest.approx(source["tracks"] / total), name
+    assert found["musicbrainz tags"]["tracks"] <= found["musicbrainz recording"]["tracks"]
+    # every track is new (the system has run for minutes) and the box plots count each market's
+    # tracks with features: the same tracks, from the same view of the tables
+    with_features = found["spotify audio features"]["tracks"]
+    with_features += found["reccobeats audio features"]["tracks"]
+    box_plots = sum(row["tracks"] for row in tables_with_data["distributions"]["danceability"])
+    assert with_features == box_plots > 0
+
+
 def test_producer_panel_reads_the_metrics_endpoint(system: SystemUnderTest) -> None:
     panel = wait_for(
         "producer metrics with records",

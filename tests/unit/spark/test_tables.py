@@ -4,27 +4,41 @@ from __future__ import annotations
 
 import pytest
 
+from tunestream.sources.enrichment import ENRICHMENTS
 from tunestream.sources.plan import PLAN
 from tunestream.sources.spotify import NAMES
 from tunestream.spark import derived
 from tunestream.spark.derived.base import SlicedTable
-from tunestream.spark.entities import ENTITY_TABLES, ROWS
+from tunestream.spark.entities import ENTITY_TABLES, KEYED, ROWS
 
 pytestmark = pytest.mark.unit
 
 
-def test_each_registered_entity_has_its_column_map() -> None:
-    assert list(ROWS) == list(NAMES)
+ENRICHMENT_NAMES = ["reccobeats_features", "deezer_track", "musicbrainz_recording"]
+
+
+def test_each_registered_entity_and_enrichment_has_its_column_map_and_table() -> None:
+    assert [e.name for e in ENRICHMENTS] == ENRICHMENT_NAMES
+    assert list(ROWS) == list(KEYED) == [*NAMES, *ENRICHMENT_NAMES]
+    assert [KEYED[e] for e in ENRICHMENT_NAMES] == [
+        ("reccobeats_features", "track_id"),
+        ("deezer_tracks", "isrc"),
+        ("musicbrainz_recordings", "isrc"),
+    ]
+    for name, (_, key) in KEYED.items():
+        assert ROWS[name].key == key and key in ROWS[name].columns, name
 
 
 def test_the_derived_tables_are_triggered_by_registered_entities_or_plans() -> None:
     tables = derived.tables()
     assert [t.name for t in tables] == ["tracks_enriched", "release_stats", "artist_activity"]
     for table in tables:
-        assert table.triggers and table.triggers <= {*NAMES, PLAN}, table.name
+        assert table.triggers and table.triggers <= {*KEYED, PLAN}, table.name
         if isinstance(table, SlicedTable):
             assert table.moved_by in ENTITY_TABLES, table.name
     assert PLAN in tables[0].triggers  # a plan may release the tracks waiting for features
+    assert set(ENRICHMENT_NAMES) <= tables[0].triggers  # a late enrichment updates a track
+    assert "reccobeats_features" in tables[1].triggers  # its features count in the stats
 
 
 def test_each_job_gets_its_own_sweep_state() -> None:

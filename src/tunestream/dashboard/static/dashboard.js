@@ -6,6 +6,8 @@ const FEATURE_NAMES = ["danceability", "energy", "valence", "tempo"];
 const PLOT_CONFIG = { displayModeBar: false, responsive: true };
 const COLORS = ["#1db954", "#3b7dd8", "#e8a33d", "#c8382c", "#8e5bd1", "#2bb3b1", "#d1559b",
   "#7a8699", "#5c9d3a", "#b5651d"];
+const SOURCE_COLORS = { spotify: COLORS[0], reccobeats: COLORS[1], deezer: COLORS[2],
+  musicbrainz: COLORS[4] };
 let feature = "danceability";
 let lastTables = null;
 
@@ -274,12 +276,29 @@ function drawHourly(h) {
   }, "waiting for the hourly release stats");
 }
 
+// Of the tracks first seen in the window, the share that has what each source adds.
+function drawCoverage(c) {
+  document.getElementById("coverage-note").textContent =
+    `${number(c.tracks)} tracks first seen in the ${c.hours} h up to the newest`;
+  const rows = c.tracks ? [...c.sources].reverse() : [];
+  plot("chart-coverage", [{
+    x: rows.map((r) => 100 * r.share), y: rows.map((r) => `${r.source}: ${r.what}`),
+    type: "bar", orientation: "h", marker: { color: rows.map((r) => SOURCE_COLORS[r.source]) },
+    text: rows.map((r) => `${number(r.tracks)} of ${number(c.tracks)}`), textposition: "auto",
+    hovertemplate: "%{y}: %{x:.1f} %<br>%{text}<extra></extra>",
+  }], {
+    margin: { l: 170, r: 20, t: 10, b: 30 }, yaxis: { automargin: true },
+    xaxis: { range: [0, 100], ticksuffix: " %" },
+  }, "waiting for tracks in tracks_enriched");
+}
+
 function drawTables(t) {
-  if (!setState(["releases", "features", "hourly"], "status-tables", t)) return;
+  if (!setState(["releases", "features", "hourly", "coverage"], "status-tables", t)) return;
   lastTables = t;
   drawReleases(t.releases);
   drawFeatures(t);
   drawHourly(t.hourly);
+  drawCoverage(t.coverage);
 }
 
 function featureSwitch() {

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from pyspark.sql import DataFrame, SparkSession
 
-from tunestream.sources import spotify
+from tunestream.spark.entities import KEYED
 from tunestream.spark.lake import Lake
 
 __all__ = ["Batch", "Derived", "SlicedTable"]
@@ -36,8 +36,9 @@ class Batch:
     """The entities some producer's plan delivers (every entity while no plan is known)."""
 
     def ids(self, entity: str) -> DataFrame:
-        """The keys of ``entity`` the batch wrote, in the entity's key column (none: no rows)."""
-        key = spotify.entity(entity).key
+        """The keys of ``entity`` (a Spotify entity or an enrichment) the batch wrote, in the
+        entity's key column (none: no rows)."""
+        key = KEYED[entity].key
         frame = self.latest.get(entity)
         if frame is None:
             return self.spark.createDataFrame([], f"{key} string")

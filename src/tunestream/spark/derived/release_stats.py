@@ -1,8 +1,9 @@
 """``release_stats``: per hour (of an album's discovery in a market) and market: new albums, new
 tracks, album-type mix, explicit share, mean/p50/p90 of danceability, energy, valence, tempo.
 
-Rebuilt by (market, hour) slices: those of the albums a batch touched, directly or through their
-tracks and audio features.
+The features are a track's from either source (:mod:`.features`: Spotify's, else ReccoBeats');
+``tracks_with_features`` counts the tracks that have them. Rebuilt by (market, hour) slices: those
+of the albums a batch touched, directly or through their tracks and audio features.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from tunestream.spark.derived.base import Batch, SlicedTable
+from tunestream.spark.derived.features import with_features
 from tunestream.spark.entities import ALBUM_MARKETS
 from tunestream.spark.lake import Lake
 
@@ -60,18 +62,16 @@ def build(lake: Lake, spark: SparkSession, slices: DataFrame) -> DataFrame:
             F.expr(f"percentile({name}, 0.5)").alias(f"{name}_p50"),
             F.expr(f"percentile({name}, 0.9)").alias(f"{name}_p90"),
         ]
+    tracks = base.join(
+        lake.read(spark, "tracks").select("album_id", "track_id", "explicit"), "album_id"
+    )
     track_level = (
-        base.join(lake.read(spark, "tracks").select("album_id", "track_id", "explicit"), "album_id")
-        .join(
-            lake.read(spark, "audio_features").select("track_id", *STATS_FEATURES),
-            "track_id",
-            "left",
-        )
+        with_features(tracks, lake, STATS_FEATURES)
         .groupBy(*keys)
         .agg(
             F.count_distinct("track_id").alias("new_tracks"),
             F.avg(F.col("explicit").cast("double")).alias("explicit_share"),
-            F.count("danceability").alias("tracks_with_features"),
+            F.count("feature_source").alias("tracks_with_features"),
             *stats,
         )
     )
@@ -103,7 +103,13 @@ def touched(batch: Batch) -> DataFrame:
     """The hours and markets of albums touched directly or through their tracks."""
     via_tracks = (
         batch.read("tracks")
-        .join(batch.ids("track").unionByName(batch.ids("audio_features")), "track_id", "left_semi")
+        .join(
+            batch.ids("track")
+            .unionByName(batch.ids("audio_features"))
+            .unionByName(batch.ids("reccobeats_features")),
+            "track_id",
+            "left_semi",
+        )
         .select("album_id")
     )
     return release_slices(batch.lake, batch.spark, batch.ids("album").unionByName(via_tracks))
@@ -111,7 +117,7 @@ def touched(batch: Batch) -> DataFrame:
 
 TABLE = SlicedTable(
     name="release_stats",
-    triggers=frozenset({"album", "track", "audio_features"}),
+    triggers=frozenset({"album", "track", "audio_features", "reccobeats_features"}),
     keys=("market", "window_start"),
     slice_columns="market string, window_start timestamp",
     build=build,

@@ -1,14 +1,23 @@
-"""``tracks_enriched``: one row per track with its album, artists, genres, audio features and an
-audio analysis summary.
+"""``tracks_enriched``: one row per track with its album, artists, genres, audio features, an
+audio analysis summary and what the enrichments know of it.
+
+The audio features are Spotify's where it has the track's, else ReccoBeats' (``feature_source``
+says whose: :mod:`.features`); ``has_audio_features`` is true with either. Deezer's track
+(``bpm`` — null where Deezer has none —, ``gain``, ``deezer_id``) and MusicBrainz's recording
+(``mb_recording_id``, ``tags``: its tag names, the most counted first) are joined through the
+track's ISRC.
 
 A track appears once its features and analysis are in — each only while a producer's plan
 delivers it (:mod:`..plans`: a development app's plan delivers neither, and its tracks appear at
 once) — or once the event-time watermark (the latest ``event_time`` of a track, features or
 analysis seen) passes ``first_seen`` + ``spark.features_timeout_s``; then with nulls where they
-are missing, and late features update it. A batch recomputes the tracks it touched (directly, or
-through their album or an artist) and those whose wait ended since the last batch — all the
-waiting ones when the plans stopped delivering something they wait for — and upserts them by
-``track_id``.
+are missing, and late features update it. Features from either source end the wait for them, and
+a track waits for them while a plan delivers either (the Spotify source's ``audio_features``, or
+the reccobeats source's): a development app's tracks wait for ReccoBeats' up to the timeout.
+Nothing waits for Deezer or MusicBrainz: what they send updates the rows it concerns. A batch
+recomputes the tracks it touched (directly; through their album, an artist or their features;
+through their ISRC) and those whose wait ended since the last batch — all the waiting ones when
+the plans stopped delivering something they wait for — and upserts them by ``track_id``.
 """
 
 from __future__ import annotations
@@ -20,7 +29,8 @@ from pyspark.sql import functions as F
 
 from tunestream.sources import plan, spotify
 from tunestream.spark.derived.base import Batch
-from tunestream.spark.entities import ANALYSIS_COLUMNS, FEATURE_COLUMNS
+from tunestream.spark.derived.features import with_features
+from tunestream.spark.entities import ANALYSIS_COLUMNS, FEATURE_COLUMNS, KEYED
 from tunestream.spark.lake import Lake
 
 __all__ = [
@@ -28,6 +38,7 @@ __all__ = [
     "WAITS_FOR",
     "WATERMARK_ENTITIES",
     "TracksEnriched",
+    "awaited",
     "build",
     "timestamp_us",
     "watermark_us",
@@ -36,8 +47,17 @@ __all__ = [
 NAME = "tracks_enriched"
 WATERMARK_ENTITIES = ("track", "audio_features", "audio_analysis")
 """The entities whose event times move the watermark."""
-WAITS_FOR = frozenset({"audio_features", "audio_analysis"})
-"""What a track waits for (while delivered, up to the timeout); a row has ``has_<entity>``."""
+WAITS_FOR = {
+    "audio_features": frozenset({"audio_features", "reccobeats_features"}),
+    "audio_analysis": frozenset({"audio_analysis"}),
+}
+"""What a track waits for (a row has ``has_<what>``): while a plan delivers one of the entities
+that bring it, up to the timeout."""
+
+
+def awaited(delivered: frozenset[str]) -> frozenset[str]:
+    """What a track waits for while the plans deliver the entities ``delivered``."""
+    return frozenset(what for what, by in WAITS_FOR.items() if by & delivered)
 
 
 def watermark_us(lake: Lake, spark: SparkSession) -> int | None:
@@ -59,12 +79,9 @@ def timestamp_us(micros: int | None) -> Column:
 def build(
     lake: Lake, spark: SparkSession, track_ids: DataFrame, cutoff: Column, waits: frozenset[str]
 ) -> DataFrame:
-    """The ready rows of tracks_enriched for ``track_ids``: those that have each entity of
-    ``waits`` (what they wait for), or were first seen by ``cutoff``."""
+    """The ready rows of tracks_enriched for ``track_ids``: those that have each of ``waits``
+    (what they wait for: ``has_<what>``), or were first seen by ``cutoff``."""
     t = lake.read(spark, "tracks").join(track_ids, "track_id", "left_semi")
-    features = lake.read(spark, "audio_features").select(
-        "track_id", *FEATURE_COLUMNS, F.lit(True).alias("has_audio_features")
-    )
     analysis = lake.read(spark, "audio_analysis").select(
         "track_id", *ANALYSIS_COLUMNS, F.lit(True).alias("has_audio_analysis")
     )
@@ -84,11 +101,18 @@ def build(
             ).alias("genres")
         )
     )
+    deezer = lake.read(spark, "deezer_tracks").select("isrc", "bpm", "gain", "deezer_id")
+    musicbrainz = lake.read(spark, "musicbrainz_recordings").select(
+        "isrc", F.col("recording_id").alias("mb_recording_id"), "tags"
+    )
     joined = (
-        t.join(album, "album_id", "left")
+        with_features(t, lake)
+        .withColumn("has_audio_features", F.col("feature_source").isNotNull())
+        .join(album, "album_id", "left")
         .join(genres, "track_id", "left")
-        .join(features, "track_id", "left")
         .join(analysis, "track_id", "left")
+        .join(deezer, "isrc", "left")
+        .join(musicbrainz, "isrc", "left")
     )
     complete = F.lit(True)
     for entity in sorted(waits):
@@ -115,9 +139,15 @@ def build(
         F.col("artists.id").alias("artist_ids"),
         F.col("artists.name").alias("artist_names"),
         F.coalesce("genres", F.array().cast("array<string>")).alias("genres"),
+        "feature_source",
         *FEATURE_COLUMNS,
         *ANALYSIS_COLUMNS,
-        F.coalesce("has_audio_features", F.lit(False)).alias("has_audio_features"),
+        "bpm",
+        "gain",
+        "deezer_id",
+        "mb_recording_id",
+        "tags",
+        "has_audio_features",
         F.coalesce("has_audio_analysis", F.lit(False)).alias("has_audio_analysis"),
         "market",
         "first_seen",
@@ -134,17 +164,17 @@ class TracksEnriched:
     """
 
     name = NAME
-    triggers = frozenset((*spotify.NAMES, plan.PLAN))
-    """Any entity (a track's row holds its album's and artists' values too), and a plan (it may
-    release the waiting tracks)."""
+    triggers = frozenset((*KEYED, plan.PLAN))
+    """Any entity or enrichment (a track's row holds its album's, artists' and enrichments'
+    values too), and a plan (it may release the waiting tracks)."""
 
     def __init__(self) -> None:
         self.swept_us: int | None = None
-        self.waited = WAITS_FOR
+        self.waited = frozenset(WAITS_FOR)
 
     def shape(self, lake: Lake, spark: SparkSession) -> DataFrame:
         no_ids = spark.createDataFrame([], "track_id string")
-        return build(lake, spark, no_ids, timestamp_us(None), WAITS_FOR)
+        return build(lake, spark, no_ids, timestamp_us(None), self.waited)
 
     def moving(
         self, lake: Lake, spark: SparkSession, latest: Mapping[str, DataFrame]
@@ -152,12 +182,12 @@ class TracksEnriched:
         return None
 
     def write(self, batch: Batch) -> None:
-        waits = WAITS_FOR & batch.delivered
-        released = bool(self.waited - waits)
+        waiting_for = awaited(batch.delivered)
+        released = bool(self.waited - waiting_for)
         touched = self.touched(batch, released)
-        rows = build(batch.lake, batch.spark, touched, timestamp_us(batch.cutoff_us), waits)
+        rows = build(batch.lake, batch.spark, touched, timestamp_us(batch.cutoff_us), waiting_for)
         batch.lake.upsert(rows, NAME, ["track_id"])
-        self.waited = waits
+        self.waited = waiting_for
         if batch.cutoff_us is not None:
             self.swept_us = batch.cutoff_us
 
@@ -171,12 +201,16 @@ class TracksEnriched:
             .join(batch.ids("artist"), "artist_id", "left_semi")
             .select("track_id")
         )
+        isrcs = batch.ids("deezer_track").unionByName(batch.ids("musicbrainz_recording"))
+        by_isrc = tracks.join(isrcs, "isrc", "left_semi").select("track_id")
         return (
             batch.ids("track")
             .unionByName(batch.ids("audio_features"))
+            .unionByName(batch.ids("reccobeats_features"))
             .unionByName(batch.ids("audio_analysis"))
             .unionByName(by_album)
             .unionByName(by_artist)
+            .unionByName(by_isrc)
             .unionByName(self._wait_ended(batch, tracks, released))
             .distinct()
         )
