@@ -17,6 +17,7 @@ from tunestream.config import (
 )
 from tunestream.kafka.client import admin_client
 from tunestream.kafka.topics import TopicAdmin
+from tunestream.sources.enrichment import ENRICHMENTS
 from tunestream.spec.loader import load_spec
 from tunestream.spec.models import SourceSpec
 from tunestream_emulator import EmulatorHandle
@@ -34,6 +35,11 @@ def producer_settings(bootstrap: str, *, create_topics: bool = True, **source: A
     kafka = KafkaSettings.model_validate({"bootstrap_servers": bootstrap, "topics": topics})
     if create_topics:
         TopicAdmin(admin_client(kafka)).create(list(kafka.topics.values()))
+    # the enrichments' topics too (not created: no source of theirs runs on these settings)
+    enriching = {f"{e.spec}.{e.topic}": {"name": f"{e.kafka_topic}.{suffix}"} for e in ENRICHMENTS}
+    kafka = KafkaSettings.model_validate(
+        {"bootstrap_servers": bootstrap, "topics": {**topics, **enriching}}
+    )
     values: dict[str, Any] = {"transactional_id": f"test-{suffix}"}
     values.update(source)
     return Settings(

@@ -7,11 +7,8 @@ a test that reads them gives its job topics of its own (:func:`enrichment_topics
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
-import uuid
-from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +29,6 @@ from tunestream.config import KafkaSettings, Settings, SparkSettings, TopicSetti
 from tunestream.kafka.client import admin_client
 from tunestream.kafka.topics import TopicAdmin
 from tunestream.sources.enrichment import ENRICHMENTS
-from tunestream.spark.job import Job
 from tunestream.tables.query import connect
 
 __all__ = [
@@ -44,7 +40,6 @@ __all__ = [
     "input_count",
     "job_settings",
     "produce_input",
-    "reading",
     "table",
     "write_config",
 ]
@@ -64,26 +59,22 @@ def job_settings(kafka: KafkaSettings, data_dir: Path, **spark: object) -> Setti
     topics = {key: {"name": f"{prefix}.{topic.name}"} for key, topic in kafka.topics.items()}
     kafka = KafkaSettings.model_validate({"bootstrap_servers": kafka.bootstrap, "topics": topics})
     TopicAdmin(admin_client(kafka)).create(list(kafka.topics.values()))
+    # the enrichments' topics are the test's own too, made by the tests that want them
+    enriching = {f"{e.spec}.{e.topic}": {"name": f"{prefix}.{e.kafka_topic}"} for e in ENRICHMENTS}
+    kafka = KafkaSettings.model_validate(
+        {"bootstrap_servers": kafka.bootstrap, "topics": {**topics, **enriching}}
+    )
     values: dict[str, object] = {**TEST_SPARK, **spark}
     return Settings(data_dir=data_dir, kafka=kafka, spark=SparkSettings.model_validate(values))
 
 
-def enrichment_topics() -> dict[str, str]:
-    """Enrichment name → a topic of the test's own for it (not created): its default name and a
-    suffix of the test's."""
-    suffix = uuid.uuid4().hex[:8]
-    return {e.name: f"{e.kafka_topic}.{suffix}" for e in ENRICHMENTS}
+def enrichment_topics(settings: Settings) -> dict[str, str]:
+    """Enrichment name → the topic the settings give it (not created by :func:`job_settings`)."""
+    return {e.name: settings.kafka.records_topic(e.spec, e.topic).name for e in ENRICHMENTS}
 
 
 def create_topics(kafka: KafkaSettings, *names: str) -> None:
     TopicAdmin(admin_client(kafka)).create([TopicSettings(name=n, partitions=2) for n in names])
-
-
-def reading(settings: Settings, topics: Mapping[str, str]) -> Job:
-    """The job of ``settings``, reading each enrichment of ``topics`` (name → topic) there."""
-    job = Job.from_settings(settings)
-    others = {t: e for t, e in job.topic_entities.items() if e not in topics}
-    return dataclasses.replace(job, topic_entities={**others, **{t: e for e, t in topics.items()}})
 
 
 def write_config(settings: Settings, path: Path) -> Path:
@@ -185,10 +176,8 @@ KEYS = {
 def assert_tables(spark: SparkSession, settings: Settings, cat: Catalog) -> None:
     """Every table holds exactly what the catalog implies: nothing missing, nothing twice."""
     # records as its readers see it (the files its sink's log lists): each Kafka record once
-    # (of the test's topics: the job reads the enrichments' too, which every test shares)
-    topics = ", ".join(f"'{t.name}'" for t in settings.kafka.topics.values())
     records = connect(settings.spark.tables_path(settings.data_dir)).sql(
-        f'SELECT topic, "partition", "offset" FROM records WHERE topic IN ({topics})'
+        'SELECT topic, "partition", "offset" FROM records'
     )
     offsets = records.fetchall()
     assert len(set(offsets)) == len(offsets) == input_count(cat)

@@ -31,7 +31,9 @@ class Enrichment:
     """One record type an enrichment spec writes."""
 
     name: str
-    """The job's entity name (the ``records`` column it parses into) and its table's."""
+    """The job's entity name (the ``records`` column it parses into)."""
+    table: str
+    """The job's table of the latest value per key."""
     spec: str
     """The built-in spec that writes it."""
     topic: str
@@ -58,22 +60,32 @@ class Enrichment:
 
 ENRICHMENTS: tuple[Enrichment, ...] = (
     Enrichment(
-        "reccobeats_features",
-        "reccobeats",
-        "audio_features",
-        "track_id",
-        "audio_features",
-        "audio features",
+        name="reccobeats_features",
+        table="reccobeats_features",
+        spec="reccobeats",
+        topic="audio_features",
+        key="track_id",
+        resource="audio_features",
+        what="audio features",
         fills="audio_features",
     ),
-    Enrichment("deezer_track", "deezer", "tracks", "isrc", "tracks", "bpm and gain"),
     Enrichment(
-        "musicbrainz_recording",
-        "musicbrainz",
-        "recordings",
-        "isrc",
-        "recordings",
-        "MusicBrainz recordings and tags",
+        name="deezer_track",
+        table="deezer_tracks",
+        spec="deezer",
+        topic="tracks",
+        key="isrc",
+        resource="tracks",
+        what="bpm and gain",
+    ),
+    Enrichment(
+        name="musicbrainz_recording",
+        table="musicbrainz_recordings",
+        spec="musicbrainz",
+        topic="recordings",
+        key="isrc",
+        resource="recordings",
+        what="MusicBrainz recordings and tags",
     ),
 )
 _BY_NAME = {e.name: e for e in ENRICHMENTS}

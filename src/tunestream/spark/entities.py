@@ -224,15 +224,9 @@ class Keyed(NamedTuple):
     key: str
 
 
-_ENRICHMENT_TABLES = {
-    "reccobeats_features": "reccobeats_features",
-    "deezer_track": "deezer_tracks",
-    "musicbrainz_recording": "musicbrainz_recordings",
-}
-
 KEYED: dict[str, Keyed] = {
     **{e.name: Keyed(e.table, e.key) for e in spotify.ENTITIES},
-    **{e.name: Keyed(_ENRICHMENT_TABLES[e.name], e.key) for e in ENRICHMENTS},
+    **{e.name: Keyed(e.table, e.key) for e in ENRICHMENTS},
 }
 """Entity name → its table and key column: the Spotify entities', then the enrichments'."""
 

@@ -22,7 +22,7 @@ from pyspark.sql import SparkSession
 from tests.support.emulator import emulator_settings
 from tests.support.kafka import read_topic
 from tests.support.producer import emulator_spec, producer_settings, unthrottled
-from tests.support.spark import KEYS, TEST_SPARK, enrichment_topics, reading, table
+from tests.support.spark import KEYS, TEST_SPARK, table
 from tests.support.truth import ENTITY_IDS, full_truth, new_releases_truth
 from tunestream.config import KafkaSettings, Settings, SparkSettings
 from tunestream.runtime.service import Producer
@@ -83,8 +83,7 @@ def test_emulator_to_tables_through_the_producer_and_the_job(
         kafka=produced.kafka,
         spark=SparkSettings.model_validate({**TEST_SPARK, "features_timeout_s": 3600}),
     )
-    job = reading(settings, enrichment_topics())  # not the enrichment topics other tests write
-    start_job(spark, settings, available_now=True, job=job).await_termination(300)
+    start_job(spark, settings, available_now=True).await_termination(300)
 
     def rows(name: str) -> list[dict[str, Any]]:
         found = table(spark, settings, name)
@@ -201,8 +200,7 @@ def test_a_development_app_s_tracks_wait_for_no_features_it_cannot_fetch(
         kafka=produced.kafka,
         spark=SparkSettings.model_validate({**TEST_SPARK, "features_timeout_s": 3600}),
     )
-    job = reading(settings, enrichment_topics())  # not the enrichment topics other tests write
-    start_job(spark, settings, available_now=True, job=job).await_termination(300)
+    start_job(spark, settings, available_now=True).await_termination(300)
     checkpoints = settings.spark.checkpoints_path(settings.data_dir)
     assert last_batch(checkpoints / TABLES_QUERY_NAME / "offsets") == 0  # one stage-2 batch
 

@@ -16,7 +16,6 @@ from tests.support.spark import (
     create_topics,
     enrichment_topics,
     job_settings,
-    reading,
     table,
 )
 from tests.support.spark_catalog import (
@@ -122,7 +121,7 @@ def test_tracks_enriched_holds_the_latest_of_each_enrichment(
         trigger_interval_s=0.5,
         tables_trigger_interval_s=0.5,
     )
-    topics = enrichment_topics()
+    topics = enrichment_topics(settings)
     create_topics(settings.kafka, topics["reccobeats_features"], topics["musicbrainz_recording"])
     cat = Catalog()
     cat.artist("ar1", ["pop"])
@@ -153,7 +152,7 @@ def test_tracks_enriched_holds_the_latest_of_each_enrichment(
         rec("reccobeats_features", "bad", b'{"id": "x", "danceability": "high"}'),
     ]
     produce(settings.kafka, first)
-    streams = start_job(spark, settings, job=reading(settings, topics))
+    streams = start_job(spark, settings)
     try:
         streams.process_all_available()
         assert set(enriched(spark, settings)) == {"al1t0", "al1t1", "al2t0"}

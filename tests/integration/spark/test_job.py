@@ -11,10 +11,8 @@ from pyspark.sql import SparkSession
 
 from tests.support.spark import (
     assert_tables,
-    enrichment_topics,
     job_settings,
     produce_input,
-    reading,
     table,
 )
 from tests.support.spark_catalog import (
@@ -39,8 +37,7 @@ def test_tables_from_a_known_input(
     settings = job_settings(kafka_settings, tmp_path, features_timeout_s=3600)
     cat = produce_input(settings.kafka)
 
-    job = reading(settings, enrichment_topics())
-    assert start_job(spark, settings, available_now=True, job=job).await_termination(300)
+    assert start_job(spark, settings, available_now=True).await_termination(300)
 
     assert_tables(spark, settings, cat)
     for name in ("reccobeats_features", "deezer_tracks", "musicbrainz_recordings"):

@@ -28,6 +28,7 @@ CHARTS = (
     "chart-distribution",
     "chart-trend",
     "chart-hourly",
+    "chart-coverage",
 )
 
 
@@ -81,6 +82,7 @@ def test_the_page_draws_charts_and_releases_from_live_data(
     assert page.locator("#chart-hourly .barlayer .trace").count() >= 1
     assert page.locator("#chart-rate .scatterlayer .trace").count() >= 1
     assert page.locator("#chart-lag .barlayer .trace").count() >= 1
+    assert page.locator("#chart-coverage .barlayer .trace").count() >= 1
     # Switching the feature redraws the box plots for it.
     page.locator("#feature-switch button", has_text="energy").click()
     expect(page.locator("#chart-distribution .gtitle")).to_contain_text("energy")
