@@ -135,6 +135,7 @@ day: it keeps up at {top:,} a day: {_yes(sampled.keeps_up(top))}."""
 def _lag(result: EnrichmentResult) -> str:
     shipped = [run for run in result.runs if run.variant == "shipped"]
     interval, jitter = max(_SCHEDULE[run.source] for run in shipped)
+    slowest = max(shipped, key=lambda run: run.cycle_s)
     low = min(CAPACITY_DAYS)
     cycles = ", ".join(
         f"{_SOURCES[run.source][0]} {run.tracks:,} tracks in {run.cycle_s:.1f} s" for run in shipped
@@ -144,7 +145,9 @@ def _lag(result: EnrichmentResult) -> str:
 since: a track waits at most {interval + jitter:g} s for a cycle, then that cycle's duration. At
 {low:,} tracks a day an interval brings {low * interval / 86_400:.0f} tracks, and the topic's
 {result.tracks:,} are {result.tracks * 1_440 / low:.0f} minutes of arrivals; the shipped cycles
-above read {cycles}."""
+above read {cycles}. A cycle of an interval's tracks is shorter, so at that volume a track's
+enrichments reach Kafka within {interval + jitter:g} s plus less than {slowest.cycle_s:.0f} s (the
+slowest cycle, {_SOURCES[slowest.source][0]}'s)."""
 
 
 def report(result: EnrichmentResult, options: EnrichmentOptions) -> str:

@@ -161,3 +161,4 @@ def test_the_report_says_where_a_backlog_grows_and_what_sampling_and_the_lag_are
         "ReccoBeats 1,000 tracks in 8.0 s, Deezer 1,000 tracks in 125.0 s, MusicBrainz 1,000 "
         "tracks in 50.0 s." in prose
     )
+    assert "within 120 s plus less than 125 s (the slowest cycle, Deezer's)." in prose
