@@ -37,6 +37,7 @@ PIECES = (
     "ingest",
     "discovery",
     "conditional",
+    "enrichment",
     "spark",
     "spark-catchup",
     "partitions",
@@ -124,6 +125,7 @@ def run(settings: Settings, options: AllOptions, say: Callable[[str], None]) -> 
             "ingest": _ingest,
             "discovery": _discovery,
             "conditional": _conditional,
+            "enrichment": _enrichment,
             "spark": _spark,
             "spark-catchup": _catchup,
             "partitions": _partitions,
@@ -254,6 +256,20 @@ def _conditional(state: _Run) -> None:
     )
     body = run_conditional(state.settings, options, state.say)
     state.write("conditional", body, options.command)
+
+
+def _enrichment(state: _Run) -> None:
+    from tunestream_benchmarks.enrichment import EnrichmentOptions
+    from tunestream_benchmarks.enrichment import run as run_enrichment
+    from tunestream_benchmarks.enrichment_report import report
+
+    options = (
+        EnrichmentOptions(tracks=150, baseline_tracks=20)
+        if state.options.quick
+        else EnrichmentOptions()
+    )
+    result = run_enrichment(state.settings, options, state.say)
+    state.write("enrichment", report(result, options), options.command)
 
 
 def _spark(state: _Run) -> None:

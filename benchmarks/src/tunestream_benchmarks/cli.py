@@ -140,6 +140,33 @@ def conditional(
 
 
 @app.command()
+def enrichment(
+    ctx: typer.Context,
+    tracks: Annotated[
+        int, typer.Option(min=1, help="New tracks of the emulator's day: about the topic's.")
+    ] = 1_000,
+    baseline_tracks: Annotated[
+        int, typer.Option(min=1, help="Tracks the one-id-a-request baselines read.")
+    ] = 150,
+    deezer_sample: Annotated[
+        float, typer.Option(min=0.01, max=1, help="DEEZER_SAMPLE of the sampled Deezer run.")
+    ] = 0.6,
+    output: Output = DEFAULT_REPORT,
+    write: Write = True,
+) -> None:
+    """ReccoBeats, Deezer and MusicBrainz under their limits: tracks a day each keeps up with."""
+    from tunestream_benchmarks.enrichment import EnrichmentOptions, run
+    from tunestream_benchmarks.enrichment_report import report
+
+    options = EnrichmentOptions(tracks, baseline_tracks, deezer_sample)
+    body = report(run(settings_of(ctx), options, lambda line: typer.echo(line, err=True)), options)
+    typer.echo(body)
+    if write:
+        write_section(output, "enrichment", body)
+        typer.echo(f"written to {output}", err=True)
+
+
+@app.command()
 def spark(
     ctx: typer.Context,
     albums: Annotated[int, typer.Option(min=1, help="Albums in the backlog catalog.")] = 200,

@@ -80,6 +80,7 @@ __all__ = [
     "ConditionalOptions",
     "ConditionalResult",
     "Cycle",
+    "TopicRecords",
     "cycle_seconds",
     "edit_targets",
     "peer_spec",
@@ -230,8 +231,8 @@ def cycle_seconds(log: str) -> float:
 # -- a variant -----------------------------------------------------------------------------------
 
 
-class _Records:
-    """Records in a variant's record topics, counted by a ``read_committed`` consumer."""
+class TopicRecords:
+    """Records in some topics, counted by a ``read_committed`` consumer."""
 
     def __init__(self, kafka: KafkaSettings, topics: dict[str, str]) -> None:
         self.topics = topics
@@ -314,7 +315,9 @@ class _Variant:
         self.created = [self.kafka.topics[key] for key in wanted]
         TopicAdmin(admin_client(self.kafka)).create(self.created)
         emitted = {loaded.emits(r) for r in loaded.resources} - {None}
-        self.records = _Records(self.kafka, {names[key]: key for key in wanted if key in emitted})
+        self.records = TopicRecords(
+            self.kafka, {names[key]: key for key in wanted if key in emitted}
+        )
         self.config = folder / f"{name}.yaml"
         source = {
             "spec": spec,

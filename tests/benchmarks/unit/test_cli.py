@@ -31,7 +31,8 @@ def test_the_registered_bench_group_has_every_benchmark(
     assert capsys.readouterr().err == ""
     result = CliRunner().invoke(app, ["bench", "--help"])
     assert result.exit_code == 0, result.output
-    for command in ("emulator", "ingest", "conditional", "spark", "spark-catchup", "all"):
+    commands = ("emulator", "ingest", "conditional", "enrichment", "spark", "spark-catchup", "all")
+    for command in commands:
         assert f"│ {command} " in result.output
 
 
@@ -40,8 +41,8 @@ def test_the_registered_bench_group_has_every_benchmark(
     [
         (
             "emulator,nope",
-            "choose from emulator, ingest, discovery, conditional, spark, spark-catchup, "
-            "partitions, capacity",
+            "choose from emulator, ingest, discovery, conditional, enrichment, spark, "
+            "spark-catchup, partitions, capacity",
         ),
         ("capacity", "capacity uses what partitions measures"),
     ],
