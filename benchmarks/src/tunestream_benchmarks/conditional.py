@@ -41,11 +41,8 @@ import json
 import os
 import platform
 import re
-import subprocess
-import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -56,16 +53,13 @@ from typing import Any
 
 import httpx
 import yaml
-from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from tunestream.config import KafkaSettings, Settings
 from tunestream.kafka.broker import LocalBroker
-from tunestream.kafka.client import admin_client, client_config
-from tunestream.kafka.topics import TopicAdmin
-from tunestream.runtime.service import spec_topics
 from tunestream.spec.loader import load_spec
 from tunestream_benchmarks.common import BenchError, cpu_model
 from tunestream_benchmarks.emulated import CLOCK
+from tunestream_benchmarks.isolated import IsolatedSource
 from tunestream_benchmarks.plots import table
 from tunestream_emulator.github import (
     GithubHandle,
@@ -80,7 +74,6 @@ __all__ = [
     "ConditionalOptions",
     "ConditionalResult",
     "Cycle",
-    "TopicRecords",
     "cycle_seconds",
     "edit_targets",
     "peer_spec",
@@ -231,64 +224,6 @@ def cycle_seconds(log: str) -> float:
 # -- a variant -----------------------------------------------------------------------------------
 
 
-class TopicRecords:
-    """Records in some topics, counted by a ``read_committed`` consumer."""
-
-    def __init__(self, kafka: KafkaSettings, topics: dict[str, str]) -> None:
-        self.topics = topics
-        """Topic name → its key."""
-        self.consumer = Consumer(
-            {
-                **client_config(kafka),
-                "group.id": f"bench-conditional-{uuid.uuid4().hex}",
-                "enable.auto.commit": False,
-                "enable.partition.eof": True,
-                "isolation.level": "read_committed",
-            }
-        )
-
-    def ends(self) -> dict[tuple[str, int], int]:
-        """The end of every partition."""
-        ends = {}
-        for topic in self.topics:
-            metadata = self.consumer.list_topics(topic, timeout=30).topics[topic]
-            for partition in metadata.partitions:
-                _, high = self.consumer.get_watermark_offsets(
-                    TopicPartition(topic, partition), timeout=30
-                )
-                ends[(topic, partition)] = high
-        return ends
-
-    def since(self, start: dict[tuple[str, int], int]) -> dict[str, int]:
-        """Records by topic key written after ``start`` (``ends()`` before)."""
-        now = self.ends()
-        open_ = {tp for tp, end in now.items() if end > start[tp]}
-        counts = dict.fromkeys(self.topics.values(), 0)
-        if not open_:
-            return counts
-        self.consumer.assign([TopicPartition(t, p, start[(t, p)]) for t, p in open_])
-        deadline = time.monotonic() + 60
-        while open_:
-            if time.monotonic() > deadline:
-                raise BenchError(f"records of {sorted(open_)} not read back within 60 s")
-            message = self.consumer.poll(1.0)
-            if message is None:
-                continue
-            error = message.error()
-            topic, partition = message.topic(), message.partition()
-            if error is not None and error.code() == KafkaError._PARTITION_EOF:
-                open_.discard((str(topic), int(partition or 0)))
-            elif error is not None:
-                raise BenchError(f"reading {topic}: {error.str()}")
-            else:
-                counts[self.topics[str(topic)]] += 1
-        self.consumer.unassign()
-        return counts
-
-    def close(self) -> None:
-        self.consumer.close()
-
-
 class _Variant:
     """One variant's topics, configuration and cycles (``produce --once`` in a process)."""
 
@@ -300,86 +235,37 @@ class _Variant:
         kafka: KafkaSettings,
         folder: Path,
     ) -> None:
-        self.name = name
         self.handle = handle
-        suffix = uuid.uuid4().hex[:8]
         token = handle.settings.tokens[0].token
         environ = {"GITHUB_API_URL": handle.api_url, "GITHUB_TOKEN": token}
-        loaded = load_spec(spec, environ=environ)
-        wanted = spec_topics(loaded, kafka)
-        names = {key: f"bench.{name}.{key}.{suffix}" for key in wanted}
-        topics = {key: {**t.model_dump(), "name": names[key]} for key, t in wanted.items()}
-        self.kafka = KafkaSettings.model_validate(
-            {**kafka.model_dump(exclude={"topics"}), "topics": topics}
-        )
-        self.created = [self.kafka.topics[key] for key in wanted]
-        TopicAdmin(admin_client(self.kafka)).create(self.created)
-        emitted = {loaded.emits(r) for r in loaded.resources} - {None}
-        self.records = TopicRecords(
-            self.kafka, {names[key]: key for key in wanted if key in emitted}
-        )
-        self.config = folder / f"{name}.yaml"
+        concurrency = load_spec(spec, environ=environ).client.rate_limit.max_concurrency
         source = {
-            "spec": spec,
-            "transactional_id": f"bench-{name}-{suffix}",
             "variables": {"repos": list(handle.settings.repositories)},
             "rate_limit": {
                 "requests_per_second": _REQUESTS_PER_SECOND,
-                "max_concurrency": loaded.client.rate_limit.max_concurrency,
+                "max_concurrency": concurrency,
             },
         }
-        kafka_values = self.kafka.model_dump(mode="json", exclude_none=True)
-        self.config.write_text(
-            yaml.safe_dump(
-                {
-                    "data_dir": str(folder / name),
-                    "kafka": {**kafka_values, "bootstrap_servers": kafka.bootstrap},
-                    "source": source,
-                    "producer": {"metrics_port": None},
-                }
-            )
-        )
-        self.env = {**os.environ, **environ}
+        self.source = IsolatedSource(name, spec, kafka, folder, environ, source)
 
     def cycle(self) -> Cycle:
         used = _rate_limit_used(self.handle)
         before = self.handle.stats()["endpoints"]
-        ends = self.records.ends()
+        ends = self.source.records.ends()
         started = time.monotonic()
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tunestream",
-                "-c",
-                str(self.config),
-                "--log-format",
-                "json",
-                "produce",
-                "--once",
-            ],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=_CYCLE_TIMEOUT_S,
-        )
+        log = self.source.produce(_CYCLE_TIMEOUT_S)
         process_s = time.monotonic() - started
-        if done.returncode != 0:
-            raise BenchError(
-                f"{self.name}: produce --once exited {done.returncode}: {done.stderr[-500:]}"
-            )
         after = self.handle.stats()["endpoints"]
         return Cycle(
             requests=requests_delta(before, after),
             rate_limit_used=_rate_limit_used(self.handle) - used,
-            records=self.records.since(ends),
+            records=self.source.records.since(ends),
             process_s=process_s,
-            cycle_s=cycle_seconds(done.stderr),
+            cycle_s=cycle_seconds(log),
         )
 
     def close(self) -> None:
-        self.records.close()
-        TopicAdmin(admin_client(self.kafka)).delete([t.name for t in self.created])
+        self.source.close()
 
 
 def _rate_limit_used(handle: GithubHandle) -> int:

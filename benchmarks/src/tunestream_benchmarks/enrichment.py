@@ -49,9 +49,9 @@ from tunestream.kafka.broker import LocalBroker
 from tunestream.spec.loader import load_spec
 from tunestream.spec.models import TopicResource
 from tunestream_benchmarks.capacity import retention_days
-from tunestream_benchmarks.conditional import TopicRecords, cycle_seconds
+from tunestream_benchmarks.conditional import cycle_seconds
 from tunestream_benchmarks.emulated import Emulator, spotify_environ, start_emulator
-from tunestream_benchmarks.isolated import IsolatedSource
+from tunestream_benchmarks.isolated import IsolatedSource, TopicRecords
 from tunestream_emulator.enrich.deezer import QUOTA_SECONDS
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""A source run as ``tunestream produce --once`` in a process of its own, on topics of its own.
+"""A source run as ``tunestream produce --once`` in a process of its own, on topics of its own,
+and its records counted (:class:`TopicRecords`).
 
 Its records topics, state, plan and dead-letter topics are created for it (fresh names), a records
 topic under its spec-scoped key (``<spec>.<key>``: no other spec writes it, a Spotify key of
@@ -12,13 +13,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from tunestream.config import KafkaSettings, TopicSettings
 from tunestream.kafka.client import admin_client, client_config
@@ -26,9 +28,66 @@ from tunestream.kafka.topics import TopicAdmin
 from tunestream.runtime.service import spec_topics
 from tunestream.spec.loader import load_spec
 from tunestream_benchmarks.common import BenchError
-from tunestream_benchmarks.conditional import TopicRecords
 
-__all__ = ["IsolatedSource"]
+__all__ = ["IsolatedSource", "TopicRecords"]
+
+
+class TopicRecords:
+    """Records in some topics, counted by a ``read_committed`` consumer."""
+
+    def __init__(self, kafka: KafkaSettings, topics: dict[str, str]) -> None:
+        self.topics = topics
+        """Topic name → its key."""
+        self.consumer = Consumer(
+            {
+                **client_config(kafka),
+                "group.id": f"bench-records-{uuid.uuid4().hex}",
+                "enable.auto.commit": False,
+                "enable.partition.eof": True,
+                "isolation.level": "read_committed",
+            }
+        )
+
+    def ends(self) -> dict[tuple[str, int], int]:
+        """The end of every partition."""
+        ends = {}
+        for topic in self.topics:
+            metadata = self.consumer.list_topics(topic, timeout=30).topics[topic]
+            for partition in metadata.partitions:
+                _, high = self.consumer.get_watermark_offsets(
+                    TopicPartition(topic, partition), timeout=30
+                )
+                ends[(topic, partition)] = high
+        return ends
+
+    def since(self, start: dict[tuple[str, int], int]) -> dict[str, int]:
+        """Records by topic key written after ``start`` (``ends()`` before)."""
+        now = self.ends()
+        open_ = {tp for tp, end in now.items() if end > start[tp]}
+        counts = dict.fromkeys(self.topics.values(), 0)
+        if not open_:
+            return counts
+        self.consumer.assign([TopicPartition(t, p, start[(t, p)]) for t, p in open_])
+        deadline = time.monotonic() + 60
+        while open_:
+            if time.monotonic() > deadline:
+                raise BenchError(f"records of {sorted(open_)} not read back within 60 s")
+            message = self.consumer.poll(1.0)
+            if message is None:
+                continue
+            error = message.error()
+            topic, partition = message.topic(), message.partition()
+            if error is not None and error.code() == KafkaError._PARTITION_EOF:
+                open_.discard((str(topic), int(partition or 0)))
+            elif error is not None:
+                raise BenchError(f"reading {topic}: {error.str()}")
+            else:
+                counts[self.topics[str(topic)]] += 1
+        self.consumer.unassign()
+        return counts
+
+    def close(self) -> None:
+        self.consumer.close()
 
 
 class IsolatedSource:

@@ -102,23 +102,22 @@ TRACK = _struct(
     is_local=B,
 )
 
-AUDIO_FEATURES = _struct(
-    acousticness=D,
-    danceability=D,
-    duration_ms=L,
-    energy=D,
-    id=S,
-    instrumentalness=D,
-    key=L,
-    liveness=D,
-    loudness=D,
-    mode=L,
-    speechiness=D,
-    tempo=D,
-    time_signature=L,
-    type=S,
-    valence=D,
-)
+_FEATURES: dict[str, DataType] = {
+    "acousticness": D,
+    "danceability": D,
+    "energy": D,
+    "instrumentalness": D,
+    "key": L,
+    "liveness": D,
+    "loudness": D,
+    "mode": L,
+    "speechiness": D,
+    "tempo": D,
+    "valence": D,
+}
+"""The audio features Spotify and ReccoBeats both give, by the same names."""
+
+AUDIO_FEATURES = _struct(**_FEATURES, duration_ms=L, id=S, time_signature=L, type=S)
 
 AUDIO_ANALYSIS = _struct(
     meta=_struct(analyzer_version=S, status_code=L, timestamp=L),
@@ -189,21 +188,7 @@ VALUE_SCHEMAS: dict[str, StructType] = {
 }
 """Entity name → the schema its values are parsed with (one per entity: a unit test checks it)."""
 
-RECCOBEATS_FEATURES = _struct(
-    id=S,
-    href=S,
-    acousticness=D,
-    danceability=D,
-    energy=D,
-    instrumentalness=D,
-    key=L,
-    liveness=D,
-    loudness=D,
-    mode=L,
-    speechiness=D,
-    tempo=D,
-    valence=D,
-)
+RECCOBEATS_FEATURES = _struct(id=S, href=S, **_FEATURES)
 
 DEEZER_TRACK = _struct(
     id=L,
