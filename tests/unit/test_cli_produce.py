@@ -49,7 +49,6 @@ def _running(*specs: str) -> list[Producer]:
         producer=ProducerSettings(metrics_port=None),
     )
     environ = {"SPOTIFY_CLIENT_ID": "id", "SPOTIFY_CLIENT_SECRET": "secret"}
-    environ |= {"MUSICBRAINZ_CONTACT": "someone@example.org"}
     return [
         Producer(settings, source, spec=load_spec(source.spec, environ=environ))
         for source in settings.sources

@@ -33,7 +33,13 @@ from functools import partial
 import httpx
 
 from tunestream.config import KafkaSettings, Settings, SourceSettings, TopicSettings
-from tunestream.errors import ConfigError, SinkError, SourceFailed, TunestreamError
+from tunestream.errors import (
+    ClusterUnreachable,
+    ConfigError,
+    SinkError,
+    SourceFailed,
+    TunestreamError,
+)
 from tunestream.http.client import RestClient
 from tunestream.kafka.client import ClientConfig, admin_client, client_config, wait_for_cluster
 from tunestream.kafka.feed import TopicFeed
@@ -136,7 +142,9 @@ async def run_together(
 ) -> dict[str, CycleReport | None]:
     """Run the producers side by side until each returns: the last cycle's report of each, by
     source name. The first to fail stops the others (each commits what it has in flight), then
-    its error is raised — as :class:`SourceFailed`, naming it, where it is one of several."""
+    its error is raised — as :class:`SourceFailed`, naming it, where it is one of several (not
+    an unreachable cluster: that is every source's); another's failure for another cause is
+    logged."""
     tasks = {asyncio.create_task(producer.run(once=once)): producer for producer in running}
     failure: tuple[Producer, BaseException] | None = None
     pending = set(tasks)
@@ -147,14 +155,16 @@ async def run_together(
             if error is None:
                 continue
             if failure is not None:
-                log.error("%s failed too: %s", tasks[task].source.name, error)
+                if str(error) != str(failure[1]):  # the same cause (no cluster) is told once
+                    log.error("%s failed too: %s", tasks[task].source.name, error)
                 continue
             failure = (tasks[task], error)
             for producer in running:
                 producer.stop()
     if failure is not None:
         failed, error = failure
-        if isinstance(error, TunestreamError) and len(running) > 1:
+        named = len(running) > 1 and not isinstance(error, ClusterUnreachable)  # every source's
+        if isinstance(error, TunestreamError) and named:
             raise SourceFailed(failed.source.name, error) from error
         raise error
     return {producer.source.name: task.result() for task, producer in tasks.items()}

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from tunestream.config import SourceSettings
-from tunestream.errors import ConfigError, SourceFailed, StateError
+from tunestream.errors import ClusterUnreachable, ConfigError, SourceFailed, StateError
 from tunestream.runtime.report import CycleReport
 from tunestream.runtime.service import run_together
 
@@ -79,3 +79,26 @@ def test_a_single_source_fails_with_its_own_error() -> None:
     with pytest.raises(StateError) as caught:
         asyncio.run(run_together([failing]))  # type: ignore[list-item]
     assert str(caught.value) == "state record x is unreadable"
+
+
+def test_no_cluster_is_every_source_s_failure_told_once_unnamed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    cause = "no Kafka broker answered at 127.0.0.1:1 within 15 s"
+    failing = [FakeProducer(n, fails_with=ClusterUnreachable(cause)) for n in ("a", "b", "c")]
+    with pytest.raises(ClusterUnreachable) as caught:
+        asyncio.run(run_together(failing))  # type: ignore[arg-type]
+    assert str(caught.value) == cause
+    assert [r.message for r in caplog.records if "failed too" in r.message] == []
+
+
+def test_another_source_failing_for_another_cause_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    first = FakeProducer("a", fails_with=StateError("state record x is unreadable"))
+    second = FakeProducer("b", fails_with=ConfigError("bad"))
+    with pytest.raises(SourceFailed) as caught:
+        asyncio.run(run_together([first, second]))  # type: ignore[list-item]
+    told = [r.message for r in caplog.records if "failed too" in r.message]
+    other = {"a": "b failed too: bad", "b": "a failed too: state record x is unreadable"}
+    assert told == [other[caught.value.source]]

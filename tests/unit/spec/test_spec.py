@@ -178,3 +178,16 @@ def test_a_reference_alone_with_a_numeric_default_is_a_number(
     path.write_text(f"value: {text}\n")
     _, data = spec_data(str(path), environ=environ)
     assert data["value"] == want and type(data["value"]) is type(want)
+
+
+@pytest.mark.parametrize(
+    ("environ", "agent"),
+    [
+        ({"MUSICBRAINZ_CONTACT": "me@example.org"}, "tunestream/0.1.0 ( me@example.org )"),
+        ({}, "tunestream/0.1.0 ( no contact given )"),  # a user without one still runs
+    ],
+)
+def test_the_musicbrainz_user_agent_names_the_contact_given(
+    environ: dict[str, str], agent: str
+) -> None:
+    assert load_spec("musicbrainz", environ=environ).client.headers["User-Agent"] == agent
