@@ -24,7 +24,6 @@ from tunestream.errors import ConfigError
 from tunestream.http.models import RateLimitConfig
 
 __all__ = [
-    "DEFAULT_SOURCES",
     "SourceList",
     "SourceName",
     "SourceSettings",
@@ -180,7 +179,7 @@ def named(sources: Sequence[SourceSettings], names: Sequence[str]) -> list[Sourc
     return [source for source in sources if not names or source.name in names]
 
 
-DEFAULT_SOURCES: tuple[dict[str, Any], ...] = (
+_DEFAULT_SOURCES: tuple[dict[str, Any], ...] = (
     {"spec": "spotify"},
     *({"spec": spec, "interval_s": 60.0} for spec in ("reccobeats", "deezer", "musicbrainz")),
 )
@@ -189,4 +188,4 @@ from its tracks topic (a cycle a minute: each reads what Spotify wrote since the
 
 
 def default_sources() -> list[SourceSettings]:
-    return [SourceSettings.model_validate(values) for values in DEFAULT_SOURCES]
+    return [SourceSettings.model_validate(values) for values in _DEFAULT_SOURCES]
