@@ -9,30 +9,27 @@ defaults below. ``tunestream.example.yaml`` documents every key.
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import yaml
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    model_validator,
-)
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from tunestream.config.base import REPO_ROOT, SECRET_WORDS, JvmSize, Model, Port
+from tunestream.config.kafka import (
+    DEFAULT_TOPICS,
+    KafkaSettings,
+    LocalBrokerSettings,
+    TopicSettings,
+)
 from tunestream.errors import ConfigError
-from tunestream.sources import plan, spotify
 from tunestream.sources.settings import SourceList, SourceSettings, one_source_shorthand
 from tunestream.sources.settings import default_sources as _default_sources
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
+    "DEFAULT_TOPICS",
     "DashboardSettings",
     "EmulatorRunSettings",
     "KafkaSettings",
@@ -50,190 +47,22 @@ __all__ = [
 
 DEFAULT_CONFIG_FILE = Path("tunestream.yaml")
 ENV_PREFIX = "TUNESTREAM_"
-# Where the repository keeps Maven-resolved jars (`make jars`); the package sits in <repo>/src.
-_REPO_ROOT = Path(__file__).resolve().parents[2]
-
-Port = Annotated[int, Field(ge=1, le=65535)]
-TopicName = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,249}$")]
 
 
-def _jvm_size(value: str) -> str:
-    if not re.fullmatch(r"[1-9][0-9]*[mMgG]", value):
-        raise ValueError("a JVM memory size such as 512m or 2g is expected")
-    return value
-
-
-JvmSize = Annotated[str, AfterValidator(_jvm_size)]
-_SECRET_WORDS = ("password", "secret", "token", "key.pem", "credentials")
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class LocalBrokerSettings(_Model):
-    """The embedded single-node KRaft broker, used when no ``bootstrap_servers`` is set."""
-
-    port: Port = 9092
-    controller_port: Port = 9093
-    heap: JvmSize = "1g"
-    start_timeout_s: Annotated[float, Field(gt=0)] = 120.0
-    stop_grace_s: Annotated[float, Field(gt=0)] = 30.0
-    jars_dir: Path = _REPO_ROOT / "build" / "jars" / "kafka"
-
-    @model_validator(mode="after")
-    def _distinct_ports(self) -> LocalBrokerSettings:
-        if self.port == self.controller_port:
-            raise ValueError("port and controller_port must differ")
-        return self
-
-
-class TopicSettings(_Model):
-    """One topic as tunestream creates it; ``None`` leaves a setting to the broker's default."""
-
-    name: TopicName
-    partitions: Annotated[int, Field(ge=1)] = 1
-    replication_factor: Annotated[int, Field(ge=1)] = 1
-    retention_ms: Annotated[int, Field(ge=-1)] | None = None
-    cleanup_policy: Literal["delete", "compact", "compact,delete"] = "delete"
-    max_message_bytes: Annotated[int, Field(ge=1024)] | None = None
-    compression_type: (
-        Literal["producer", "zstd", "lz4", "snappy", "gzip", "uncompressed"] | None
-    ) = None
-    configs: dict[str, str] = Field(default_factory=dict)
-
-    def topic_configs(self) -> dict[str, str]:
-        """The topic-level Kafka configs this entry asks for, by their Kafka names."""
-        named = {
-            "retention.ms": self.retention_ms,
-            "cleanup.policy": self.cleanup_policy,
-            "max.message.bytes": self.max_message_bytes,
-            "compression.type": self.compression_type,
-        }
-        out = {k: str(v) for k, v in named.items() if v is not None}
-        out.update(self.configs)
-        return out
-
-
-_WEEK_MS = 7 * 24 * 3600 * 1000
-# Audio analysis documents pass 1 MB for long tracks; 16 MiB leaves room for the longest.
-_LARGE_MESSAGE_BYTES = 16 * 1024 * 1024
-
-_LARGE_TOPIC = {"max_message_bytes": _LARGE_MESSAGE_BYTES, "compression_type": "zstd"}
-
-_SPOTIFY_SPEC = "spotify"
-_SPOTIFY_TOPICS = frozenset(e.topic for e in spotify.ENTITIES)
-
-
-def _records_topic(spec: str, key: str) -> dict[str, Any]:
-    """A spec's records topic as tunestream makes it: ``<spec>.<key>``, 4 partitions, a week."""
-    return {"name": f"{spec}.{key}", "partitions": 4, "retention_ms": _WEEK_MS}
-
-
-DEFAULT_TOPICS: dict[str, dict[str, Any]] = {
-    **{
-        e.topic: {**_records_topic(_SPOTIFY_SPEC, e.topic), **(_LARGE_TOPIC if e.large else {})}
-        for e in spotify.ENTITIES
-    },
-    "dead_letter": {
-        "name": "tunestream.dead_letter",
-        "partitions": 1,
-        "retention_ms": 4 * _WEEK_MS,
-        "max_message_bytes": _LARGE_MESSAGE_BYTES,
-    },
-    "source_state": {
-        "name": "tunestream.source_state",
-        "partitions": 1,
-        "cleanup_policy": "compact",
-    },
-    plan.PLAN: {
-        "name": "tunestream.source_plan",
-        "partitions": 1,
-        "cleanup_policy": "compact",
-    },
-}
-
-
-class KafkaSettings(_Model):
-    """Which cluster to use, how to reach it, and the topics tunestream manages on it."""
-
-    bootstrap_servers: Annotated[str, Field(min_length=1)] | None = None
-    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    sasl_mechanism: (
-        Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI"] | None
-    ) = None
-    sasl_username: str | None = None
-    sasl_password: SecretStr | None = None
-    ssl_ca_location: Path | None = None
-    ssl_certificate_location: Path | None = None
-    ssl_key_location: Path | None = None
-    ssl_key_password: SecretStr | None = None
-    client_properties: dict[str, str] = Field(default_factory=dict)
-    """Any other librdkafka property, passed to every client unchanged."""
-    local: LocalBrokerSettings = LocalBrokerSettings()
-    topics: dict[str, TopicSettings] = Field(default_factory=dict)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _merge_default_topics(cls, data: Any) -> Any:
-        """A topic named in the file changes only the keys it gives; the defaults stay."""
-        if not isinstance(data, Mapping):
-            return data
-        given = data.get("topics") or {}
-        if not isinstance(given, Mapping):
-            return data
-        merged: dict[str, Any] = {k: dict(v) for k, v in DEFAULT_TOPICS.items()}
-        for key, value in given.items():
-            base = merged.get(key, {})
-            merged[key] = {**base, **value} if isinstance(value, Mapping) else value
-        return {**data, "topics": merged}
-
-    @model_validator(mode="after")
-    def _security_is_consistent(self) -> KafkaSettings:
-        if self.bootstrap_servers is None and self.security_protocol != "PLAINTEXT":
-            raise ValueError(
-                "the local broker speaks PLAINTEXT only; set bootstrap_servers to use "
-                f"{self.security_protocol}"
-            )
-        if self.security_protocol.startswith("SASL") and self.sasl_mechanism is None:
-            raise ValueError(f"security_protocol {self.security_protocol} needs sasl_mechanism")
-        return self
-
-    @property
-    def uses_local_broker(self) -> bool:
-        return self.bootstrap_servers is None
-
-    def records_topic(self, spec: str, key: str) -> TopicSettings:
-        """The topic where spec ``spec`` writes its records of ``key`` (a resource's ``emit``):
-        ``topics."<spec>.<key>"``, else ``topics.<key>`` — but Spotify's keys (albums …) are the
-        spotify spec's alone: the Spark job reads them as Spotify's — else ``<spec>.<key>``, 4
-        partitions, a week. So a new spec needs no topic settings, and two specs share a topic
-        only where a key added under ``topics`` says so."""
-        topic = self.topics.get(f"{spec}.{key}")
-        if topic is None and not (key in _SPOTIFY_TOPICS and spec != _SPOTIFY_SPEC):
-            topic = self.topics.get(key)
-        return topic or TopicSettings(**_records_topic(spec, key))
-
-    @property
-    def bootstrap(self) -> str:
-        """The bootstrap address clients use: the configured cluster or the local broker."""
-        return self.bootstrap_servers or f"127.0.0.1:{self.local.port}"
-
-
-class ProducerSettings(_Model):
+class ProducerSettings(Model):
     """The producer process (``tunestream produce``), whichever sources it runs."""
 
     metrics_port: Port | None = 9464
     """Prometheus metrics of all its sources on 127.0.0.1:<port>/metrics; null: off."""
 
 
-class SparkSettings(_Model):
+class SparkSettings(Model):
     """The Structured Streaming job that turns the Spotify topics into tables."""
 
     master: Annotated[str, Field(min_length=1)] = "local[*]"
     """``local[*]`` on a laptop, ``spark://host:7077`` for a standalone cluster: nothing else
     changes."""
-    jars_dir: Path = _REPO_ROOT / "build" / "jars" / "spark"
+    jars_dir: Path = REPO_ROOT / "build" / "jars" / "spark"
     tables_dir: Path | None = None
     """Where the tables live; None: ``<data_dir>/tables``."""
     checkpoint_dir: Path | None = None
@@ -259,7 +88,7 @@ class SparkSettings(_Model):
         return (self.checkpoint_dir or data_dir / "checkpoints").absolute()
 
 
-class DashboardSettings(_Model):
+class DashboardSettings(Model):
     """The read-only web dashboard (``tunestream dashboard``, started by ``tunestream up``)."""
 
     port: Port = 8050
@@ -270,7 +99,7 @@ class DashboardSettings(_Model):
     """Samples of the producer's metrics kept for the ingest-rate chart (720 at 5 s: an hour)."""
 
 
-class EmulatorRunSettings(_Model):
+class EmulatorRunSettings(Model):
     """The Spotify emulator ``tunestream up`` starts when no Spotify credentials are set."""
 
     port: Port = 8765
@@ -283,7 +112,7 @@ class EmulatorRunSettings(_Model):
     """The cycle interval of the sources whose APIs the emulator stands in for."""
 
 
-class SystemSettings(_Model):
+class SystemSettings(Model):
     """``tunestream up | down | status``: every component as a background process."""
 
     start_timeout_s: Annotated[float, Field(gt=0)] = 300.0
@@ -361,7 +190,7 @@ def describe_validation_error(error: ValidationError, sep: str = "; ") -> str:
         path = ".".join(str(p) for p in item["loc"]) or "(top level)"
         message = item["msg"].removeprefix("Value error, ")
         got = item.get("input")
-        secret = any(word in path.lower() for word in (*_SECRET_WORDS, "auth"))
+        secret = any(word in path.lower() for word in (*SECRET_WORDS, "auth"))
         shown = "" if secret or isinstance(got, dict | list) or got is None else f" (got {got!r})"
         parts.append(f"{path}: {message}{shown}")
     return sep.join(parts)
@@ -395,6 +224,6 @@ def _redact(value: Any, key: str = "") -> Any:
         return {k: _redact(v, k) for k, v in value.items()}
     if isinstance(value, list):
         return [_redact(v, key) for v in value]
-    if value is not None and any(word in key.lower() for word in _SECRET_WORDS):
+    if value is not None and any(word in key.lower() for word in SECRET_WORDS):
         return "********"
     return value
