@@ -12,7 +12,7 @@ CODE   := src emulator benchmarks tests
 # root installs system packages itself; anyone else through sudo
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup jars chromium lint format clean stop constraints bench
+.PHONY: run test soak setup jars chromium lint format clean stop constraints bench
 
 # Everything in the background (Kafka, topics, emulator or the real API, producer, Spark job,
 # dashboard), staying in the foreground: Ctrl-C stops it all (`tunestream down`).
@@ -29,7 +29,11 @@ bench: setup
 	$(BIN)/tunestream bench $(ARGS)
 
 test: lint
-	$(BIN)/pytest --junitxml=build/test-results.xml
+	$(BIN)/pytest -m "not soak" --junitxml=build/test-results.xml
+
+# The long versions of the kill and failure tests (make test runs a lean version of each).
+soak: setup
+	$(BIN)/pytest -m soak --junitxml=build/soak-results.xml
 
 setup: $(STAMP) jars chromium .tunestream
 
