@@ -187,6 +187,8 @@ class Catalog:
         self.artist = lru_cache(maxsize=settings.entity_cache)(self._artist)
         self.artist_name = lru_cache(maxsize=1 << 16)(self._artist_name)
         self.features = lru_cache(maxsize=8192)(self._features)
+        self.long_tail_share = settings.long_tail_share
+        self.long_tail_s = tuple(60 * m for m in settings.long_tail_minutes)
 
     # -- the cheap skeleton of an album: from one hash, without building it ---------------------
 
@@ -312,6 +314,7 @@ class Catalog:
         )
         long_track = rng.random() < 0.03
         seconds = rng.uniform(420, 900) if long_track else rng.lognormvariate(math.log(195), 0.22)
+        seconds = self._long_tail(album_index, number) or seconds
         featured = (self.artist_id(self._pick_artist(rng)),) if rng.random() < 0.12 else ()
         year = datetime.fromtimestamp(album.released_at, UTC).year
         return Track(
@@ -325,6 +328,15 @@ class Catalog:
             popularity=min(100, int(rng.expovariate(1 / 10))),
             artist_ids=album.artist_ids + featured,
         )
+
+    def _long_tail(self, album_index: int, number: int) -> float | None:
+        """The duration (s) of a track in the long tail, log-uniform over its range; None for
+        the others. Drawn from a hash of its own, so the share moves no other value."""
+        draw = mix(self._hash(album_index), number + 1, 0x7A11)
+        if draw / 2**64 >= self.long_tail_share:
+            return None
+        low, high = self.long_tail_s
+        return low * (high / low) ** ((mix(draw) >> 11) / 2**53)
 
     def _features(self, album_index: int, number: int) -> AudioFeatures:
         return _features(random.Random(mix(self._hash(album_index), number + 1, 0xFEA7)))

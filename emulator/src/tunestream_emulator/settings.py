@@ -148,6 +148,16 @@ class EmulatorSettings(_Model):
     musicbrainz_rate: int = Field(
         default=1, ge=0, description="MusicBrainz requests per client address per second; 0: off"
     )
+    long_tail_share: float = Field(
+        default=0.005,
+        ge=0.0,
+        le=1.0,
+        description="share of the tracks in the long tail (DJ mixes, live sets, ambient): "
+        "durations log-uniform over long_tail_minutes, their analyses up to ~20 MB",
+    )
+    long_tail_minutes: tuple[float, float] = Field(
+        default=(20.0, 180.0), description="the long tail's shortest and longest duration"
+    )
     public_base_url: str | None = Field(
         default=None,
         description="base URL written into href/next/previous; default: the bound address",
@@ -157,6 +167,13 @@ class EmulatorSettings(_Model):
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
         return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+    @field_validator("long_tail_minutes")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not 0 < value[0] <= value[1]:
+            raise ValueError("long_tail_minutes: 0 < shortest <= longest")
+        return value
 
     @field_validator("markets")
     @classmethod
