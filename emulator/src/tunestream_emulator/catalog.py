@@ -188,7 +188,8 @@ class Catalog:
         self.artist_name = lru_cache(maxsize=1 << 16)(self._artist_name)
         self.features = lru_cache(maxsize=8192)(self._features)
         self.long_tail_share = settings.long_tail_share
-        self.long_tail_s = tuple(60 * m for m in settings.long_tail_minutes)
+        shortest, longest = settings.long_tail_minutes
+        self.long_tail_s = (60 * shortest, 60 * longest)
 
     # -- the cheap skeleton of an album: from one hash, without building it ---------------------
 
@@ -336,7 +337,7 @@ class Catalog:
         if draw / 2**64 >= self.long_tail_share:
             return None
         low, high = self.long_tail_s
-        return low * (high / low) ** ((mix(draw) >> 11) / 2**53)
+        return low * math.exp(math.log(high / low) * (mix(draw) >> 11) / 2**53)
 
     def _features(self, album_index: int, number: int) -> AudioFeatures:
         return _features(random.Random(mix(self._hash(album_index), number + 1, 0xFEA7)))

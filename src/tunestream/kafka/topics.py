@@ -21,7 +21,18 @@ from confluent_kafka.admin import (
 from tunestream.config import TopicSettings
 from tunestream.errors import TopicConflict, TopicError
 
-__all__ = ["CreateOutcome", "Outcome", "TopicAdmin", "TopicState"]
+__all__ = [
+    "KAFKA_MAX_MESSAGE_BYTES",
+    "CreateOutcome",
+    "Outcome",
+    "TopicAdmin",
+    "TopicCheck",
+    "TopicState",
+]
+
+KAFKA_MAX_MESSAGE_BYTES = 1_048_588
+"""Kafka's default ``max.message.bytes`` of a topic (the broker's ``message.max.bytes``:
+https://kafka.apache.org/documentation/#brokerconfigs_message.max.bytes)."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,18 @@ class TopicState:
     """Every config entry the broker reports for the topic."""
     overrides: dict[str, str] = field(default_factory=dict)
     """The entries set on the topic itself (not inherited from broker defaults)."""
+
+
+@dataclass(frozen=True)
+class TopicCheck:
+    """What :meth:`TopicAdmin.check` found of topics that are there to be written."""
+
+    differences: tuple[str, ...]
+    """How they differ from their settings (but for ``cleanup.policy``), ``<topic>: <key>: want
+    X, have Y`` each."""
+    max_message_bytes: dict[str, int]
+    """Each topic's ``max.message.bytes`` by name: as the broker reports it (the topic's own or
+    the broker's default), else as configured, else Kafka's default."""
 
 
 class Outcome(Enum):
@@ -102,21 +125,26 @@ class TopicAdmin:
             outcomes.append(CreateOutcome(topic, kind, diffs))
         return outcomes
 
-    def check(self, topics: Sequence[TopicSettings]) -> tuple[str, ...]:
+    def check(self, topics: Sequence[TopicSettings]) -> TopicCheck:
         """That the topics are there to be written, and keep records as configured: TopicError
         naming the missing ones (a producer would otherwise get them made by the broker's
         defaults: a state topic that deletes by age and loses the state with it), TopicConflict
         naming those with another ``cleanup.policy``. Returns the other ways they differ from
-        their settings, ``<topic>: <key>: want X, have Y`` each."""
+        their settings, and the largest record batch each takes."""
         states = self.describe(t.name for t in topics)
         missing: list[str] = []
         policies: list[str] = []
         others: list[str] = []
+        limits: dict[str, int] = {}
         for topic in topics:
             state = states[topic.name]
             if state is None:
                 missing.append(topic.name)
-            elif (policy := state.configs.get("cleanup.policy")) != topic.cleanup_policy:
+                continue
+            reported = state.configs.get("max.message.bytes")
+            configured = topic.max_message_bytes or KAFKA_MAX_MESSAGE_BYTES
+            limits[topic.name] = int(reported) if reported is not None else configured
+            if (policy := state.configs.get("cleanup.policy")) != topic.cleanup_policy:
                 policies.append(f"{topic.name} has {policy}, configured {topic.cleanup_policy}")
             else:
                 others.extend(f"{topic.name}: {d}" for d in differences(topic, state))
@@ -129,7 +157,7 @@ class TopicAdmin:
                 f"topics keep records otherwise than configured (cleanup.policy): "
                 f"{'; '.join(policies)}"
             )
-        return tuple(others)
+        return TopicCheck(tuple(others), limits)
 
     def delete(self, names: Sequence[str]) -> list[str]:
         """Delete the topics that exist; return their names."""

@@ -1,6 +1,6 @@
 """What the parts of one cycle share: the spec, the client, the state, the plan, the pool, the
-wire format and the report — the two outcomes every part acts on the same way, and publishing
-the plan."""
+wire format and the report — the outcomes every part acts on the same way (a dead letter, a
+record too large for its topic, a step down), and publishing the plan."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from tunestream.errors import FetchError, HttpStatusError
 from tunestream.http.client import RestClient
+from tunestream.records import Record
 from tunestream.runtime.committer import Committer
 from tunestream.runtime.plan import Access, Plan
 from tunestream.runtime.pool import Pool
@@ -47,6 +48,19 @@ class CycleContext:
         log.warning(
             "%s: %s %s went to the dead-letter topic: %s", self.spec.name, name, items[:3], error
         )
+
+    def fits(self, name: str, item: str, record: Record) -> bool:
+        """Whether ``name``'s record of ``item`` fits its topic; one that does not is never sent:
+        its dead letter (naming it, without its body) goes in its place, counted and logged."""
+        refused = self.wire.refused(name, item, record)
+        if refused is None:
+            return True
+        letter, why = refused
+        self.committer.add([letter])
+        self.report.stats[name].dead_letters += 1
+        self.report.oversized[record.topic] += 1
+        log.warning("%s: %s %s went to the dead-letter topic: %s", self.spec.name, name, item, why)
+        return False
 
     def step_down(self, name: str, error: FetchError) -> None:
         """The API forbade ``name`` (403): the plan steps down, unless it is closed already; a

@@ -62,6 +62,7 @@ class CycleRunner:
         probe: bool = False,
         discovery_budget: int | None = None,
         open_feed: OpenFeed | None = None,
+        limits: Mapping[str, int] | None = None,
     ) -> None:
         self.spec = spec
         self.client = client
@@ -75,6 +76,8 @@ class CycleRunner:
         self.discovery_budget = discovery_budget
         self.open_feed = open_feed
         """Opens a topic root's feed; None (a probe): topic roots read nothing."""
+        self.limits = limits or {}
+        """The largest record each topic takes, by name (a topic not there: no limit)."""
         self._pool = Pool(concurrency)
         self.report = CycleReport("", "", resumed=False)
 
@@ -98,7 +101,7 @@ class CycleRunner:
             self.committer,
             self.plan,
             self._pool,
-            Wire(self.spec.name, cycle.id, self.topics),
+            Wire(self.spec.name, cycle.id, self.topics, limits=self.limits),
             self.report,
             self.clock,
             self.probe,

@@ -62,7 +62,8 @@ def take_listed(
                 if ctx.state.seen(name, taken):
                     continue
                 ctx.state.remember(name, taken, ctx.clock())
-            out.append(written)
+            if ctx.fits(name, item, written):
+                out.append(written)
         fan_out(name, record, item, context)
     stats = ctx.report.stats[name]
     stats.fetched += len(records)

@@ -147,7 +147,7 @@ class Lookups:
                 if ctx.state.seen(name, taken):
                     continue
                 ctx.state.remember(name, taken, ctx.clock())
-            if written is not None:
+            if written is not None and ctx.fits(name, item, written):
                 out.append(written)
             self.fan_out(name, record, item, context)
         stats.emitted += len(out)

@@ -47,6 +47,12 @@ class Metrics:
             ["source", "topic"],
             registry=self.registry,
         )
+        self.oversized = Counter(
+            "tunestream_records_oversized",
+            "Records too large for their topic, sent as dead letters instead, by topic.",
+            ["source", "topic"],
+            registry=self.registry,
+        )
         self.cycle_duration = Histogram(
             "tunestream_cycle_duration_seconds",
             "Wall time of a cycle (or of the part of it run by one attempt).",
@@ -127,6 +133,8 @@ class SourceMetrics:
         m.last_completed.labels(self.source).set(1 if report.completed else 0)
         if report.completed:
             m.last_success.labels(self.source).set(finished_at)
+        for topic, count in report.oversized.items():
+            m.oversized.labels(self.source, topic).inc(count)
         for name in skipped:
             m.skipped.labels(self.source, name).set(1)
         for root, discovery in report.discovery.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 __all__ = ["CycleReport", "ResourceStats", "RootReport"]
@@ -56,6 +57,8 @@ class CycleReport:
     stats: dict[str, ResourceStats] = field(default_factory=dict)
     discovery: dict[str, RootReport] = field(default_factory=dict)
     """Per discovery root: what this cycle read of its query tree."""
+    oversized: Counter[str] = field(default_factory=Counter)
+    """Records too large for their topic (dead letters instead), by topic."""
     duration_s: float = 0.0
 
     def summary(self, now: float) -> str:

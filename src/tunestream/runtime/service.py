@@ -5,7 +5,8 @@ order is what makes restarts safe):
 
 1. check the spec against the source's settings (mode, skipped resources) and find its topics
    (:func:`spec_topics`), and check the topics on the cluster (there, and keeping records as
-   configured: nothing is written into a topic the broker would make up);
+   configured: nothing is written into a topic the broker would make up), learning the largest
+   record each takes (a larger one is a dead letter instead: ``wire.py``);
 2. register the transactional producers (two, taking turns with units: ``<id>`` and
    ``<id>.1``): this fences any older process with the same ids and aborts the transactions it
    left open;
@@ -53,7 +54,7 @@ from tunestream.runtime.plan import Plan
 from tunestream.runtime.probe import probe
 from tunestream.runtime.report import CycleReport, ResourceStats
 from tunestream.runtime.wire import DEAD_LETTER_TOPIC
-from tunestream.sink.transactional import SinkPair
+from tunestream.sink.transactional import MAX_MESSAGE_BYTES, SinkPair
 from tunestream.sources.plan import PLAN
 from tunestream.sources.settings import named
 from tunestream.spec.loader import load_spec
@@ -225,7 +226,7 @@ class Producer:
 
     async def _run(self, *, once: bool) -> CycleReport | None:
         source = self.source
-        await asyncio.to_thread(self._check_topics)
+        limits = await asyncio.to_thread(self._check_topics)
         base = client_config(self.settings.kafka)
         sinks = SinkPair(base, source.transactional_id)
         await asyncio.to_thread(sinks.start, self.topics.values())
@@ -264,6 +265,7 @@ class Producer:
                     concurrency=self.spec.client.rate_limit.max_concurrency,
                     discovery_budget=source.discovery_max_requests,
                     open_feed=partial(self._open_feed, base),
+                    limits=limits,
                 )
                 if self._stop.is_set():
                     break
@@ -281,12 +283,19 @@ class Producer:
         """Of the source's keys in the state topic: its name (its spec's, unless named)."""
         return f"{self.source.name}/"
 
-    def _check_topics(self) -> None:
+    def _check_topics(self) -> dict[str, int]:
+        """Check the topics; return the largest record (``wire.record_bytes``) each takes: its
+        ``max.message.bytes``, capped by what the producer sends."""
         kafka = self.settings.kafka
         admin = admin_client(kafka)
         wait_for_cluster(admin, kafka.bootstrap, _CLUSTER_TIMEOUT_S)
-        for difference in TopicAdmin(admin).check(self._topic_settings):
+        checked = TopicAdmin(admin).check(self._topic_settings)
+        for difference in checked.differences:
             log.warning("topic %s (other than configured)", difference)
+        return {
+            topic: min(limit, MAX_MESSAGE_BYTES)
+            for topic, limit in checked.max_message_bytes.items()
+        }
 
     async def detect_plan(self) -> Plan:
         """Find out what the credentials may use by trying each resource once (the first page,

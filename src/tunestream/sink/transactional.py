@@ -32,7 +32,9 @@ __all__ = ["MAX_MESSAGE_BYTES", "SinkPair", "TransactionalSink", "pair_ids", "pr
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
-"""The largest record the producer sends; topics holding large documents allow as much."""
+"""The largest record the producer sends (by the size rule of :mod:`tunestream.runtime.wire`:
+uncompressed, with its batch's framing; a larger one is a dead letter); topics holding large
+documents allow as much, and librdkafka's ``message.max.bytes`` is set above it."""
 
 _FENCED = {RdKafkaError._FENCED, RdKafkaError.INVALID_PRODUCER_EPOCH, RdKafkaError.PRODUCER_FENCED}
 

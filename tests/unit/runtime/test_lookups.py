@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -183,3 +185,21 @@ def test_single_lookups_emit_with_their_context_and_no_memory_without_dedupe() -
     assert (record.key, record.value) == (b"u1", b'{"id":"u1"}')
     assert dict(record.headers)["tunestream.region"] == b"us"
     assert not h.ctx.state.seen("authors", "u1")
+
+
+def test_a_record_too_large_for_its_topic_is_a_dead_letter_and_its_work_is_done() -> None:
+    products = {"p1": product("p1", []), "p2": product("p2", ["u" * 3000]), "p3": product("p3", [])}
+    h = harness({"/products": batch(products)})
+    h.ctx.wire = replace(h.ctx.wire, limits={"shop.products": 2048, "shop.dead": 2048})
+    queue(h, "p1", "p2", "p3")
+    work(h, "products")
+    assert h.written("shop.products") == ["p1", "p3"]
+    assert h.written("shop.dead") == ["shop/products/p2"]
+    letter = json.loads(h.records("shop.dead")[0].value or b"")
+    assert letter["items"] == ["p2"] and letter["topic"] == "shop.products"
+    assert letter["size"] > 3000 and letter["limit"] == 2048 and letter["body"] == ""
+    assert h.ctx.state.todo("products") == {}  # a restart does not meet it again
+    assert h.ctx.state.todo("authors") == {"u" * 3000: {"region": "eu"}}  # its children go on
+    stats = h.ctx.report.stats["products"]
+    assert (stats.fetched, stats.emitted, stats.dead_letters) == (3, 2, 1)
+    assert h.ctx.report.oversized == {"shop.products": 1}
