@@ -41,6 +41,8 @@ _EVERY_CATALOG: dict[str, Any] = {
     "history_days": 14,
     "clock_start": CLOCK_START,
     "rate_limit_per_30s": None,
+    # no long tail unless a test asks: an hour of audio is ~10 MB of analysis, seconds to serve
+    "long_tail_share": 0.0,
 }
 
 
