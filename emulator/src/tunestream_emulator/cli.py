@@ -200,6 +200,10 @@ def emulator(
         int | None,
         typer.Option(help="MusicBrainz requests per address per second; 0: off (default: 1)."),
     ] = None,
+    long_tail_share: Annotated[
+        float | None,
+        typer.Option(help="Share of the tracks 20 min to 3 h long (default: 0.005)."),
+    ] = None,
 ) -> None:
     """Serve a local stand-in for api.spotify.com and accounts.spotify.com, and for the parts of
     ReccoBeats, Deezer and MusicBrainz that enrich its tracks, until interrupted (``github``: the
@@ -250,6 +254,7 @@ def emulator(
             "deezer_quota": deezer_quota,
             "musicbrainz_share": musicbrainz_share,
             "musicbrainz_rate": musicbrainz_rate,
+            "long_tail_share": long_tail_share,
         },
     )
 
