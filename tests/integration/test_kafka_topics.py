@@ -55,6 +55,22 @@ def test_create_applies_every_setting_and_is_idempotent(kafka_settings: KafkaSet
     assert admin.describe([topic.name])[topic.name] is None
 
 
+def test_check_learns_each_topic_s_record_limit_from_the_broker(
+    kafka_settings: KafkaSettings,
+) -> None:
+    admin = TopicAdmin(admin_client(kafka_settings))
+    own, inherited = unique("t.limit"), unique("t.limit")
+    admin.create([TopicSettings(name=own, max_message_bytes=2048), TopicSettings(name=inherited)])
+    # configured otherwise than the broker has them: what the broker has counts
+    checked = admin.check(
+        [TopicSettings(name=own, max_message_bytes=4096), TopicSettings(name=inherited)]
+    )
+    # the local broker's message.max.bytes (17 MiB) is the default of a topic without its own
+    assert checked.max_message_bytes == {own: 2048, inherited: 17 * 1024 * 1024}
+    assert checked.differences == (f"{own}: max.message.bytes: want 4096, have 2048",)
+    admin.delete([own, inherited])
+
+
 def test_a_conflicting_setting_is_reported(kafka_settings: KafkaSettings) -> None:
     admin = TopicAdmin(admin_client(kafka_settings))
     name = unique("t.conflict")

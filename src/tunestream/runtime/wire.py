@@ -15,7 +15,8 @@ A dead letter, keyed ``<source>/<resource>/<first item>``, is a JSON object: ``s
 ``body`` (the answer, at most 1 MiB of text) and ``at``.
 
 A record its topic would refuse is never sent: it becomes a dead letter that names it, with
-``error`` saying why, ``topic``, ``size`` and ``limit`` (bytes) besides, and no ``body``. The
+``error`` saying why, ``topic``, ``size`` and ``limit`` (bytes) besides, ``url`` null and no
+``body``. The
 size rule is conservative: Kafka's ``max.message.bytes`` bounds the record batch as the broker
 stores it, compressed (https://kafka.apache.org/documentation/#topicconfigs_max.message.bytes),
 and librdkafka checks ``message.max.bytes`` against the uncompressed key, value and headers at
