@@ -88,3 +88,17 @@ def test_a_source_before_its_first_cycle_has_no_last_cycle() -> None:
     metrics.source("spotify").observe_commit({"spotify.albums": 1})
     sample = parse_metrics(generate_latest(metrics.registry).decode(), at=0.0)
     assert sample.sources["spotify"].last_cycle is None
+
+
+def test_records_too_large_for_their_topic_are_counted_by_source_and_topic() -> None:
+    metrics = Metrics()
+    spotify = metrics.source("spotify")
+    for count in (2, 1):
+        cycle = report(completed=True, duration_s=1.0)
+        cycle.oversized.update({"spotify.audio_analysis": count})
+        spotify.observe_cycle(cycle, [], 1_700.0)
+    series = generate_latest(metrics.registry).decode().splitlines()
+    assert (
+        'tunestream_records_oversized_total{source="spotify",topic="spotify.audio_analysis"} 3.0'
+        in series
+    )
