@@ -25,7 +25,7 @@ def _durations_s(catalog: Catalog, albums: int) -> list[float]:
 
 
 def test_the_long_tail_holds_the_configured_share_spread_over_its_range():
-    durations = _durations_s(Catalog(emulator_settings(long_tail_share=0.05)), 2_000)
+    durations = _durations_s(Catalog(emulator_settings(long_tail_share=0.05)), 1_000)
     tail = [d for d in durations if d >= _TAIL_S[0]]
     assert len(tail) / len(durations) == pytest.approx(0.05, abs=0.01)
     assert _TAIL_S[0] <= min(tail) and max(tail) <= _TAIL_S[1]
