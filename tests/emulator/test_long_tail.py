@@ -10,8 +10,6 @@ import pytest
 from tests.support.emulator import emulator_settings
 from tunestream_emulator.catalog import Catalog
 
-pytestmark = pytest.mark.unit
-
 _TAIL_S = (20 * 60, 180 * 60)
 
 
@@ -24,6 +22,7 @@ def _durations_s(catalog: Catalog, albums: int) -> list[float]:
     ]
 
 
+@pytest.mark.unit
 def test_the_long_tail_holds_the_configured_share_spread_over_its_range():
     durations = _durations_s(Catalog(emulator_settings(long_tail_share=0.05)), 1_000)
     tail = [d for d in durations if d >= _TAIL_S[0]]
@@ -35,11 +34,13 @@ def test_the_long_tail_holds_the_configured_share_spread_over_its_range():
     assert shorter / len(tail) == pytest.approx(0.5, abs=0.12)
 
 
+@pytest.mark.unit
 def test_without_a_tail_no_track_passes_the_regular_longest():
     durations = _durations_s(Catalog(emulator_settings(long_tail_share=0.0)), 600)
     assert max(durations) <= 900
 
 
+@pytest.mark.unit
 def test_the_tail_changes_no_other_track():
     with_tail = Catalog(emulator_settings(long_tail_share=0.05))
     without = Catalog(emulator_settings(long_tail_share=0.0))
