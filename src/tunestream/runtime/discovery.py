@@ -58,8 +58,8 @@ class Discovery:
         self._promised = 0
         """Requests the parts started this cycle were expected to take."""
         self._deferred: set[tuple[str, str]] = set()
-        self._earlier = {root: ctx.state.counts(root) for root in ctx.plan.roots}
-        """The counts of the runs this one resumes (a new cycle's roots start from none)."""
+        self._earlier = {name: ctx.state.counts(name) for name in ctx.spec.resources}
+        """The counts of the runs this one resumes (a root started this run has none)."""
 
     def start(self, root: str) -> None:
         """Choose the parts this cycle reads: all the leaves of the root's tree, or with a

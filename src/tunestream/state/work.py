@@ -265,6 +265,7 @@ class WorkState:
         return dict(self._counts.get(resource, {}))
 
     def set_counts(self, resource: str, counts: Mapping[str, int]) -> None:
+        """Keep the root's counts with the pages they count (a new cycle's start empties them)."""
         self._counts[resource] = dict(counts)
         self._put(f"count/{resource}", self._counts[resource])
 
