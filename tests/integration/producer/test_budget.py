@@ -33,7 +33,7 @@ def test_the_shipped_budget_stays_under_the_default_rate_window(
 ) -> None:
     window = EmulatorSettings().rate_limit_per_30s  # the emulator's default, as it ships
     assert window is not None
-    emulator = start_emulator("producer", tracks_per_day=200, rate_limit_per_30s=window)
+    emulator = start_emulator("producer", tracks_per_day=100, rate_limit_per_30s=window)
     settings = producer_settings(kafka_settings.bootstrap, mode="full", skip=["audio_analysis"])
     spec = emulator_spec(emulator)  # the rate budget as shipped
     budget = spec.client.rate_limit.requests_per_second * 30
