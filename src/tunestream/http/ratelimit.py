@@ -216,12 +216,16 @@ class RateLimiter:
 
     def pause(self, seconds: float, *, why: str = "Retry-After") -> None:
         """Hold every request of the app for ``seconds`` from now (a longer pause stays);
-        ``why`` names the field that asked for it."""
-        until = self._clock.now() + max(0.0, seconds)
+        ``why`` names the field that asked for it. A pause is logged once, when it starts and
+        is waited out: one past the ceiling is told by the error that ends the cycle."""
+        now = self._clock.now()
+        until = now + max(0.0, seconds)
         if until > self._paused_until:
+            starts = self._paused_until <= now
             self._paused_until = until
             self._paused_by = why
-            log.info("%s: all requests paused for %.1f s (%s)", self.name, seconds, why)
+            if starts and seconds <= self.config.retry_after_ceiling_s:
+                log.info("%s: all requests paused for %.1f s (%s)", self.name, seconds, why)
 
     def _check_pause(self, url: str) -> None:
         remaining = self.pause_remaining_s()

@@ -12,7 +12,8 @@ order of the results (a search API ranks by relevance, so a new item can land on
 leaf is always read to its end. With ``max_requests`` the cycle reads the leaves read longest ago
 first, as many as the budget holds, so that each leaf is read every N cycles, N = (requests of a
 complete pass) / budget: a *rolling* discovery. The cycle's ``RootReport`` says how much of the
-tree was read and when its stalest part was.
+tree was read and when its stalest part was: of the whole cycle, the counts of the runs before an
+interruption coming from the state (``count/<root>``, saved with each page).
 
 A part also keeps what makes the next read cheaper: an incremental list its ``since`` (the
 highest version read, sent back as the spec's parameter), a conditional list the ``ETag`` /
@@ -57,10 +58,14 @@ class Discovery:
         self._promised = 0
         """Requests the parts started this cycle were expected to take."""
         self._deferred: set[tuple[str, str]] = set()
+        self._earlier = {name: ctx.state.counts(name) for name in ctx.spec.resources}
+        """The counts of the runs this one resumes (a root started this run has none)."""
 
     def start(self, root: str) -> None:
         """Choose the parts this cycle reads: all the leaves of the root's tree, or with a
         request budget the ones read longest ago that it holds (the first parts of a new root)."""
+        self._earlier[root] = {}
+        self.ctx.state.set_counts(root, {})
         cursors = self._cursors(root)
         tops = dict(parts(self._list(root).for_each, self.ctx.spec.variables))
         values = [top.vars for top in tops.values()]
@@ -122,14 +127,23 @@ class Discovery:
             ages = [c.read_at for c in leaves]
             out[root] = RootReport(
                 parts=len(leaves),
-                read=self.read.get(root, 0),
-                requests=self.requests.get(root, 0),
                 results=sum(c.total or 0 for c in leaves),
-                results_read=self.results_read.get(root, 0),
                 stalest_read_at=None if None in ages else min(a for a in ages if a is not None),
-                found=len(self.found.get(root, ())),
+                **self._counts(root),
             )
         return out
+
+    def _counts(self, root: str) -> dict[str, int]:
+        """The cycle's counts of a root (``RootReport``'s fields): this run's and those of the
+        runs it resumes."""
+        earlier = self._earlier.get(root, {})
+        run = {
+            "read": self.read.get(root, 0),
+            "requests": self.requests.get(root, 0),
+            "results_read": self.results_read.get(root, 0),
+            "found": len(self.found.get(root, ())),
+        }
+        return {name: earlier.get(name, 0) + n for name, n in run.items()}
 
     def cost(self, root: str, cursor: Cursor) -> int:
         """Requests reading the part is expected to take: its pages when last read."""
@@ -189,6 +203,7 @@ class Discovery:
                         for key, child in narrow:
                             self._save(root, key, child)
                         self._save(root, part, replace(cursor, done=True, split=True))
+                        ctx.state.set_counts(root, self._counts(root))
                         await ctx.committer.maybe_flush()
                         return
                 if fresh:
@@ -214,12 +229,14 @@ class Discovery:
                 else:
                     cursor = replace(cursor, request=following)
                 self._save(root, part, cursor)
+                ctx.state.set_counts(root, self._counts(root))
                 await ctx.committer.maybe_flush()
                 if cursor.done or not ctx.plan.is_open(root):
                     return
                 ctx.pool.check()
         except FetchError as exc:
             self.requests[root] = self.requests.get(root, 0) + 1
+            ctx.state.set_counts(root, self._counts(root))
             outcome = outcome_of(exc, first_page=saved is None and fetched == 0)
             if outcome is Outcome.STEP_DOWN:
                 self._step_down(root, exc)

@@ -21,7 +21,8 @@ class ResourceStats:
 
 @dataclass
 class RootReport:
-    """What discovery read of one root this cycle, out of the parts its query tree has."""
+    """What discovery read of one root this cycle, out of the parts its query tree has; a cycle
+    resumed after an interruption counts what it read before it too."""
 
     parts: int
     """Leaves of the root's tree (the parts read; split parts are not)."""
@@ -36,7 +37,8 @@ class RootReport:
     stalest_read_at: float | None
     """When the part read longest ago was read; None: a part was never read to its end."""
     found: int = 0
-    """Distinct items found this cycle."""
+    """Distinct items found this cycle. Across an interruption the two sides' counts add up (the
+    items are not kept): an item met on both counts twice."""
 
     @property
     def coverage(self) -> float:

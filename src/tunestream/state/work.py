@@ -9,6 +9,8 @@ source's prefix):
                                 {"context": {...}, "items": [...]}
     seen/<resource>/<id>        an item emitted in an earlier cycle (for de-duplication), with when
     cursor/<resource>/<part>    where paging a list stands (the next request), or that it is done
+    count/<resource>            what the cycle has read of a discovery root so far (its report's
+                                counts: a resumed cycle reports the whole of it)
 
 An item leaves ``todo`` in the transaction that writes the records fetched for it, so it is
 either still to do or its records are in Kafka — never both, never neither. Items queued in one
@@ -145,6 +147,7 @@ class WorkState:
         self._queues: dict[str, _Queue] = {}
         self._seen: dict[str, dict[str, float]] = {}
         self._cursors: dict[str, dict[str, Any]] = {}
+        self._counts: dict[str, dict[str, int]] = {}
         self._changes: dict[str, bytes | None] = {}
         # keys of new todo groups: unique to this process (a restart loads older ones)
         self._keys = map("{}{:x}".format, repeat(uuid.uuid4().hex[:10]), count())
@@ -175,6 +178,8 @@ class WorkState:
             self._seen.setdefault(resource, {})[item] = float(value)
         elif kind == "cursor":
             self._cursors[rest] = value
+        elif kind == "count":
+            self._counts[rest] = {name: int(n) for name, n in value.items()}
 
     # -- cycle -------------------------------------------------------------------------------
 
@@ -254,6 +259,15 @@ class WorkState:
     def drop_cursor(self, resource: str, part: str) -> None:
         del self._cursors[f"{resource}/{part}"]
         self._delete(f"cursor/{resource}/{part}")
+
+    def counts(self, resource: str) -> dict[str, int]:
+        """What the cycle has counted of a discovery root so far (empty: nothing yet)."""
+        return dict(self._counts.get(resource, {}))
+
+    def set_counts(self, resource: str, counts: Mapping[str, int]) -> None:
+        """Keep the root's counts with the pages they count (a new cycle's start empties them)."""
+        self._counts[resource] = dict(counts)
+        self._put(f"count/{resource}", self._counts[resource])
 
     # -- writing -----------------------------------------------------------------------------
 

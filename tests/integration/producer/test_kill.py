@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -62,5 +63,12 @@ def test_kill_9_at_random_points_then_restart_loses_and_repeats_nothing(
     final = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr[-2000:]
     assert kills >= 5, "the producer finished before the kills could test anything"
+    # the resumed cycle's line covers the whole cycle, the runs killed before it too (an album
+    # of two markets' selections read by two runs counts in each)
+    n = len(MARKETS)
+    line = rf"new_releases: {n}/{n} parts read in {n} requests \(100% of its results\), (\d+) found"
+    found = re.search(line, final.stderr)
+    assert found is not None, final.stderr[-2000:]
+    assert len(truth.albums) <= int(found[1]) <= sum(truth.markets.values())
 
     assert_each_once(settings.kafka, truth.expected())

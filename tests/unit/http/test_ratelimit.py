@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 
@@ -81,6 +82,24 @@ def test_a_retry_after_beyond_the_ceiling_ends_the_cycle_instead_of_sleeping() -
     assert elapsed == 0.0
     assert [r.url.path for _, r in seen.requests] == ["/v1/x", "/v1/z"]
     assert "\n" not in str(first) and "7200 s" in str(first)
+
+
+def test_a_pause_is_logged_once_when_it_starts_and_never_when_it_ends_the_cycle(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    limiter = RateLimiter(fast_rate(retry_after_ceiling_s=60))
+
+    async def scenario() -> None:
+        for seconds in (5, 6, 5):  # concurrent 429s, each with its Retry-After
+            limiter.pause(seconds)
+        await asyncio.sleep(10)
+        limiter.pause(7200)  # a quota's: the error that ends the cycle tells it
+
+    with caplog.at_level(logging.INFO, logger="tunestream.http"):
+        run(scenario())
+    assert [r.getMessage() for r in caplog.records] == [
+        "api: all requests paused for 5.0 s (Retry-After)"
+    ]
 
 
 def test_quota_exceeded_is_raised_at_once() -> None:

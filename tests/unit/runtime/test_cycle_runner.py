@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import orjson
 import pytest
 
@@ -127,6 +129,32 @@ def test_rate_limited_past_the_ceiling_interrupts_and_the_next_run_resumes() -> 
     assert (resumed.completed, resumed.resumed, resumed.cycle_id) == (True, True, report.cycle_id)
     assert producer.api.requests == ALL_REQUESTS[2:]
     assert producer.written("shop.products") == ["p1", "p2"]
+
+
+def test_a_cycle_resumed_by_a_new_process_reports_the_discovery_of_the_whole_cycle() -> None:
+    """What the first run found (p1, p2 in eu) comes from the state the second one loads."""
+    eu = listing([{"id": "p1"}, {"id": "p2"}])
+    us = status(500)
+    producer = Producer(
+        {**ROUTES, "/latest": lambda r: (eu if r.url.params["region"] == "eu" else us)(r)}
+    )
+    assert not producer.cycle().completed
+
+    state: dict[str, bytes] = {}  # the state topic, compacted: what a new process loads
+    for record in (r for unit in producer.units for r in unit if r.topic == "state"):
+        key = record.key.decode()
+        state.pop(key) if record.value is None else state.update({key: record.value})
+    producer.state = WorkState(state)
+    us = listing([{"id": "p3"}])
+    producer.api.routes["/products"] = lambda r: body(
+        {"products": [{"id": i, "reviews": {"items": []}} for i in r.url.params["ids"].split(",")]}
+    )(r)
+    producer.api.requests.clear()
+    resumed = producer.cycle()
+    assert (resumed.completed, resumed.resumed) == (True, True)
+    assert producer.api.requests[0] == "/latest?region=us&offset=0&limit=2"  # eu: read before
+    line = resumed.summary(time.time())
+    assert "latest: 2/2 parts read in 3 requests (100% of its results), 3 found" in line, line
 
 
 def test_a_server_that_keeps_failing_interrupts_with_what_was_done_committed() -> None:
