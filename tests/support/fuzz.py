@@ -14,6 +14,7 @@ long ones of ``make soak``.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import yaml
@@ -24,6 +25,7 @@ __all__ = [
     "SOAK",
     "UNIT",
     "fuzz",
+    "broken_bodies",
     "json_values",
     "mutated",
     "odd_text",
@@ -127,6 +129,25 @@ def json_values() -> st.SearchStrategy[Any]:
             st.lists(inner, max_size=3), st.dictionaries(odd_text(), inner, max_size=3)
         ),
         max_leaves=6,
+    )
+
+
+def broken_bodies(good: Any) -> st.SearchStrategy[bytes]:
+    """The body of an answer that went wrong: ``good``'s JSON cut short, an HTML error page,
+    text, nothing, nesting deeper than a parser goes, or JSON of another shape."""
+    text = json.dumps(good)
+    return st.one_of(
+        st.integers(1, len(text) - 1).map(lambda size: text[:size].encode()),
+        st.sampled_from(
+            [
+                b"",
+                b"<html><body><h1>502 Bad Gateway</h1></body></html>",
+                b"upstream connect error or disconnect/reset before headers",
+                b"\xff\xfe{}",
+                b"[" * 5000 + b"]" * 5000,
+            ]
+        ),
+        json_values().map(lambda value: json.dumps(value).encode()),
     )
 
 
