@@ -23,9 +23,10 @@ from hypothesis import strategies as st
 
 __all__ = [
     "SOAK",
+    "SOAK_TIMEOUT_S",
     "UNIT",
-    "fuzz",
     "broken_bodies",
+    "fuzz",
     "json_values",
     "mutated",
     "odd_text",
@@ -37,8 +38,10 @@ __all__ = [
 
 UNIT = 40
 """Examples per property in ``make test``."""
-SOAK = 2000
+SOAK = 1000
 """Examples per property in ``make soak``."""
+SOAK_TIMEOUT_S = 3600
+"""How long a property may take with :data:`SOAK` examples."""
 
 _NASTY = (
     "",
@@ -212,7 +215,7 @@ def yaml_bytes(draw: st.DrawFn, documents: st.SearchStrategy[Any]) -> bytes:
     if damage == "cut":
         return text[:at].encode()
     if damage == "insert":
-        stray = draw(st.sampled_from(list(":{}[]&*!|>'\"%@`\t-#?,") + ["\n  ", "\x07"]))
+        stray = draw(st.sampled_from([*":{}[]&*!|>'\"%@`\t-#?,", "\n  ", "\x07"]))
         return (text[:at] + stray + text[at:]).encode()
     if damage == "bytes":
         return text[:at].encode() + draw(st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80"]))

@@ -2,11 +2,12 @@
 
 A lookup fetches the items queued for it by id: in batches (``ids=a,b,c``) while the plan
 allows, else one by one. An item answered with a null is missing; one answered with anything else
-but an object is a dead letter, and the other items of its answer are taken all the same. A sublist pages through a list per item (an issue's comments), a page
-per unit: the item goes back in the queue with the next page's request (and, for an incremental
-sublist, the highest version read so far) until its last page, when the highest version becomes
-the item's ``since`` (state ``cursor/<sublist>/<item>``). A pages resource follows the next URLs
-of a paged list embedded in a parent record (an album's tracks). Every record found queues work
+but an object is a dead letter, and the other items of its answer are taken all the same. A
+sublist pages through a list per item (an issue's comments), a page per unit: the item goes back
+in the queue with the next page's request (and, for an incremental sublist, the highest version
+read so far) until its last page, when the highest version becomes the item's ``since`` (state
+``cursor/<sublist>/<item>``). A pages resource follows the next URLs of a paged list embedded in a
+parent record (an album's tracks). Every record found queues work
 for the resource's children (:meth:`Lookups.fan_out`), which discovery uses for the roots'
 records too. Placeholders of a request other than ``{id}`` come from the item's context (the
 ``for_each`` values its root was read with, e.g. ``{repo}``).

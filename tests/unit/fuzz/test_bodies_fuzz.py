@@ -16,7 +16,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from tests.support.fuzz import SOAK, broken_bodies, fuzz, json_values, mutated
+from tests.support.fuzz import SOAK, SOAK_TIMEOUT_S, broken_bodies, fuzz, json_values, mutated
 from tests.support.runtime import Harness, harness
 from tunestream.errors import FetchError
 from tunestream.http.testing import run_in_virtual_time
@@ -25,7 +25,7 @@ from tunestream.runtime.outcomes import Outcome, outcome_of
 from tunestream.runtime.wire import DEAD_LETTER_TOPIC
 from tunestream.sources import spotify
 from tunestream.spec.loader import load_spec
-from tunestream.spec.models import BatchRequest, LookupResource
+from tunestream.spec.models import BatchRequest, LookupResource, SingleRequest
 
 pytestmark = [pytest.mark.unit, pytest.mark.timeout(120)]
 
@@ -41,37 +41,43 @@ LOOKUPS = {"albums": "album.json", "tracks": "track.json", "artists": "artists.j
 GOOD = {name: json.loads((FIXTURES / file).read_text()) for name, file in LOOKUPS.items()}
 
 
-def batch_of(name: str) -> BatchRequest:
+def lookup_of(name: str) -> tuple[BatchRequest, SingleRequest]:
     resource = SPEC.resources[name]
-    assert isinstance(resource, LookupResource) and resource.batch is not None
-    return resource.batch
+    assert isinstance(resource, LookupResource)
+    assert resource.batch is not None and resource.single is not None
+    return resource.batch, resource.single
 
 
 def answered(name: str, items: Any) -> Any:
     """A batch answer of ``name`` holding ``items``: ``{"albums": [...]}``."""
-    records = batch_of(name).records
+    records = lookup_of(name)[0].records
     assert records is not None
     return {records: items}
 
 
-def answer(name: str, status: int, content: bytes) -> Harness:
-    """A cycle's context whose API answers every batch request of ``name`` so."""
+def answer(name: str, status: int, content: bytes, ids: list[str]) -> Harness:
+    """A cycle's context whose API answers every request for ``ids`` of ``name`` so: the batch
+    request, and the single ones of a plan that stepped down."""
 
     def route(request: httpx.Request) -> httpx.Response:
         return httpx.Response(status, content=content, headers={"Content-Type": "application/json"})
 
-    return harness({batch_of(name).path: route}, mode="new-releases", spec=SPEC, topics=TOPICS)
+    batch, single = lookup_of(name)
+    paths = [batch.path, *(single.path.replace("{id}", id_) for id_ in ids)]
+    return harness(dict.fromkeys(paths, route), mode="new-releases", spec=SPEC, topics=TOPICS)
 
 
 def look_up(h: Harness, name: str, ids: list[str]) -> FetchError | None:
-    """Queue ``ids`` for ``name``, run its jobs and commit; the error they ended in, if any."""
+    """Queue ``ids`` for ``name``, run its jobs twice (a plan stepped down from batches asks
+    for the items one by one the second time) and commit; the error they ended in, if any."""
     h.ctx.state.add_todos(name, ids, {}, dedupe=False)
     lookups = Lookups(h.ctx)
 
     async def main() -> FetchError | None:
         try:
-            for job in lookups.jobs(name):
-                await job()
+            for _ in range(2):
+                for job in lookups.jobs(name):
+                    await job()
         except FetchError as exc:
             return exc
         finally:
@@ -99,7 +105,7 @@ def batches(draw: st.DrawFn) -> tuple[str, list[Any], int]:
 def check_batch(case: tuple[str, list[Any], int]) -> None:
     name, items, corrupt = case
     ids = [f"id{i}" for i in range(len(items))]
-    h = answer(name, 200, json.dumps(answered(name, items)).encode())
+    h = answer(name, 200, json.dumps(answered(name, items)).encode(), ids)
     assert look_up(h, name, ids) is None
     good = [id_ for i, id_ in enumerate(ids) if i != corrupt]
     written = h.written(TOPICS[name])
@@ -128,6 +134,7 @@ def test_a_corrupt_item_is_a_dead_letter_and_its_batch_is_written(
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(SOAK_TIMEOUT_S)
 @fuzz(SOAK)
 @given(case=batches())
 def test_many_corrupt_items_are_dead_letters_and_their_batches_written(
@@ -151,14 +158,14 @@ def test_a_corrupt_answer_is_a_dead_letter_or_ends_the_cycle_with_its_items_queu
 ) -> None:
     name, status, content = case
     ids = ["id0", "id1"]
-    h = answer(name, status, content)
+    h = answer(name, status, content, ids)
     error = look_up(h, name, ids)
     if error is not None:
         assert outcome_of(error) in (Outcome.INTERRUPT, Outcome.RAISE), error
         assert set(h.ctx.state.todo(name)) == set(ids)
         return
     lettered = {id_ for letter in dead_letters(h) for id_ in letter["items"]}
-    queued = set(h.ctx.state.todo(name))  # a forbidden batch: asked for one by one next round
+    queued = set(h.ctx.state.todo(name))  # forbidden: the plan closed it for this cycle
     written = set(h.written(TOPICS[name]))
     unaccounted = set(ids) - lettered - queued - written
     assert len(unaccounted) <= h.ctx.report.stats[name].missing, (lettered, queued, written)

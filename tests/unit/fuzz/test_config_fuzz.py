@@ -16,8 +16,17 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from tests.support.fuzz import SOAK, fuzz, json_values, mutated, odd_text, one_line, secrets
-from tests.support.fuzz import yaml_bytes as as_yaml
+from tests.support.fuzz import (
+    SOAK,
+    SOAK_TIMEOUT_S,
+    fuzz,
+    json_values,
+    mutated,
+    odd_text,
+    one_line,
+    secrets,
+    yaml_bytes,
+)
 from tunestream import cli
 from tunestream.cli._context import Globals
 from tunestream.config import load_settings
@@ -75,7 +84,7 @@ def configurations(draw: st.DrawFn) -> tuple[bytes, str, dict[str, str]]:
     if draw(st.booleans()):
         environ["TUNESTREAM_KAFKA__SASL_PASSWORD"] = secret
     clean = {k: v for k, v in environ.items() if "\x00" not in v}
-    return draw(as_yaml(documents)), secret, clean
+    return draw(yaml_bytes(documents)), secret, clean
 
 
 def assert_one_clear_line(error: BaseException | None, path: Path, secret: str) -> None:
@@ -116,6 +125,7 @@ def test_a_configuration_loads_or_is_one_clear_line(
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(SOAK_TIMEOUT_S)
 @fuzz(SOAK)
 @given(case=configurations())
 def test_many_configurations_load_or_are_one_clear_line(
@@ -135,7 +145,9 @@ def test_config_commands_print_or_fail_with_one_clear_line(
     config = tmp_path_factory.mktemp("config") / "tunestream.yaml"
     config.write_bytes(data)
     with mock.patch.object(cli, "_globals", Globals()):  # settings of no earlier invocation
-        done = CliRunner().invoke(cli.app, ["--config", str(config), "config", command], env=environ)
+        done = CliRunner().invoke(
+            cli.app, ["--config", str(config), "config", command], env=environ
+        )
     if done.exit_code == 0:
         assert secret not in done.stdout
     else:

@@ -16,7 +16,16 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from tests.support.fuzz import SOAK, fuzz, mutated, odd_values, one_line, secrets, yaml_bytes
+from tests.support.fuzz import (
+    SOAK,
+    SOAK_TIMEOUT_S,
+    fuzz,
+    mutated,
+    odd_values,
+    one_line,
+    secrets,
+    yaml_bytes,
+)
 from tunestream.cli import app
 from tunestream.config import Settings
 from tunestream.errors import ConfigError
@@ -129,6 +138,7 @@ def test_spec_check_passes_or_names_each_problem_in_the_file(
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(SOAK_TIMEOUT_S)
 @fuzz(SOAK)
 @given(case=specs())
 def test_many_specs_pass_spec_check_or_name_each_problem(
