@@ -36,7 +36,7 @@ __all__ = [
     "yaml_bytes",
 ]
 
-UNIT = 40
+UNIT = 25
 """Examples per property in ``make test``."""
 SOAK = 1000
 """Examples per property in ``make soak``."""
@@ -209,13 +209,13 @@ def _mutate(draw: st.DrawFn, node: Any, values: st.SearchStrategy[Any]) -> Any:
 def yaml_bytes(draw: st.DrawFn, documents: st.SearchStrategy[Any]) -> bytes:
     """A file's bytes: one of ``documents`` as YAML, often intact, else cut short, broken by a
     stray character, or with bytes that are not UTF-8."""
-    text = yaml.safe_dump(draw(documents), allow_unicode=draw(st.booleans()), sort_keys=False)
+    text: str = yaml.safe_dump(draw(documents), allow_unicode=draw(st.booleans()), sort_keys=False)
     damage = draw(st.sampled_from(["none", "none", "cut", "insert", "bytes"]))
     at = draw(st.integers(0, len(text)))
     if damage == "cut":
         return text[:at].encode()
     if damage == "insert":
-        stray = draw(st.sampled_from([*":{}[]&*!|>'\"%@`\t-#?,", "\n  ", "\x07"]))
+        stray: str = draw(st.sampled_from([*":{}[]&*!|>'\"%@`\t-#?,", "\n  ", "\x07"]))
         return (text[:at] + stray + text[at:]).encode()
     if damage == "bytes":
         return text[:at].encode() + draw(st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80"]))
