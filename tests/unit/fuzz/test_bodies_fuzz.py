@@ -19,7 +19,9 @@ from hypothesis import strategies as st
 from tests.support.fuzz import SOAK, SOAK_TIMEOUT_S, broken_bodies, fuzz, json_values, mutated
 from tests.support.runtime import Harness, harness
 from tunestream.errors import FetchError
+from tunestream.http.jsonpath import lookup
 from tunestream.http.testing import run_in_virtual_time
+from tunestream.runtime.discovery import Discovery
 from tunestream.runtime.lookups import Lookups
 from tunestream.runtime.outcomes import Outcome, outcome_of
 from tunestream.runtime.wire import DEAD_LETTER_TOPIC
@@ -30,7 +32,11 @@ from tunestream.spec.models import BatchRequest, LookupResource, SingleRequest
 pytestmark = [pytest.mark.unit, pytest.mark.timeout(120)]
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "spotify"
-SPEC = load_spec("spotify", environ={"SPOTIFY_CLIENT_ID": "id", "SPOTIFY_CLIENT_SECRET": "s"})
+SPEC = load_spec(
+    "spotify",
+    variables={"markets": ["US"]},
+    environ={"SPOTIFY_CLIENT_ID": "id", "SPOTIFY_CLIENT_SECRET": "s"},
+)
 TOPICS = {
     **{entity.topic: f"spotify.{entity.topic}" for entity in spotify.ENTITIES},
     DEAD_LETTER_TOPIC: "spotify.dead",
@@ -39,6 +45,7 @@ TOPICS = {
 LOOKUPS = {"albums": "album.json", "tracks": "track.json", "artists": "artists.json"}
 """The batch lookups fuzzed, each with its recorded object."""
 GOOD = {name: json.loads((FIXTURES / file).read_text()) for name, file in LOOKUPS.items()}
+NEW_RELEASES = json.loads((FIXTURES / "new_releases.json").read_text())
 
 
 def lookup_of(name: str) -> tuple[BatchRequest, SingleRequest]:
@@ -170,3 +177,44 @@ def test_a_corrupt_answer_is_a_dead_letter_or_ends_the_cycle_with_its_items_queu
     unaccounted = set(ids) - lettered - queued - written
     assert len(unaccounted) <= h.ctx.report.stats[name].missing, (lettered, queued, written)
     assert all(letter["error"] for letter in dead_letters(h))
+
+
+def discover(page: Any) -> tuple[Harness, FetchError | None]:
+    """A cycle's discovery of new releases (one market), answered with ``page`` first and an
+    empty page after; the error it ended in, if any."""
+
+    def route(request: httpx.Request) -> httpx.Response:
+        first = request.url.params["offset"] == "0"
+        empty = {"albums": {"items": [], "next": None}}
+        return httpx.Response(200, content=json.dumps(page if first else empty).encode())
+
+    h = harness({"/browse/new-releases": route}, mode="new-releases", spec=SPEC, topics=TOPICS)
+    discovery = Discovery(h.ctx, Lookups(h.ctx).fan_out)
+
+    async def main() -> FetchError | None:
+        for root in h.ctx.plan.roots:
+            discovery.start(root)
+        try:
+            await discovery.run()
+        except FetchError as exc:
+            return exc
+        finally:
+            await h.ctx.committer.flush()
+        return None
+
+    return h, run_in_virtual_time(main())
+
+
+@fuzz()
+@given(page=mutated(NEW_RELEASES, json_values()))
+def test_a_corrupt_page_of_a_root_queues_its_good_items_or_is_a_dead_letter(page: Any) -> None:
+    h, error = discover(page)
+    if error is not None:
+        assert outcome_of(error) in (Outcome.INTERRUPT, Outcome.RAISE), error
+        return
+    items = lookup(page, "albums.items")
+    if not isinstance(items, list):
+        assert dead_letters(h), "a page without its list of records is a dead letter"
+        return
+    good = {i["id"] for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)}
+    assert good <= set(h.ctx.state.todo("albums")), good - set(h.ctx.state.todo("albums"))
