@@ -88,6 +88,11 @@ def spec_data(
     environ = os.environ if environ is None else environ
     data: dict[str, Any] = _fill(parsed, environ, label, unset)
     if variables:
+        if not isinstance(data.get("variables") or {}, dict):
+            raise ConfigError(
+                f"source spec {label}: variables: a mapping of names to values is expected "
+                f"(the settings override {', '.join(sorted(variables))})"
+            )
         unknown = sorted(set(variables) - set(data.get("variables") or {}))
         if unknown:
             raise ConfigError(

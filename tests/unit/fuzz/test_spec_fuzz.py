@@ -148,20 +148,29 @@ def test_many_specs_pass_spec_check_or_name_each_problem(
 
 
 @fuzz()
-@given(case=specs(), mode=st.one_of(st.none(), st.sampled_from(["full", "everything"])))
+@given(
+    case=specs(),
+    mode=st.one_of(st.none(), st.sampled_from(["full", "everything"])),
+    variables=st.sampled_from([{}, {"markets": ["US"]}]),
+)
+@example(
+    case=(b"name: x\nvariables: [{a: 1}]\n", {}, "pw-000000000000"),
+    mode=None,
+    variables={"markets": ["US"]},
+)
 def test_a_spec_the_producer_loads_fits_its_source_or_is_one_line(
     tmp_path_factory: pytest.TempPathFactory,
     case: tuple[bytes, dict[str, str], str],
     mode: str | None,
+    variables: dict[str, list[str]],
 ) -> None:
     data, environ, secret = case
     path = tmp_path_factory.mktemp("spec") / "spec.yaml"
     path.write_bytes(data)
+    source = {"name": "fuzzed", "spec": str(path), "mode": mode, "variables": variables}
+    settings = Settings.model_validate({"sources": [source]})
     try:
-        spec = load_spec(str(path), environ=environ)
-        settings = Settings.model_validate(
-            {"sources": [{"name": "fuzzed", "spec": str(path), "mode": mode}]}
-        )
+        spec = load_spec(str(path), variables=settings.sources[0].variables, environ=environ)
         check_spec(spec, settings.sources[0], settings)
     except ConfigError as exc:
         message = str(exc)
