@@ -7,10 +7,10 @@ sublist pages through a list per item (an issue's comments), a page per unit: th
 in the queue with the next page's request (and, for an incremental sublist, the highest version
 read so far) until its last page, when the highest version becomes the item's ``since`` (state
 ``cursor/<sublist>/<item>``). A pages resource follows the next URLs of a paged list embedded in a
-parent record (an album's tracks). Every record found queues work
-for the resource's children (:meth:`Lookups.fan_out`), which discovery uses for the roots'
-records too. Placeholders of a request other than ``{id}`` come from the item's context (the
-``for_each`` values its root was read with, e.g. ``{repo}``).
+parent record (an album's tracks). Every record found queues work for the resource's children
+(:meth:`Lookups.fan_out`), which discovery uses for the roots' records too. Placeholders of a
+request other than ``{id}`` come from the item's context (the ``for_each`` values its root was
+read with, e.g. ``{repo}``).
 """
 
 from __future__ import annotations
@@ -136,13 +136,13 @@ class Lookups:
         out: list[Record] = []
         corrupt: list[str] = []
         for (item, context), record in zip(chunk, records, strict=True):
-            if record is not None and not isinstance(record, dict):
+            if record is None:
+                stats.missing += 1
+                continue
+            if not isinstance(record, dict):
                 error = f"{name} {item}: the API answered with no JSON object for it"
                 ctx.dead_letter(name, [item], MalformedBody(error, body=orjson.dumps(record)))
                 corrupt.append(item)
-                continue
-            if record is None:
-                stats.missing += 1
                 continue
             stats.fetched += 1
             written = emitted(ctx, resource, item, record, context)
