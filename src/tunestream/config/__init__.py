@@ -196,13 +196,16 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 def describe_validation_error(error: ValidationError, sep: str = "; ") -> str:
     """The validation problems, ``key.path: what is allowed (got X)``, joined by ``sep``: all on
-    one line, unless ``sep`` is a line break."""
+    one line, unless ``sep`` is a line break. The value of a secret, or of an unknown key (a
+    secret's key mistyped, maybe), is not shown."""
     parts = []
     for item in error.errors():
         path = ".".join(str(p) for p in item["loc"]) or "(top level)"
         message = item["msg"].removeprefix("Value error, ")
         got = item.get("input")
-        secret = any(word in path.lower() for word in (*SECRET_WORDS, "auth"))
+        secret = item["type"] == "extra_forbidden" or any(
+            word in path.lower() for word in (*SECRET_WORDS, "auth")
+        )
         shown = "" if secret or isinstance(got, dict | list) or got is None else f" (got {got!r})"
         parts.append(printable(f"{path}: {message}{shown}"))
     return sep.join(parts)

@@ -113,6 +113,7 @@ def check_loading(config: Path, case: tuple[bytes, str, dict[str, str]]) -> None
 @given(case=configurations())
 @example(case=(b"\xff\xfe", "pw-000000000000", {}))
 @example(case=(b"1: 2\n", "pw-000000000000", {}))
+@example(case=(b"kafka:\n  sasl_p:assword: pw-000000000000\n", "pw-000000000000", {}))
 @example(case=(b'"a\\nb": 1\n', "pw-000000000000", {}))
 @example(case=(b'"a\\u2028b": 1\n', "pw-000000000000", {}))
 @example(case=(b"{}", "pw-000000000000", {"TUNESTREAM_SOURCES": "[{"}))
