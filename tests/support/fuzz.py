@@ -4,7 +4,8 @@ Bad input is made from good input: a document (a configuration, a spec, an API b
 of its values replaced, keys deleted or added, nodes wrapped or nulled (:func:`mutated`); its YAML
 text cut short or broken by a stray character, its bytes not UTF-8 (:func:`yaml_bytes`). Values
 come from :func:`odd_values`: nulls, booleans, huge numbers, NaN, text with line breaks, control
-characters and template syntax (``{…}``, ``${…}``), deep nesting.
+characters and template syntax (``{…}``, ``${…}``). An API's answer goes wrong as a whole too: cut
+short, an HTML error page, nesting deeper than a parser goes (:func:`broken_bodies`).
 
 Runs are derandomized (a failure found once is found on every run, and printed as the example to
 keep with ``@example``) and keep no database: :func:`fuzz` gives the settings, ``fuzz(SOAK)`` the
