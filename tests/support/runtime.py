@@ -144,22 +144,29 @@ class Harness:
 
 
 def harness(
-    routes: Mapping[str, Route], *, mode: str = "latest", probe: bool = False, size: int = 1
+    routes: Mapping[str, Route],
+    *,
+    mode: str = "latest",
+    probe: bool = False,
+    size: int = 1,
+    spec: SourceSpec = SPEC,
+    topics: Mapping[str, str] = TOPICS,
 ) -> Harness:
-    """A context for one cycle of ``SPEC`` in ``mode``; ``size`` requests at once."""
+    """A context for one cycle of ``spec`` (the shop's) in ``mode``, writing to ``topics``;
+    ``size`` requests at once."""
     api = FakeApi(routes)
     state = WorkState()
     units: list[list[Record]] = []
     committer = Committer(MemoryWriter.pair(units.append), state, state_topic="state", prefix="")
-    report = CycleReport(CYCLE, mode, False, stats={n: ResourceStats() for n in SPEC.resources})
+    report = CycleReport(CYCLE, mode, False, stats={n: ResourceStats() for n in spec.resources})
     ctx = CycleContext(
-        SPEC,
+        spec,
         api.client(),
         state,
         committer,
-        Plan.initial(SPEC, mode, frozenset()),
+        Plan.initial(spec, mode, frozenset()),
         Pool(size),
-        Wire(SPEC.name, CYCLE, TOPICS, now=lambda: FETCHED_AT),
+        Wire(spec.name, CYCLE, topics, now=lambda: FETCHED_AT),
         report,
         clock=lambda: NOW,
         probe=probe,

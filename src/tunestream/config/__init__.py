@@ -14,9 +14,22 @@ from typing import Annotated, Any
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
-from tunestream.config.base import REPO_ROOT, SECRET_WORDS, JvmSize, Model, Port
+from tunestream.config.base import (
+    REPO_ROOT,
+    SECRET_WORDS,
+    JvmSize,
+    Model,
+    Port,
+    describe_yaml_error,
+    printable,
+)
 from tunestream.config.kafka import (
     DEFAULT_TOPICS,
     KafkaSettings,
@@ -168,31 +181,33 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"config file {path}: cannot read it ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path}: not UTF-8 text (byte {exc.start})") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise ConfigError(f"config file {path}{where}: {problem}") from exc
+        raise ConfigError(f"config file {path}: {describe_yaml_error(exc)}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path}: the top level must be a mapping of keys")
-    return data
+    return {str(key): value for key, value in data.items()}  # `1: x` is an unknown key too
 
 
 def describe_validation_error(error: ValidationError, sep: str = "; ") -> str:
     """The validation problems, ``key.path: what is allowed (got X)``, joined by ``sep``: all on
-    one line, unless ``sep`` is a line break."""
+    one line, unless ``sep`` is a line break. The value of a secret, or of an unknown key (a
+    secret's key mistyped, maybe), is not shown."""
     parts = []
     for item in error.errors():
         path = ".".join(str(p) for p in item["loc"]) or "(top level)"
         message = item["msg"].removeprefix("Value error, ")
         got = item.get("input")
-        secret = any(word in path.lower() for word in (*SECRET_WORDS, "auth"))
+        secret = item["type"] == "extra_forbidden" or any(
+            word in path.lower() for word in (*SECRET_WORDS, "auth")
+        )
         shown = "" if secret or isinstance(got, dict | list) or got is None else f" (got {got!r})"
-        parts.append(f"{path}: {message}{shown}")
+        parts.append(printable(f"{path}: {message}{shown}"))
     return sep.join(parts)
 
 
@@ -211,6 +226,8 @@ def load_settings(config_file: Path | None = None) -> Settings:
         raise ConfigError(
             f"invalid configuration ({source}): {describe_validation_error(exc)}"
         ) from None
+    except SettingsError as exc:  # a TUNESTREAM_… variable of a list or mapping that is no JSON
+        raise ConfigError(f"invalid configuration ({source}): {exc}; it takes JSON") from None
 
 
 def redacted(settings: Settings) -> dict[str, Any]:

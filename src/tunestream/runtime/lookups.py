@@ -1,14 +1,16 @@
 """Lookups, sublists and pages: the work a cycle queues for the resources below its roots.
 
 A lookup fetches the items queued for it by id: in batches (``ids=a,b,c``) while the plan
-allows, else one by one. A sublist pages through a list per item (an issue's comments), a page
-per unit: the item goes back in the queue with the next page's request (and, for an incremental
-sublist, the highest version read so far) until its last page, when the highest version becomes
-the item's ``since`` (state ``cursor/<sublist>/<item>``). A pages resource follows the next URLs
-of a paged list embedded in a parent record (an album's tracks). Every record found queues work
-for the resource's children (:meth:`Lookups.fan_out`), which discovery uses for the roots'
-records too. Placeholders of a request other than ``{id}`` come from the item's context (the
-``for_each`` values its root was read with, e.g. ``{repo}``).
+allows, else one by one. An item answered with a null is missing; one answered with anything else
+but an object is a dead letter, and the other items of its answer are taken all the same. A
+sublist pages through a list per item (an issue's comments), a page per unit: the item goes back
+in the queue with the next page's request (and, for an incremental sublist, the highest version
+read so far) until its last page, when the highest version becomes the item's ``since`` (state
+``cursor/<sublist>/<item>``). A pages resource follows the next URLs of a paged list embedded in a
+parent record (an album's tracks). Every record found queues work for the resource's children
+(:meth:`Lookups.fan_out`), which discovery uses for the roots' records too. Placeholders of a
+request other than ``{id}`` come from the item's context (the ``for_each`` values its root was
+read with, e.g. ``{repo}``).
 """
 
 from __future__ import annotations
@@ -132,9 +134,15 @@ class Lookups:
         ctx = self.ctx
         stats = ctx.report.stats[name]
         out: list[Record] = []
+        corrupt: list[str] = []
         for (item, context), record in zip(chunk, records, strict=True):
-            if not isinstance(record, dict):
+            if record is None:
                 stats.missing += 1
+                continue
+            if not isinstance(record, dict):
+                error = f"{name} {item}: the API answered with no JSON object for it"
+                ctx.dead_letter(name, [item], MalformedBody(error, body=orjson.dumps(record)))
+                corrupt.append(item)
                 continue
             stats.fetched += 1
             written = emitted(ctx, resource, item, record, context)
@@ -153,7 +161,8 @@ class Lookups:
         stats.emitted += len(out)
         dedupe = resource.dedupe
         remember = ctx.clock() if dedupe is not None and dedupe.version is None else None
-        ctx.state.done(name, [item for item, _ in chunk], remember_at=remember)
+        ctx.state.done(name, [i for i, _ in chunk if i not in corrupt], remember_at=remember)
+        ctx.state.done(name, corrupt, remember_at=None)
         ctx.committer.add(out)
 
     # -- sublists ----------------------------------------------------------------------------

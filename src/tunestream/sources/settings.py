@@ -153,12 +153,13 @@ def one_source_shorthand(data: Any) -> Any:
         )
     rest = {key: value for key, value in data.items() if key != "source"}
     source = data["source"]
-    if isinstance(source, Mapping) and "metrics_port" in source:
+    producer = rest.get("producer") or {}
+    if isinstance(producer, BaseModel):
+        producer = producer.model_dump(exclude_unset=True)
+    # a producer that is no mapping leaves the port in the source: both are reported invalid
+    if isinstance(source, Mapping) and "metrics_port" in source and isinstance(producer, Mapping):
         source = dict(source)
         port = source.pop("metrics_port")
-        producer = rest.get("producer") or {}
-        if isinstance(producer, BaseModel):
-            producer = producer.model_dump(exclude_unset=True)
         if "metrics_port" in producer:
             raise ValueError(
                 "source.metrics_port and producer.metrics_port are both given: keep one"

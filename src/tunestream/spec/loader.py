@@ -23,6 +23,7 @@ import yaml
 from pydantic import ValidationError
 
 from tunestream.config import describe_validation_error
+from tunestream.config.base import describe_yaml_error
 from tunestream.errors import ConfigError
 from tunestream.spec.models import SourceSpec
 
@@ -81,12 +82,17 @@ def spec_data(
     try:
         parsed = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"source spec {label}: not valid YAML ({exc})") from exc
+        raise ConfigError(f"source spec {label}: {describe_yaml_error(exc)}") from None
     if not isinstance(parsed, dict):
         raise ConfigError(f"source spec {label}: the top level must be a mapping")
     environ = os.environ if environ is None else environ
     data: dict[str, Any] = _fill(parsed, environ, label, unset)
     if variables:
+        if not isinstance(data.get("variables") or {}, dict):
+            raise ConfigError(
+                f"source spec {label}: variables: a mapping of names to values is expected "
+                f"(the settings override {', '.join(sorted(variables))})"
+            )
         unknown = sorted(set(variables) - set(data.get("variables") or {}))
         if unknown:
             raise ConfigError(
@@ -109,6 +115,8 @@ def _read(name_or_path: str) -> tuple[str, str]:
         return str(path), path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"source spec {path}: cannot read it ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"source spec {path}: not UTF-8 text (byte {exc.start})") from None
 
 
 def _fill(value: Any, environ: Mapping[str, str], label: str, unset: str | None) -> Any:
