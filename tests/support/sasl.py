@@ -43,16 +43,20 @@ class SaslSslCluster:
     """A CA that signed nothing the broker has."""
 
     def kafka(self, **overrides: Any) -> dict[str, Any]:
-        """The ``kafka`` section of a configuration that reaches the listener, with overrides."""
+        """The ``kafka`` section of a configuration that reaches the listener, with overrides;
+        the password is not in it: it comes from the environment (:meth:`environment`)."""
         return {
             "bootstrap_servers": self.bootstrap,
             "security_protocol": "SASL_SSL",
             "sasl_mechanism": SCRAM,
             "sasl_username": self.username,
-            "sasl_password": self.password,
             "ssl_ca_location": str(self.ca_file),
             **overrides,
         }
+
+    def environment(self, password: str | None = None) -> dict[str, str]:
+        """The variable that gives the password (this one, else the right one)."""
+        return {"TUNESTREAM_KAFKA__SASL_PASSWORD": self.password if password is None else password}
 
 
 def sasl_ssl_broker(folder: Path) -> tuple[LocalBroker, SaslSslCluster]:
