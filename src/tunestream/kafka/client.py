@@ -2,8 +2,9 @@
 client's own lines go to, and the admin client that tells a refusal from silence.
 
 librdkafka reports a failed TLS handshake or SASL authentication only through its error
-callback (``_SSL``, ``_AUTHENTICATION``), served by ``poll``; a metadata request meanwhile just
-times out (https://github.com/confluentinc/librdkafka/blob/master/INTRODUCTION.md#error-handling).
+callback (``_SSL``, ``_AUTHENTICATION``), "served upon calling client.poll()"
+(https://docs.confluent.io/platform/current/clients/confluent-kafka-python/html/index.html#kafka-client-configuration);
+a metadata request meanwhile just times out, with ``_TRANSPORT``.
 :class:`Admin` asks for metadata a second at a time and serves its callbacks in between, so a
 refused certificate or password ends the wait at once, with librdkafka's reason.
 """
