@@ -38,7 +38,7 @@ from tunestream.kafka.broker import LocalBroker
 from tunestream.tables.query import connect
 from tunestream_emulator import EmulatorHandle
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(1200)]
 
 MARKET = "SE"
 ENTITIES = ("albums", "tracks", "audio_features", "artists")
@@ -151,7 +151,7 @@ def test_producer_spark_and_dashboard_reach_a_sasl_ssl_cluster_by_configuration_
     observer = KafkaSettings(bootstrap_servers=broker.bootstrap)  # the PLAINTEXT listener
     assert_each_once(observer, truth.expected(*ENTITIES))
 
-    ran = _tunestream(config, env, "spark", "run", "--once", timeout_s=420)
+    ran = _tunestream(config, env, "spark", "run", "--once", timeout_s=900)
     said += [ran.stdout, ran.stderr]
     assert ran.returncode == 0, ran.stderr[-3000:]
     tables = connect(tmp_path / "data" / "tables")
