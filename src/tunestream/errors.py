@@ -22,6 +22,7 @@ OS errors) are translated at the boundary where they occur, never passed up raw.
         │   ├── JarsMissingError the Maven-resolved broker jars are not there
         │   └── PortInUseError   a port the local broker needs is taken
         ├── ClusterUnreachable   no broker answered the metadata call in time
+        │   └── ClusterRefused   one answered, and refused our TLS check or SASL credentials
         ├── StateError           the source state topic holds a record that cannot be read
         ├── SinkError            records could not be written
         │   ├── TransactionAborted   the open transaction was aborted; the unit can be redone
@@ -37,6 +38,7 @@ from typing import Literal
 __all__ = [
     "AuthError",
     "BrokerError",
+    "ClusterRefused",
     "ClusterUnreachable",
     "ComponentError",
     "ConfigError",
@@ -171,6 +173,11 @@ class PortInUseError(BrokerError):
 
 class ClusterUnreachable(KafkaError):
     """No broker answered within the timeout."""
+
+
+class ClusterRefused(ClusterUnreachable):
+    """A broker answered, but the TLS handshake or the SASL authentication failed: the message
+    says which, and the settings to check (never their secret values)."""
 
 
 class StateError(KafkaError):

@@ -83,6 +83,10 @@ def test_config_file_found_through_the_environment(
             "kafka:\n  bootstrap_servers: k:9092\n  security_protocol: SASL_SSL\n",
             "security_protocol SASL_SSL needs sasl_mechanism",
         ),
+        (
+            "kafka:\n  bootstrap_servers: k:9093\n  ssl_ca_location: /absent/ca.pem\n",
+            "kafka.ssl_ca_location: no such file (got '/absent/ca.pem')",
+        ),
         ("kafka: [\n", "line 2"),
         ("- a\n- b\n", "the top level must be a mapping"),
     ],

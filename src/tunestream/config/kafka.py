@@ -7,12 +7,22 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AfterValidator, Field, SecretStr, model_validator
 
 from tunestream.config.base import REPO_ROOT, JvmSize, Model, Port, TopicName
 from tunestream.sources import plan, spotify
 
 __all__ = ["DEFAULT_TOPICS", "KafkaSettings", "LocalBrokerSettings", "TopicSettings"]
+
+
+def _existing_file(path: Path) -> Path:
+    if not path.is_file():
+        raise ValueError("no such file")
+    return path
+
+
+ExistingFile = Annotated[Path, AfterValidator(_existing_file)]
+"""A file that is there when the settings are loaded: a certificate a client reads later."""
 
 
 class LocalBrokerSettings(Model):
@@ -108,9 +118,9 @@ class KafkaSettings(Model):
     ) = None
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
-    ssl_ca_location: Path | None = None
-    ssl_certificate_location: Path | None = None
-    ssl_key_location: Path | None = None
+    ssl_ca_location: ExistingFile | None = None
+    ssl_certificate_location: ExistingFile | None = None
+    ssl_key_location: ExistingFile | None = None
     ssl_key_password: SecretStr | None = None
     client_properties: dict[str, str] = Field(default_factory=dict)
     """Any other librdkafka property, passed to every client unchanged."""

@@ -16,6 +16,7 @@ import subprocess
 import time
 import uuid
 from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,8 +43,20 @@ class BrokerStatus:
 class LocalBroker:
     """Start, stop and inspect the local broker; every method is safe to call again."""
 
-    def __init__(self, settings: LocalBrokerSettings, data_dir: Path) -> None:
+    def __init__(
+        self,
+        settings: LocalBrokerSettings,
+        data_dir: Path,
+        *,
+        extra_properties: Mapping[str, str] | None = None,
+        scram_credentials: Sequence[str] = (),
+    ) -> None:
+        """``extra_properties`` replace or add ``server.properties`` entries (another listener,
+        say); ``scram_credentials`` are ``kafka-storage format --add-scram`` arguments, e.g.
+        ``SCRAM-SHA-512=[name=alice,password=…]``, stored when the storage is formatted."""
         self.settings = settings
+        self.extra_properties = dict(extra_properties or {})
+        self.scram_credentials = tuple(scram_credentials)
         self.home = data_dir.resolve() / "kafka"
         self.log_dir = self.home / "data"
         self.properties_file = self.home / "server.properties"
@@ -179,6 +192,7 @@ class LocalBroker:
             "replica.fetch.max.bytes": str(_MAX_MESSAGE_BYTES),
             "num.network.threads": "2",
             "num.io.threads": "4",
+            **self.extra_properties,
         }
         self.properties_file.write_text("".join(f"{k}={v}\n" for k, v in properties.items()))
         self.log4j_file.write_text(_LOG4J_TEMPLATE.format(log_file=self.log_file))
@@ -198,6 +212,7 @@ class LocalBroker:
             cluster_id,
             "-c",
             str(self.properties_file),
+            *(arg for credential in self.scram_credentials for arg in ("--add-scram", credential)),
         ]
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=120)

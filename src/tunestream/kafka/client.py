@@ -1,16 +1,34 @@
-"""librdkafka client settings derived from the validated Kafka settings, and the log every
-client's own lines go to."""
+"""librdkafka client settings derived from the validated Kafka settings, the log every
+client's own lines go to, and the admin client that tells a refusal from silence.
+
+librdkafka reports a failed TLS handshake or SASL authentication only through its error
+callback (``_SSL``, ``_AUTHENTICATION``), "served upon calling client.poll()"
+(https://docs.confluent.io/platform/current/clients/confluent-kafka-python/html/index.html#kafka-client-configuration);
+a metadata request meanwhile just times out, with ``_TRANSPORT``.
+:class:`Admin` asks for metadata a second at a time and serves its callbacks in between, so a
+refused certificate or password ends the wait at once, with librdkafka's reason.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 
-from confluent_kafka.admin import AdminClient
+from confluent_kafka import KafkaError as RdKafkaError
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, ClusterMetadata
 
 from tunestream.config import KafkaSettings
-from tunestream.errors import ClusterUnreachable
+from tunestream.errors import ClusterRefused, ClusterUnreachable
 
-__all__ = ["ClientConfig", "ClientLog", "admin_client", "client_config", "wait_for_cluster"]
+__all__ = [
+    "Admin",
+    "ClientConfig",
+    "ClientLog",
+    "admin_client",
+    "client_config",
+    "wait_for_cluster",
+]
 
 ClientConfig = dict[str, str | int | float | bool]
 
@@ -24,8 +42,11 @@ class ClientLog:
     error line since :meth:`clear`: the cause of a failure that the failing call's own error
     can mask (a transaction's commit reporting a sequence error that followed it, say)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, quiet: bool = False) -> None:
+        """``quiet``: every line at debug (an admin client's: its calls' own errors say why)."""
         self.first_error: str | None = None
+        self.refused: RdKafkaError | None = None
+        self._quiet = quiet
 
     def clear(self) -> None:
         self.first_error = None
@@ -34,7 +55,21 @@ class ClientLog:
         line = msg % args
         if level >= logging.ERROR and self.first_error is None:
             self.first_error = line
-        log.log(logging.WARNING if level >= logging.WARNING else logging.DEBUG, "%s", line)
+        loud = level >= logging.WARNING and not self._quiet
+        log.log(logging.WARNING if loud else logging.DEBUG, "%s", line)
+
+    def error(self, error: RdKafkaError) -> None:
+        """The client's error callback (``error_cb``): keeps the first refusal, a TLS handshake
+        or a SASL authentication that failed; the client retries the rest by itself."""
+        if self.refused is None and error.code() in _HINTS:
+            self.refused = error
+
+
+_HINTS = {
+    RdKafkaError._SSL: "check kafka.ssl_ca_location: the CA that signed the brokers' "
+    "certificates, which must name the hosts of kafka.bootstrap_servers",
+    RdKafkaError._AUTHENTICATION: "check kafka.sasl_mechanism, sasl_username and sasl_password",
+}
 
 
 def client_config(kafka: KafkaSettings) -> ClientConfig:
@@ -75,15 +110,42 @@ def committed_reader(config: ClientConfig, group_id: str) -> ClientConfig:
     }
 
 
-def admin_client(kafka: KafkaSettings) -> AdminClient:
-    return AdminClient(client_config(kafka), logger=ClientLog())
+class Admin(AdminClient):
+    """An admin client whose metadata requests end with :class:`ClusterRefused` as soon as the
+    cluster refuses its certificate check or its credentials."""
+
+    def __init__(self, config: ClientConfig) -> None:
+        self.client_log = ClientLog(quiet=True)
+        self._bootstrap = str(config["bootstrap.servers"])
+        super().__init__(config, logger=self.client_log, error_cb=self.client_log.error)
+
+    def list_topics(self, topic: str | None = None, timeout: float = -1) -> ClusterMetadata:
+        deadline = time.monotonic() + timeout if timeout >= 0 else None
+        while True:
+            left = 1.0 if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                return super().list_topics(topic, timeout=min(1.0, left))
+            except KafkaException:
+                self.poll(0)  # serves the error callback: a refusal, if there was one
+                refused = self.client_log.refused
+                if refused is not None:
+                    raise ClusterRefused(
+                        f"Kafka at {self._bootstrap} refused the connection: {refused.str()}; "
+                        f"{_HINTS[refused.code()]}"
+                    ) from None
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+
+def admin_client(kafka: KafkaSettings) -> Admin:
+    return Admin(client_config(kafka))
 
 
 def wait_for_cluster(admin: AdminClient, bootstrap: str, timeout_s: float) -> int:
     """Block until a broker answers a metadata request; return how many brokers it reports."""
     try:
         metadata = admin.list_topics(timeout=timeout_s)
-    except Exception as exc:  # confluent_kafka.KafkaException: mapped at this boundary
+    except KafkaException as exc:  # mapped at this boundary
         raise ClusterUnreachable(
             f"no Kafka broker answered at {bootstrap} within {timeout_s:g} s ({exc})"
         ) from exc

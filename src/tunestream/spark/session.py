@@ -106,10 +106,17 @@ def kafka_options(kafka: KafkaSettings) -> dict[str, str]:
                 else "org.apache.kafka.common.security.scram.ScramLoginModule"
             )
             password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else ""
+            username, password = _jaas_quoted(kafka.sasl_username or ""), _jaas_quoted(password)
             options["kafka.sasl.jaas.config"] = (
-                f'{module} required username="{kafka.sasl_username or ""}" password="{password}";'
+                f'{module} required username="{username}" password="{password}";'
             )
     if kafka.ssl_ca_location is not None:
         options["kafka.ssl.truststore.type"] = "PEM"
         options["kafka.ssl.truststore.location"] = str(kafka.ssl_ca_location)
     return options
+
+
+def _jaas_quoted(value: str) -> str:
+    """A value for a double-quoted JAAS option: the parser (a ``java.io.StreamTokenizer``) reads
+    a backslash as an escape, so backslashes and quotes are escaped."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')

@@ -65,7 +65,9 @@ def test_tables_and_checkpoints_default_under_the_data_dir(tmp_path: Path) -> No
     assert moved.checkpoints_path(Path("x")) == tmp_path / "c"
 
 
-def test_kafka_options_read_committed_and_security() -> None:
+def test_kafka_options_read_committed_and_security(tmp_path: Path) -> None:
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text("a CA certificate")
     plain = kafka_options(KafkaSettings(bootstrap_servers="k:9092"))
     assert plain == {
         "kafka.fetch.max.wait.ms": "10",
@@ -80,16 +82,17 @@ def test_kafka_options_read_committed_and_security() -> None:
                 "security_protocol": "SASL_SSL",
                 "sasl_mechanism": "SCRAM-SHA-512",
                 "sasl_username": "ts",
-                "sasl_password": "pw",
-                "ssl_ca_location": "/etc/ca.pem",
+                "sasl_password": 'p"w\\',
+                "ssl_ca_location": str(ca_file),
             }
         )
     )
     assert secure["kafka.sasl.mechanism"] == "SCRAM-SHA-512"
     assert "ScramLoginModule required" in secure["kafka.sasl.jaas.config"]
-    assert 'username="ts" password="pw"' in secure["kafka.sasl.jaas.config"]
+    # JAAS values are quoted strings: a quote or backslash in them is escaped
+    assert 'username="ts" password="p\\"w\\\\";' in secure["kafka.sasl.jaas.config"]
     assert secure["kafka.ssl.truststore.type"] == "PEM"
-    assert secure["kafka.ssl.truststore.location"] == "/etc/ca.pem"
+    assert secure["kafka.ssl.truststore.location"] == str(ca_file)
 
 
 def test_kafka_client_properties_reach_the_source_prefixed_without_overriding_read_committed() -> (
