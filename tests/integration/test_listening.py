@@ -1,6 +1,7 @@
 """Listening sockets as the kernel lists them (:mod:`tests.support.sockets`), which the system's
-exposure test relies on: a port of :func:`tunestream.net.listen` is on 127.0.0.1, and every
-interface, IPv6 and a JVM's IPv4-mapped address are each told for what they are."""
+exposure test relies on: a port of :func:`tunestream.net.listen` is on 127.0.0.1; every interface,
+IPv6 and a JVM's IPv4-mapped address are each told for what they are. A taken metrics port is one
+line, like every other port tunestream listens on."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from tests.support.sockets import descendants, listeners
 from tunestream.errors import ComponentError
 from tunestream.net import listen
+from tunestream.runtime.metrics import Metrics
 
 pytestmark = pytest.mark.integration
 
@@ -25,6 +27,17 @@ def test_a_tunestream_port_is_on_the_loopback_in_the_kernels_table() -> None:
         port = sock.getsockname()[1]
         assert ours(port) == [("127.0.0.1", port)]
     assert ours(port) == []
+
+
+def test_a_taken_metrics_port_is_one_line_naming_its_setting() -> None:
+    with listen(0, setting="x.port", error=ComponentError) as taken:
+        port = taken.getsockname()[1]
+        with pytest.raises(ComponentError) as raised:
+            Metrics().serve(port)
+    assert str(raised.value) == (
+        f"port {port} on 127.0.0.1 is already in use by another process; "
+        "stop it or choose another with producer.metrics_port"
+    )
 
 
 def test_every_interface_ipv6_and_a_mapped_ipv4_address_are_told_apart() -> None:

@@ -23,7 +23,13 @@ import yaml
 from tests.support.kafka import read_topic
 from tests.support.net import free_port
 from tests.support.sockets import descendants, listeners, table
-from tests.support.system import SASL_PASSWORD, SystemUnderTest, recorded_pids
+from tests.support.system import (
+    DATA_TIMEOUT_S,
+    SASL_PASSWORD,
+    SystemUnderTest,
+    recorded_pids,
+    wait_for,
+)
 from tunestream.config import KafkaSettings
 from tunestream.kafka.client import admin_client
 
@@ -86,15 +92,18 @@ def test_every_process_of_the_system_listens_on_the_loopback_only(
     assert not any(exposed.values()), f"listening beyond the loopback:\n{table(exposed)}"
 
 
-def test_no_secret_in_what_the_system_writes_serves_or_prints(
-    system: SystemUnderTest, tables_with_data: dict[str, Any]
-) -> None:
+def test_no_secret_in_what_the_system_writes_serves_or_prints(system: SystemUnderTest) -> None:
+    kafka = KafkaSettings.model_validate(settings_of(system)["kafka"])
+
+    def albums() -> dict[str, Any] | None:
+        return {"albums": True} if read_topic(kafka.bootstrap, "spotify.albums") else None
+
+    wait_for("albums in Kafka", albums, DATA_TIMEOUT_S)
     issued = httpx.get(f"{system.emulator_url}/_admin/requests", timeout=30).json()["endpoints"]
     assert issued["POST /api/token"].get("200", 0) > 0  # a token to look for
     leaks = Leaks(SASL_PASSWORD, CLIENT_SECRET)
     assert leaks.check_files(system.data_dir) > 0
 
-    kafka = KafkaSettings.model_validate(settings_of(system)["kafka"])
     topics = [t for t in admin_client(kafka).list_topics(timeout=30).topics if t[0] != "_"]
     records = 0
     for topic in topics:
@@ -154,7 +163,14 @@ def test_a_failed_start_names_no_secret(system: SystemUnderTest, tmp_path: Path)
         config = tmp_path / f"failing-{n}.yaml"
         source = {"spec": "spotify", "name": "rejected", "variables": {"markets": ["US"]}}
         config.write_text(
-            yaml.safe_dump({"data_dir": str(tmp_path / "data"), "kafka": kafka, "source": source})
+            yaml.safe_dump(
+                {
+                    "data_dir": str(tmp_path / "data"),
+                    "kafka": kafka,
+                    "source": source,
+                    "producer": {"metrics_port": None},
+                }
+            )
         )
         failing = dataclasses.replace(system, config=config)
         for debug in ((), ("--debug",)):
