@@ -160,22 +160,18 @@ def test_a_failed_start_names_no_secret(system: SystemUnderTest, tmp_path: Path)
     }
     runs = {}
     for n, (expected, kafka) in enumerate(clusters.items()):
-        config = tmp_path / f"failing-{n}.yaml"
-        source = {"spec": "spotify", "name": "rejected", "variables": {"markets": ["US"]}}
-        config.write_text(
-            yaml.safe_dump(
-                {
-                    "data_dir": str(tmp_path / "data"),
-                    "kafka": kafka,
-                    "source": source,
-                    "producer": {"metrics_port": None},
-                }
-            )
-        )
-        failing = dataclasses.replace(system, config=config)
         for debug in ((), ("--debug",)):
+            config = tmp_path / f"failing-{n}{''.join(debug)}.yaml"
+            settings = {
+                # each run its own lock and transactional id
+                "data_dir": str(tmp_path / "data" / config.stem),
+                "kafka": kafka,
+                "source": {"spec": "spotify", "name": f"rejected{n}{len(debug)}"},
+                "producer": {"metrics_port": None},
+            }
+            config.write_text(yaml.safe_dump(settings))
             runs[expected, debug] = subprocess.Popen(
-                failing.command(*debug, "produce", "--once"),
+                dataclasses.replace(system, config=config).command(*debug, "produce", "--once"),
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
