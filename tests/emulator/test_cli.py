@@ -48,3 +48,18 @@ def test_cli_rejects_a_malformed_client():
     result = CliRunner().invoke(app, ["--client", "only-an-id"])
     assert result.exit_code != 0
     assert isinstance(result.exception, EmulatorError)
+
+
+@pytest.mark.unit
+def test_cli_reads_clients_from_the_environment_space_separated() -> None:
+    # a bad port too: were the variable not read, the port's error (not a hanging server) fails it
+    result = CliRunner().invoke(
+        app,
+        ["--port", "-1"],
+        env={"TUNESTREAM_EMULATOR_CLIENTS": "an-id:a-secret:extended only-an-id:x:y:z"},
+    )
+    assert isinstance(result.exception, EmulatorError)
+    assert (
+        str(result.exception)
+        == "--client 'only-an-id:x:y:z': expected CLIENT_ID:CLIENT_SECRET[:PROFILE]"
+    )

@@ -2,11 +2,14 @@
 
 The configuration is the embedded default but for what keeps the run short on a small machine:
 free ports, three markets of a small emulator catalog, no audio analysis (its documents are
-large), and a Spark job on two cores that does not wait for features.
+large), and a Spark job on two cores that does not wait for features. It sets, besides, a SASL
+password that the PLAINTEXT broker never asks for (:data:`SASL_PASSWORD`), so that a test can
+look for it in everything the system writes and serves.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -25,14 +28,17 @@ from tests.support.net import free_port
 __all__ = [
     "DATA_TIMEOUT_S",
     "MARKETS",
+    "SASL_PASSWORD",
     "UP_TIMEOUT_S",
     "SystemUnderTest",
+    "recorded_pids",
     "wait_for",
     "write_system_config",
 ]
 
 UP_TIMEOUT_S = 420.0
 DATA_TIMEOUT_S = 300.0
+SASL_PASSWORD = "sasl-password-of-the-system-run"
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,14 @@ class SystemUnderTest:
                 return found
 
 
+def recorded_pids(data_dir: Path) -> dict[str, int]:
+    """The pid of every component, from the pid files `up` wrote."""
+    pids = {"kafka": int((data_dir / "kafka" / "broker.pid").read_text())}
+    for pid_file in (data_dir / "system").glob("*.pid"):
+        pids[pid_file.stem] = json.loads(pid_file.read_text())["pid"]
+    return pids
+
+
 def wait_for(
     what: str, check: Callable[[], dict[str, Any] | None], timeout_s: float
 ) -> dict[str, Any]:
@@ -130,7 +144,10 @@ def write_system_config(folder: Path) -> SystemUnderTest:
             {
                 "data_dir": str(data_dir),
                 "kafka": {
-                    "local": {"port": free_port(), "controller_port": free_port(), "heap": "512m"}
+                    "local": {"port": free_port(), "controller_port": free_port(), "heap": "512m"},
+                    "sasl_mechanism": "PLAIN",
+                    "sasl_username": "tunestream",
+                    "sasl_password": SASL_PASSWORD,
                 },
                 # Spotify and the three sources that fill its gaps, as configured by default
                 "sources": [
@@ -151,7 +168,7 @@ def write_system_config(folder: Path) -> SystemUnderTest:
                     "trigger_interval_s": 5,
                     "tables_trigger_interval_s": 5,
                     "features_timeout_s": 0,
-                    "conf": {"spark.ui.enabled": "false"},
+                    "conf": {"spark.ui.port": str(free_port())},
                 },
                 "dashboard": {"port": dashboard_port, "refresh_s": 2},
                 "system": {

@@ -34,6 +34,9 @@ __all__ = [
 
 _M = TypeVar("_M", bound=BaseModel)
 
+CLIENTS_VARIABLE = "TUNESTREAM_EMULATOR_CLIENTS"
+"""``--client`` values from the environment (a process's environment is its user's alone)."""
+
 
 def _fields(flag: str, spec: str, names: tuple[str, ...], least: int) -> dict[str, str]:
     """``A:B[:C]`` of a flag as ``{names[0]: A, …}``; the first ``least`` are required."""
@@ -126,7 +129,10 @@ def emulator(
     client: Annotated[
         list[str] | None,
         typer.Option(
-            help="ID:SECRET[:PROFILE] (extended|development), repeatable (default: two demo apps)."
+            help="ID:SECRET[:PROFILE] (extended|development), repeatable, or space-separated in "
+            "the environment, off the command line that any local user can read "
+            "(default: two demo apps).",
+            envvar=CLIENTS_VARIABLE,
         ),
     ] = None,
     token_lifetime: Annotated[

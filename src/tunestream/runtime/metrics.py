@@ -16,7 +16,9 @@ import httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.parser import text_string_to_metric_families
 
+from tunestream.errors import ComponentError
 from tunestream.http.exchange import Attempt
+from tunestream.net import LOOPBACK, ensure_free
 from tunestream.runtime.report import CycleReport
 
 __all__ = ["Metrics", "Sample", "SourceMetrics", "parse_metrics", "scrape"]
@@ -102,7 +104,10 @@ class Metrics:
         return SourceMetrics(self, name)
 
     def serve(self, port: int) -> None:
-        start_http_server(port, addr="127.0.0.1", registry=self.registry)
+        """Serve ``/metrics`` on 127.0.0.1:``port``; a taken port is one line naming the
+        setting."""
+        ensure_free(port, setting="producer.metrics_port", error=ComponentError)
+        start_http_server(port, addr=LOOPBACK, registry=self.registry)
 
 
 class SourceMetrics:

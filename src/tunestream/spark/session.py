@@ -8,6 +8,7 @@ starts.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -68,7 +69,15 @@ def session_conf(settings: Settings) -> dict[str, str]:
 
 
 def build_session(settings: Settings) -> SparkSession:
-    """A SparkSession for the job (or the one already running in this process)."""
+    """A SparkSession for the job (or the one already running in this process).
+
+    Its web UI listens on 127.0.0.1 unless ``SPARK_LOCAL_IP`` says otherwise: ``WebUI.bind``
+    takes that variable of the JVM's environment, else every interface (0.0.0.0), and no Spark
+    property (https://github.com/apache/spark/blob/master/core/src/main/scala/org/apache/spark/ui/WebUI.scala);
+    the JVM PySpark starts inherits this process's environment. The driver's RPC and block
+    manager follow ``spark.driver.bindAddress``.
+    """
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder
     for key, value in session_conf(settings).items():
         builder = builder.config(key, value)

@@ -143,7 +143,6 @@ def components(settings: Settings, *, emulator: bool | None = None) -> list[Comp
         run = settings.system.emulator
         base = f"http://127.0.0.1:{run.port}"
         options = ["--port", str(run.port), "--speed", f"{run.speed:g}"]
-        options += ["--client", f"{DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET}:extended"]
         if run.settings_file is not None:
             options += ["--settings", str(run.settings_file.absolute())]
         found.append(
@@ -154,6 +153,11 @@ def components(settings: Settings, *, emulator: bool | None = None) -> list[Comp
                 port=run.port,
                 port_key="system.emulator.port",
                 url=base,
+                # the client in its environment: a command line is any local user's to read, and
+                # the pid file keeps it
+                env={
+                    "TUNESTREAM_EMULATOR_CLIENTS": f"{DEMO_CLIENT_ID}:{DEMO_CLIENT_SECRET}:extended"
+                },
                 module=EMULATOR_MODULE,
                 needs=EMULATOR,
             )

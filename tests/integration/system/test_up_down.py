@@ -4,24 +4,15 @@ Runs after the other system tests (it restarts the shared system)."""
 
 from __future__ import annotations
 
-import json
 import signal
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.support.system import UP_TIMEOUT_S, SystemUnderTest
+from tests.support.system import UP_TIMEOUT_S, SystemUnderTest, recorded_pids
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
-
-
-def recorded_pids(data_dir: Path) -> dict[str, int]:
-    """The pid of every component, from the pid files `up` wrote."""
-    pids = {"kafka": int((data_dir / "kafka" / "broker.pid").read_text())}
-    for pid_file in (data_dir / "system").glob("*.pid"):
-        pids[pid_file.stem] = json.loads(pid_file.read_text())["pid"]
-    return pids
 
 
 def live_processes() -> dict[int, tuple[int, int, str]]:
