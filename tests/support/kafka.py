@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +13,7 @@ from confluent_kafka import Consumer, TopicPartition
 from tests.support.net import free_port
 from tunestream.config import LocalBrokerSettings
 
-__all__ = ["Message", "local_broker_settings", "read_topic"]
+__all__ = ["Message", "local_broker_settings", "local_cluster_settings", "read_topic"]
 
 
 def local_broker_settings(**overrides: object) -> LocalBrokerSettings:
@@ -25,6 +26,31 @@ def local_broker_settings(**overrides: object) -> LocalBrokerSettings:
     }
     values.update(overrides)
     return LocalBrokerSettings.model_validate(values)
+
+
+def local_cluster_settings(brokers: int = 3, **overrides: object) -> LocalBrokerSettings:
+    """Settings for a throw-away local cluster: ``2 * brokers`` consecutive free ports (node i's
+    client and controller ports side by side), each node's heap small."""
+    return local_broker_settings(
+        **{"brokers": brokers, "heap": "384m", **_port_pair(brokers), **overrides}
+    )
+
+
+def _port_pair(brokers: int) -> dict[str, int]:
+    while True:
+        first = free_port()
+        block = range(first, first + 2 * brokers)
+        if block.stop <= 65536 and all(_bindable(port) for port in block):
+            return {"port": first, "controller_port": first + 1}
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 @dataclass(frozen=True)
