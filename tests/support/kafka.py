@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -30,17 +32,19 @@ def local_broker_settings(**overrides: object) -> LocalBrokerSettings:
 
 def local_cluster_settings(brokers: int = 3, **overrides: object) -> LocalBrokerSettings:
     """Settings for a throw-away local cluster: ``2 * brokers`` consecutive free ports (node i's
-    client and controller ports side by side), each node's heap small."""
+    client and controller ports side by side) below the ephemeral range, so that no client's
+    outgoing connection takes one while a node starts or restarts; each node's heap small."""
     return local_broker_settings(
         **{"brokers": brokers, "heap": "384m", **_port_pair(brokers), **overrides}
     )
 
 
 def _port_pair(brokers: int) -> dict[str, int]:
+    ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    rng = random.Random()
     while True:
-        first = free_port()
-        block = range(first, first + 2 * brokers)
-        if block.stop <= 65536 and all(_bindable(port) for port in block):
+        first = rng.randrange(10_000, ephemeral - 2 * brokers)
+        if all(_bindable(port) for port in range(first, first + 2 * brokers)):
             return {"port": first, "controller_port": first + 1}
 
 

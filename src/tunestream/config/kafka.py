@@ -46,18 +46,20 @@ class LocalBrokerSettings(Model):
     jars_dir: Path = REPO_ROOT / "build" / "jars" / "kafka"
 
     @model_validator(mode="after")
-    def _distinct_ports(self) -> LocalBrokerSettings:
+    def _nodes_fit(self) -> LocalBrokerSettings:
         if self.brokers == 2:
             raise ValueError(
                 "brokers: 2 cannot lose either broker (a quorum of two voters needs both); "
                 "use 1, or 3 or more"
             )
+        if self.port == self.controller_port:
+            raise ValueError("port and controller_port must differ")
         ports = [port for pair in self.node_ports() for port in pair]
         if len(set(ports)) != len(ports):
             raise ValueError(
-                f"the {self.brokers} broker(s) need distinct ports: port + 2i and "
-                "controller_port + 2i collide; make port and controller_port differ by an "
-                f"odd number or by {2 * self.brokers} or more"
+                f"the {self.brokers} brokers' ports collide (node i: port + 2(i-1) and "
+                "controller_port + 2(i-1)); make port and controller_port differ by an odd "
+                f"number or by {2 * self.brokers} or more"
             )
         if max(ports) > 65535:
             raise ValueError(f"the {self.brokers} broker(s) need ports up to {max(ports)}")
@@ -262,7 +264,8 @@ class KafkaSettings(Model):
         if topic is not None:
             return topic
         made = TopicSettings(**_records_topic(spec, key))
-        return _replicated(made, self.local) if self.uses_local_broker else made
+        replicates = self.uses_local_broker and self.local.replication_factor > 1
+        return _replicated(made, self.local) if replicates else made
 
     @property
     def bootstrap(self) -> str:
