@@ -35,7 +35,7 @@ RUNS = 8
 
 @pytest.mark.parametrize(
     ("kills", "requests_per_second"),
-    [pytest.param(2, 2.0, id="lean"), pytest.param(10, 0.5, id="long", marks=pytest.mark.soak)],
+    [pytest.param(2, 2.0, id="lean"), pytest.param(10, 0.2, id="long", marks=pytest.mark.soak)],
 )
 def test_brokers_killed_during_a_cycle_lose_and_repeat_nothing(
     kafka_cluster: LocalBroker,
