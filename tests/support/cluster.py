@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -24,7 +25,15 @@ from tunestream.kafka.broker import LocalBroker
 from tunestream.kafka.client import admin_client
 from tunestream.kafka.topics import TopicAdmin
 
-__all__ = ["BrokerKiller", "Kill", "await_in_sync", "coordinator", "leaders", "replicated"]
+__all__ = [
+    "BrokerKiller",
+    "Kill",
+    "await_in_sync",
+    "coordinator",
+    "exit_line",
+    "leaders",
+    "replicated",
+]
 
 TRANSACTION_STATE = "__transaction_state"
 
@@ -100,9 +109,10 @@ class Kill:
 @dataclass
 class BrokerKiller:
     """SIGKILLs, at random moments of a seeded draw, a broker that ``victims`` names (role →
-    candidate node ids, asked afresh each time), waits ``down_s`` (drawn), restarts it, and
-    waits until every replica is in sync before the next kill: one failure at a time, the
-    failures three replicas with ``min.insync.replicas`` 2 promise to survive. Stops after
+    candidate node ids, asked afresh each time; the role killed least so far), waits
+    ``down_s`` (drawn), restarts it, and waits until every replica is in sync before the next
+    kill: one failure at a time, the failures three replicas with ``min.insync.replicas`` 2
+    promise to survive. Stops after
     ``max_kills`` or when :meth:`stop` is called."""
 
     cluster: LocalBroker
@@ -139,7 +149,9 @@ class BrokerKiller:
                 choices = {role: ids for role, ids in self.victims().items() if ids}
                 if not choices:
                     continue
-                role = rng.choice(sorted(choices))
+                used = Counter(kill.role for kill in self.kills)
+                fewest = min(used[role] for role in choices)
+                role = rng.choice(sorted(r for r in choices if used[r] == fewest))
                 node_id = rng.choice(sorted(choices[role]))
                 if self.cluster.node(node_id).kill():
                     self.kills.append(Kill(node_id, role, round(time.monotonic() - began, 1)))
@@ -165,3 +177,11 @@ def replicated(settings: Settings, cluster: LocalBroker) -> Settings:
     )
     TopicAdmin(admin_client(kafka)).create([kafka.topics[key] for key in DEFAULT_TOPICS])
     return settings.model_copy(update={"kafka": kafka})
+
+
+def exit_line(stderr: str) -> str:
+    """What a command's stderr says of its end: its one-line error if it gave one, else its last
+    line."""
+    lines = stderr.strip().splitlines()
+    errors = [line for line in lines if line.startswith("tunestream: error")]
+    return (errors or lines or [""])[-1]

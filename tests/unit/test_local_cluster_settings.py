@@ -105,7 +105,7 @@ def test_storage_formatted_for_another_number_of_brokers_is_refused(tmp_path: Pa
     (tmp_path / "kafka" / "data" / "meta.properties").write_text("")
     (tmp_path / "kafka" / "ports.json").write_text(json.dumps({"controller_port": 9093}))
     cluster = LocalBroker(LocalBrokerSettings(brokers=3, jars_dir=tmp_path), tmp_path)
-    with pytest.raises(BrokerError, match="formatted for 1 broker.*set kafka.local.brokers back"):
+    with pytest.raises(BrokerError, match=r"formatted for 1 broker.*set kafka.local.brokers back"):
         cluster._check_storage()
     with pytest.raises(BrokerError, match="no broker node 4: the cluster has 3"):
         cluster.node(4)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cluster import BrokerKiller, leaders, replicated
+from tests.support.cluster import BrokerKiller, exit_line, leaders, replicated
 from tests.support.kafka import read_topic
 from tests.support.producer import emulator_spec, producer_settings, unthrottled
 from tests.support.spark import KEYS, TEST_SPARK, write_config
@@ -80,8 +80,7 @@ def test_brokers_killed_while_the_job_runs_lose_and_repeat_no_row(
         while not runs or runs[-1][0] != 0:
             assert len(runs) < RUNS, f"the job did not finish in {RUNS} runs: {runs}"
             run = subprocess.run([*command, "--once"], capture_output=True, text=True, timeout=1200)
-            lines = run.stderr.strip().splitlines()
-            runs.append((run.returncode, lines[-1] if lines else ""))
+            runs.append((run.returncode, exit_line(run.stderr)))
     finally:
         done = killer.stop()
     print(f"kills: {[(k.node_id, k.role, k.at_s) for k in done]}")
