@@ -112,8 +112,7 @@ class BrokerKiller:
     candidate node ids, asked afresh each time; the role killed least so far), waits
     ``down_s`` (drawn), restarts it, and waits until every replica is in sync before the next
     kill: one failure at a time, the failures three replicas with ``min.insync.replicas`` 2
-    promise to survive. Stops after
-    ``max_kills`` or when :meth:`stop` is called."""
+    promise to survive. Stops after ``max_kills`` or when :meth:`stop` is called."""
 
     cluster: LocalBroker
     seed: int
