@@ -100,12 +100,14 @@ class LocalBroker:
         stopped = [node for node in self.nodes if node.running_pid() is None]
         if stopped:
             classpath = self._classpath()
+            for node in stopped:
+                node.check_ports(setting=_PORTS_SETTING)
             self._check_storage()
             for node in stopped:
                 node.write_config(self.node_properties(node))
             self._format(classpath)
             for node in stopped:
-                node.launch(classpath, setting=_PORTS_SETTING)
+                node.launch(classpath)
         try:
             self._await_ready(self.nodes)
         except BrokerError:
@@ -122,9 +124,11 @@ class LocalBroker:
             return False
         if not node.formatted:
             raise BrokerError(f"broker node {node_id} has no storage yet: start the cluster")
-        node.write_config(self.node_properties(node))
+        classpath = self._classpath()
         # a node just killed may hold its ports a moment longer (the sockets it had open)
-        node.launch(self._classpath(), setting=_PORTS_SETTING, port_wait_s=_PORT_WAIT_S)
+        node.check_ports(setting=_PORTS_SETTING, wait_s=_PORT_WAIT_S)
+        node.write_config(self.node_properties(node))
+        node.launch(classpath)
         self._await_ready([node])
         return True
 

@@ -62,10 +62,10 @@ class BrokerNode:
         self.properties_file.write_text("".join(f"{k}={v}\n" for k, v in properties.items()))
         self.log4j_file.write_text(_LOG4J_TEMPLATE.format(log_file=self.log_file))
 
-    def launch(self, classpath: str, *, setting: str, port_wait_s: float = 0.0) -> None:
-        """Start the JVM, not waiting for it to serve. A port still taken after ``port_wait_s``
-        is a PortInUseError naming ``setting``."""
-        deadline = time.monotonic() + port_wait_s
+    def check_ports(self, *, setting: str, wait_s: float = 0.0) -> None:
+        """That both ports are free: a port still taken after ``wait_s`` is a PortInUseError
+        naming ``setting``."""
+        deadline = time.monotonic() + wait_s
         for port in (self.port, self.controller_port):
             while True:
                 try:
@@ -75,6 +75,9 @@ class BrokerNode:
                     if time.monotonic() > deadline:
                         raise
                     time.sleep(0.5)
+
+    def launch(self, classpath: str) -> None:
+        """Start the JVM, not waiting for it to serve (its ports checked first)."""
         with self.out_file.open("ab") as out:
             self._process = subprocess.Popen(
                 [
