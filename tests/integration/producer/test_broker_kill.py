@@ -35,7 +35,7 @@ RUNS = 8
 
 @pytest.mark.parametrize(
     ("kills", "requests_per_second"),
-    [pytest.param(2, 2.0, id="lean"), pytest.param(10, 0.2, id="long", marks=pytest.mark.soak)],
+    [pytest.param(2, 2.0, id="lean"), pytest.param(10, 0.1, id="long", marks=pytest.mark.soak)],
 )
 def test_brokers_killed_during_a_cycle_lose_and_repeat_nothing(
     kafka_cluster: LocalBroker,
@@ -81,13 +81,12 @@ def test_brokers_killed_during_a_cycle_lose_and_repeat_nothing(
         done = killer.stop()
     print(f"kills: {[(k.node_id, k.role, k.at_s) for k in done]}")
     print(f"producer runs (exit, last line): {runs}")
-    assert len(done) == kills, f"the cycle ended after {len(done)} of {kills} kills"
-    assert {k.role for k in done} == {"leader", "coordinator"}
-
     expected = {**truth.expected(), "dead_letter": set()}
     written = assert_each_once(settings.kafka, expected)
     assert_values_from_catalog(emulator, written)
     print(f"records checked: {sum(len(m) for m in written.values())}, lost 0, duplicated 0")
+    assert len(done) == kills, f"the cycle ended after {len(done)} of {kills} kills"
+    assert {k.role for k in done} == {"leader", "coordinator"}
 
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr[-2000:]
