@@ -85,7 +85,6 @@ def test_brokers_killed_while_the_job_runs_lose_and_repeat_no_row(
         done = killer.stop()
     print(f"kills: {[(k.node_id, k.role, k.at_s) for k in done]}")
     print(f"job runs (exit, last line): {runs}")
-    assert len(done) == kills, f"the job ended after {len(done)} of {kills} kills"
 
     tables = connect(settings.spark.tables_path(settings.data_dir))
     records = tables.sql('SELECT topic, "partition", "offset" FROM records').fetchall()
@@ -101,3 +100,4 @@ def test_brokers_killed_while_the_job_runs_lose_and_repeat_no_row(
     assert not problems, problems
     checked = len(records) + sum(len(ids) for ids in truth.expected().values())
     print(f"records and rows checked: {checked}, lost 0, duplicated 0")
+    assert len(done) == kills, f"the job ended after {len(done)} of {kills} kills"
