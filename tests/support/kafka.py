@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
+import socket
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -12,7 +15,7 @@ from confluent_kafka import Consumer, TopicPartition
 from tests.support.net import free_port
 from tunestream.config import LocalBrokerSettings
 
-__all__ = ["Message", "local_broker_settings", "read_topic"]
+__all__ = ["Message", "local_broker_settings", "local_cluster_settings", "read_topic"]
 
 
 def local_broker_settings(**overrides: object) -> LocalBrokerSettings:
@@ -25,6 +28,33 @@ def local_broker_settings(**overrides: object) -> LocalBrokerSettings:
     }
     values.update(overrides)
     return LocalBrokerSettings.model_validate(values)
+
+
+def local_cluster_settings(brokers: int = 3, **overrides: object) -> LocalBrokerSettings:
+    """Settings for a throw-away local cluster: ``2 * brokers`` consecutive free ports (node i's
+    client and controller ports side by side) below the ephemeral range, so that no client's
+    outgoing connection takes one while a node starts or restarts; each node's heap small."""
+    return local_broker_settings(
+        **{"brokers": brokers, "heap": "384m", **_port_pair(brokers), **overrides}
+    )
+
+
+def _port_pair(brokers: int) -> dict[str, int]:
+    ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    rng = random.Random()
+    while True:
+        first = rng.randrange(10_000, ephemeral - 2 * brokers)
+        if all(_bindable(port) for port in range(first, first + 2 * brokers)):
+            return {"port": first, "controller_port": first + 1}
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ __all__ = [
     "NewReleases",
     "Truth",
     "assert_each_once",
+    "assert_values_from_catalog",
     "full_truth",
     "new_releases_truth",
 ]
@@ -138,3 +139,27 @@ def _problems(entity: str, messages: list[Message], expected: Set[str]) -> str:
     }
     said = [f"{len(keys)} {kind}, e.g. {sorted(keys)[:3]}" for kind, keys in kinds.items() if keys]
     return f"{entity}: {'; '.join(said)}" if said else ""
+
+
+def assert_values_from_catalog(
+    handle: EmulatorHandle, written: Mapping[str, list[Message]]
+) -> None:
+    """Each album, track and artist written carries the name (and a track its duration) the
+    emulator's catalog gives its id: the record is the entity's, not another's or a torn one."""
+    catalog = handle.emulator.catalog
+    wrong: list[str] = []
+    for entity in ("albums", "tracks", "artists"):
+        for message in written.get(entity, []):
+            ref = catalog.ids.decode(message.key)
+            assert ref is not None, f"{entity}: {message.key} is no id of the catalog"
+            if entity == "albums":
+                want = {"name": catalog.album(ref.index).name}
+            elif entity == "tracks":
+                track = catalog.track(ref.index, ref.track)
+                want = {"name": track.name, "duration_ms": track.duration_ms}
+            else:
+                want = {"name": catalog.artist(ref.index).name}
+            have = {key: message.value.get(key) for key in want}
+            if have != want:
+                wrong.append(f"{entity} {message.key}: want {want}, have {have}")
+    assert not wrong, f"{len(wrong)} records differ from the catalog: {wrong[:3]}"

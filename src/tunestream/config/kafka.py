@@ -7,12 +7,24 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, SecretStr, model_validator
+from pydantic import AfterValidator, Field, SecretStr, ValidationError, model_validator
 
 from tunestream.config.base import REPO_ROOT, JvmSize, Model, Port, TopicName
 from tunestream.sources import plan, spotify
 
-__all__ = ["DEFAULT_TOPICS", "KafkaSettings", "LocalBrokerSettings", "TopicSettings"]
+__all__ = [
+    "CLUSTER_MIN_INSYNC_REPLICAS",
+    "CLUSTER_REPLICATION_FACTOR",
+    "DEFAULT_TOPICS",
+    "KafkaSettings",
+    "LocalBrokerSettings",
+    "TopicSettings",
+]
+
+CLUSTER_REPLICATION_FACTOR = 3
+"""Copies of every partition on a local cluster of 3 or more brokers ..."""
+CLUSTER_MIN_INSYNC_REPLICAS = 2
+"""... of which an ``acks=all`` write must reach this many: one broker may be down at a time."""
 
 
 def _existing_file(path: Path) -> Path:
@@ -26,8 +38,16 @@ ExistingFile = Annotated[Path, AfterValidator(_existing_file)]
 
 
 class LocalBrokerSettings(Model):
-    """The embedded single-node KRaft broker, used when no ``bootstrap_servers`` is set."""
+    """The embedded KRaft cluster, used when no ``bootstrap_servers`` is set: ``brokers`` nodes on
+    127.0.0.1, each a broker and a controller in one JVM, all of them voters of the metadata
+    quorum. Node ``i`` (1 to ``brokers``) listens for clients on ``port + 2(i-1)`` and for the
+    quorum on ``controller_port + 2(i-1)``: with the defaults and 3 brokers, 9092/9093,
+    9094/9095 and 9096/9097. One node (the default) keeps one copy of everything; 3 or more
+    keep :data:`CLUSTER_REPLICATION_FACTOR` copies of every partition, the internal topics'
+    too, and ask :data:`CLUSTER_MIN_INSYNC_REPLICAS` of them to acknowledge a write. Two are
+    refused: a quorum of two voters stops when either stops."""
 
+    brokers: Annotated[int, Field(ge=1)] = 1
     port: Port = 9092
     controller_port: Port = 9093
     heap: JvmSize = "1g"
@@ -36,10 +56,42 @@ class LocalBrokerSettings(Model):
     jars_dir: Path = REPO_ROOT / "build" / "jars" / "kafka"
 
     @model_validator(mode="after")
-    def _distinct_ports(self) -> LocalBrokerSettings:
+    def _nodes_fit(self) -> LocalBrokerSettings:
+        if self.brokers == 2:
+            raise ValueError(
+                "brokers: 2 cannot lose either broker (a quorum of two voters needs both); "
+                "use 1, or 3 or more"
+            )
         if self.port == self.controller_port:
             raise ValueError("port and controller_port must differ")
+        ports = [port for pair in self.node_ports() for port in pair]
+        if len(set(ports)) != len(ports):
+            raise ValueError(
+                f"the {self.brokers} brokers' ports collide (node i: port + 2(i-1) and "
+                "controller_port + 2(i-1)); make port and controller_port differ by an odd "
+                f"number or by {2 * self.brokers} or more"
+            )
+        if max(ports) > 65535:
+            raise ValueError(f"the {self.brokers} broker(s) need ports up to {max(ports)}")
         return self
+
+    def node_ports(self) -> list[tuple[int, int]]:
+        """Each node's client and controller port, node 1 first."""
+        return [(self.port + 2 * i, self.controller_port + 2 * i) for i in range(self.brokers)]
+
+    @property
+    def bootstrap(self) -> str:
+        """Every node's client address, comma-separated."""
+        return ",".join(f"127.0.0.1:{port}" for port, _ in self.node_ports())
+
+    @property
+    def replication_factor(self) -> int:
+        """Copies of each partition: of the topics tunestream creates and of the internal ones."""
+        return CLUSTER_REPLICATION_FACTOR if self.brokers >= CLUSTER_REPLICATION_FACTOR else 1
+
+    @property
+    def min_insync_replicas(self) -> int:
+        return CLUSTER_MIN_INSYNC_REPLICAS if self.brokers >= CLUSTER_REPLICATION_FACTOR else 1
 
 
 class TopicSettings(Model):
@@ -48,6 +100,8 @@ class TopicSettings(Model):
     name: TopicName
     partitions: Annotated[int, Field(ge=1)] = 1
     replication_factor: Annotated[int, Field(ge=1)] = 1
+    """On a local cluster of 3 or more brokers, an entry that does not set it gets 3, and
+    ``min.insync.replicas`` 2 (or its copies, when fewer) unless ``configs`` sets it."""
     retention_ms: Annotated[int, Field(ge=-1)] | None = None
     cleanup_policy: Literal["delete", "compact", "compact,delete"] = "delete"
     max_message_bytes: Annotated[int, Field(ge=1024)] | None = None
@@ -108,6 +162,42 @@ DEFAULT_TOPICS: dict[str, dict[str, Any]] = {
 }
 
 
+def _local_cluster(data: Mapping[str, Any]) -> LocalBrokerSettings | None:
+    """The local cluster the raw settings use, if they use it and it replicates (3 or more
+    brokers); None too when its settings are invalid (their validation says why)."""
+    if data.get("bootstrap_servers") is not None:
+        return None
+    try:
+        local = LocalBrokerSettings.model_validate(data.get("local") or {})
+    except ValidationError:
+        return None
+    return local if local.replication_factor > 1 else None
+
+
+def _replicated(topic: Any, local: LocalBrokerSettings) -> Any:
+    """A topic entry as tunestream makes it on a local cluster that replicates: the cluster's
+    copies unless it sets ``replication_factor``, and ``min.insync.replicas`` the cluster's or,
+    for fewer copies, their number (a ``configs`` key of its own wins). An entry that is not a
+    valid topic is left for validation to refuse."""
+    try:
+        entry = TopicSettings.model_validate(topic)
+    except ValidationError:
+        return topic
+    copies = (
+        entry.replication_factor
+        if "replication_factor" in entry.model_fields_set
+        else local.replication_factor
+    )
+    in_sync = str(min(copies, local.min_insync_replicas))
+    return TopicSettings.model_validate(
+        {
+            **entry.model_dump(exclude_unset=True),
+            "replication_factor": copies,
+            "configs": {"min.insync.replicas": in_sync, **entry.configs},
+        }
+    )
+
+
 class KafkaSettings(Model):
     """Which cluster to use, how to reach it, and the topics tunestream manages on it."""
 
@@ -140,7 +230,22 @@ class KafkaSettings(Model):
         for key, value in given.items():
             base = merged.get(key, {})
             merged[key] = {**base, **value} if isinstance(value, Mapping) else value
+        local = _local_cluster(data)
+        if local is not None:
+            merged = {key: _replicated(value, local) for key, value in merged.items()}
         return {**data, "topics": merged}
+
+    @model_validator(mode="after")
+    def _copies_fit_the_local_cluster(self) -> KafkaSettings:
+        if not self.uses_local_broker:
+            return self
+        for key, topic in self.topics.items():
+            if topic.replication_factor > self.local.brokers:
+                raise ValueError(
+                    f"topics.{key}: replication_factor {topic.replication_factor} is more than "
+                    f"the {self.local.brokers} local broker(s) (kafka.local.brokers)"
+                )
+        return self
 
     @model_validator(mode="after")
     def _security_is_consistent(self) -> KafkaSettings:
@@ -166,9 +271,13 @@ class KafkaSettings(Model):
         topic = self.topics.get(f"{spec}.{key}")
         if topic is None and not (key in _SPOTIFY_TOPICS and spec != _SPOTIFY_SPEC):
             topic = self.topics.get(key)
-        return topic or TopicSettings(**_records_topic(spec, key))
+        if topic is not None:
+            return topic
+        made = TopicSettings(**_records_topic(spec, key))
+        replicates = self.uses_local_broker and self.local.replication_factor > 1
+        return _replicated(made, self.local) if replicates else made
 
     @property
     def bootstrap(self) -> str:
-        """The bootstrap address clients use: the configured cluster or the local broker."""
-        return self.bootstrap_servers or f"127.0.0.1:{self.local.port}"
+        """The bootstrap address clients use: the configured cluster or every local node."""
+        return self.bootstrap_servers or self.local.bootstrap

@@ -1,47 +1,63 @@
-"""The embedded default: one real Apache Kafka broker in KRaft combined mode on 127.0.0.1.
+"""The embedded default: a real Apache Kafka cluster on 127.0.0.1, of one node or of three or
+more, each node a KRaft server in combined mode (broker and controller in one JVM).
 
-The broker runs from the jars Maven resolved into ``kafka.local.jars_dir`` (``make jars``). Its
-files live in ``<data_dir>/kafka``: ``server.properties``, ``log4j2.properties``, ``data/`` (the
-log directory, formatted on first start), ``broker.log`` (the broker's log), ``broker.out`` (the
-JVM's own output) and ``broker.pid``.
+The nodes run from the jars Maven resolved into ``kafka.local.jars_dir`` (``make jars``). One node
+keeps its files in ``<data_dir>/kafka`` (the layout of every earlier version); a cluster of
+``kafka.local.brokers`` nodes keeps node ``i``'s in ``<data_dir>/kafka/node-<i>`` (see
+:mod:`tunestream.kafka.node`). Every node is a voter of the metadata quorum, formatted on first
+start: one alone (``--standalone``), several with the same ``--initial-controllers`` list, the
+KIP-853 way of bootstrapping a dynamic quorum of several controllers
+(https://kafka.apache.org/41/operations/kraft, "Bootstrap with Multiple Controllers"). On three
+nodes or more every topic, the internal offsets and transaction topics too, keeps three copies
+and ``min.insync.replicas`` 2: a committed write survives the loss of any one broker.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import os
-import signal
 import subprocess
 import time
 import uuid
-from collections import deque
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from tunestream.config import LocalBrokerSettings
-from tunestream.errors import BrokerError, ClusterUnreachable, JarsMissingError, PortInUseError
-from tunestream.kafka.client import wait_for_cluster
-from tunestream.net import ensure_free
+from tunestream.errors import BrokerError, JarsMissingError
+from tunestream.kafka.node import BrokerNode
+from tunestream.net import LOOPBACK
 
 __all__ = ["BrokerStatus", "LocalBroker"]
 
-_MAIN_CLASS = "kafka.Kafka"
 _STORAGE_TOOL = "kafka.tools.StorageTool"
 _MAX_MESSAGE_BYTES = 17 * 1024 * 1024  # above the largest topic-level max.message.bytes we set
+_PORTS_SETTING = "kafka.local.port / kafka.local.controller_port"
+_PORT_WAIT_S = 30.0
 
 
 @dataclass(frozen=True)
 class BrokerStatus:
-    running: bool
-    pid: int | None
+    pids: tuple[int | None, ...]
+    """Each node's pid, node 1 first; None where it is not running."""
     bootstrap: str
     home: Path
 
+    @property
+    def running(self) -> bool:
+        """Every node runs."""
+        return all(pid is not None for pid in self.pids)
+
+    @property
+    def pid(self) -> int | None:
+        """The first running node's pid."""
+        return next((pid for pid in self.pids if pid is not None), None)
+
 
 class LocalBroker:
-    """Start, stop and inspect the local broker; every method is safe to call again."""
+    """Start, stop and inspect the local cluster, or one node of it; every method is safe to
+    call again."""
 
     def __init__(
         self,
@@ -58,90 +74,127 @@ class LocalBroker:
         self.extra_properties = dict(extra_properties or {})
         self.scram_credentials = tuple(scram_credentials)
         self.home = data_dir.resolve() / "kafka"
-        self.log_dir = self.home / "data"
-        self.properties_file = self.home / "server.properties"
-        self.log4j_file = self.home / "log4j2.properties"
-        self.pid_file = self.home / "broker.pid"
-        self.log_file = self.home / "broker.log"
-        self.out_file = self.home / "broker.out"
-        self.ports_file = self.home / "ports.json"
-        self._process: subprocess.Popen[bytes] | None = None
+        single = settings.brokers == 1
+        self.nodes = tuple(
+            BrokerNode(
+                node_id,
+                self.home if single else self.home / f"node-{node_id}",
+                port,
+                controller_port,
+                settings.heap,
+            )
+            for node_id, (port, controller_port) in enumerate(settings.node_ports(), start=1)
+        )
 
     @property
     def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.settings.port}"
+        return self.settings.bootstrap
+
+    @property
+    def log_dir(self) -> Path:
+        """Node 1's log directory."""
+        return self.nodes[0].log_dir
+
+    def node(self, node_id: int) -> BrokerNode:
+        """Node ``node_id`` (1 to ``kafka.local.brokers``)."""
+        if not 1 <= node_id <= len(self.nodes):
+            raise BrokerError(f"no broker node {node_id}: the cluster has {len(self.nodes)}")
+        return self.nodes[node_id - 1]
 
     # -- public operations -------------------------------------------------------------------
 
     def status(self) -> BrokerStatus:
-        pid = self._running_pid()
-        return BrokerStatus(pid is not None, pid, self.bootstrap, self.home)
+        pids = tuple(node.running_pid() for node in self.nodes)
+        return BrokerStatus(pids, self.bootstrap, self.home)
 
     def start(self) -> bool:
-        """Start the broker and wait until it answers; False if it was already running."""
-        if self._running_pid() is not None:
-            self._await_ready()
-            return False
-        classpath = self._classpath()
-        for port, setting in (
-            (self.settings.port, "kafka.local.port"),
-            (self.settings.controller_port, "kafka.local.controller_port"),
-        ):
-            ensure_free(port, setting=setting, error=PortInUseError)
-        self.home.mkdir(parents=True, exist_ok=True)
-        self._write_config()
-        if not (self.log_dir / "meta.properties").exists():
+        """Start the nodes that are not running and wait until every node answers; False if all
+        of them were running already."""
+        stopped = [node for node in self.nodes if node.running_pid() is None]
+        if stopped:
+            classpath = self._classpath()
+            for node in stopped:
+                node.check_ports(setting=_PORTS_SETTING)
+            self._check_storage()
+            for node in stopped:
+                node.write_config(self.node_properties(node))
             self._format(classpath)
-        with self.out_file.open("ab") as out:
-            self._process = subprocess.Popen(
-                [
-                    "java",
-                    "-Xms256m",
-                    f"-Xmx{self.settings.heap}",
-                    "-XX:+UseG1GC",
-                    "-XX:MaxGCPauseMillis=20",
-                    "-Djava.awt.headless=true",
-                    f"-Dlog4j2.configurationFile={self.log4j_file}",
-                    "-cp",
-                    classpath,
-                    _MAIN_CLASS,
-                    str(self.properties_file),
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: a Ctrl-C of ours is not its
-            )
-        self.pid_file.write_text(str(self._process.pid))
+            for node in stopped:
+                node.launch(classpath)
         try:
-            self._await_ready()
+            self._await_ready(self.nodes)
         except BrokerError:
-            self.stop()
+            if stopped:
+                self.stop()
             raise
+        return bool(stopped)
+
+    def start_node(self, node_id: int) -> bool:
+        """Start one node of a formatted cluster (one stopped or killed) and wait until it
+        answers; False if it was running."""
+        node = self.node(node_id)
+        if node.running_pid() is not None:
+            return False
+        if not node.formatted:
+            raise BrokerError(f"broker node {node_id} has no storage yet: start the cluster")
+        classpath = self._classpath()
+        # a node just killed may hold its ports a moment longer (the sockets it had open)
+        node.check_ports(setting=_PORTS_SETTING, wait_s=_PORT_WAIT_S)
+        node.write_config(self.node_properties(node))
+        node.launch(classpath)
+        self._await_ready([node])
         return True
 
     def stop(self) -> bool:
-        """SIGTERM, then SIGKILL after the grace period; False if it was not running."""
-        pid = self._running_pid()
-        if pid is None:
-            self.pid_file.unlink(missing_ok=True)
-            return False
-        _signal_group(pid, signal.SIGTERM)
-        if not self._wait_exit(pid, self.settings.stop_grace_s):
-            _signal_group(pid, signal.SIGKILL)
-            if not self._wait_exit(pid, 10.0):
-                raise BrokerError(f"broker process {pid} did not exit after SIGKILL")
-        self.pid_file.unlink(missing_ok=True)
-        self._process = None
-        return True
+        """Every node at once: SIGTERM, then SIGKILL after the grace period (one by one, the last
+        ones would wait for a quorum gone with the first); False if none was running."""
+        with ThreadPoolExecutor(len(self.nodes)) as pool:
+            stopped = list(pool.map(lambda n: n.stop(self.settings.stop_grace_s), self.nodes))
+        return any(stopped)
 
-    def log_tail(self, lines: int) -> list[str]:
-        """The last lines of the broker's log (or the JVM's output when there is no log yet)."""
-        source = self.log_file if self.log_file.exists() else self.out_file
-        if not source.exists():
-            return []
-        with source.open(encoding="utf-8", errors="replace") as fh:
-            return [line.rstrip("\n") for line in deque(fh, maxlen=lines)]
+    def log_tail(self, lines: int, node_id: int = 1) -> list[str]:
+        """The last lines of a node's log (or of its JVM's output when there is no log yet)."""
+        return self.node(node_id).log_tail(lines)
+
+    def node_properties(self, node: BrokerNode) -> dict[str, str]:
+        """The ``server.properties`` of one node."""
+        local = self.settings
+        copies, in_sync = str(local.replication_factor), str(local.min_insync_replicas)
+        listeners = (
+            f"PLAINTEXT://{LOOPBACK}:{node.port},CONTROLLER://{LOOPBACK}:{node.controller_port}"
+        )
+        return {
+            "process.roles": "broker,controller",
+            "node.id": str(node.node_id),
+            "controller.quorum.bootstrap.servers": ",".join(
+                f"{LOOPBACK}:{n.controller_port}" for n in self.nodes
+            ),
+            "listeners": listeners,
+            "advertised.listeners": listeners,
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "log.dirs": str(node.log_dir),
+            "num.partitions": "1",
+            # topics are made by `tunestream topics create` with their settings, never by a
+            # client's first request with the broker's defaults
+            "auto.create.topics.enable": "false",
+            "default.replication.factor": copies,
+            "min.insync.replicas": in_sync,
+            "offsets.topic.replication.factor": copies,
+            "offsets.topic.num.partitions": "1",
+            "transaction.state.log.replication.factor": copies,
+            "transaction.state.log.min.isr": in_sync,
+            "transaction.state.log.num.partitions": "1",
+            "share.coordinator.state.topic.replication.factor": copies,
+            "share.coordinator.state.topic.min.isr": in_sync,
+            "group.initial.rebalance.delay.ms": "0",
+            "message.max.bytes": str(_MAX_MESSAGE_BYTES),
+            "replica.fetch.max.bytes": str(_MAX_MESSAGE_BYTES),
+            "num.network.threads": "2",
+            "num.io.threads": "4",
+            **self.extra_properties,
+        }
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -154,183 +207,112 @@ class LocalBroker:
             )
         return f"{jars}/*"
 
-    def _write_config(self) -> None:
-        port, cport = self.settings.port, self.settings.controller_port
-        if self.ports_file.exists() and (self.log_dir / "meta.properties").exists():
-            formatted = json.loads(self.ports_file.read_text())["controller_port"]
-            if formatted != cport:
+    def _check_storage(self) -> None:
+        """The storage there is was formatted for these nodes: the same controller ports, the
+        same number of brokers."""
+        brokers = len(self.nodes)
+        other = self.home / "node-1" if brokers == 1 else self.home
+        if (other / "data" / "meta.properties").exists():
+            was = _recorded(other).get("brokers", 1)
+            raise BrokerError(
+                f"the broker storage in {self.home} was formatted for {was} broker(s); set "
+                f"kafka.local.brokers back to {was} or remove that directory to start afresh"
+            )
+        for node in self.nodes:
+            if not node.formatted:
+                continue
+            recorded = _recorded(node.home)
+            formatted = recorded.get("controller_port", node.controller_port)
+            if formatted != node.controller_port:
                 raise BrokerError(
-                    f"the broker storage in {self.log_dir} was formatted for controller port "
-                    f"{formatted}; set kafka.local.controller_port back to {formatted} "
-                    "or remove that directory to start afresh"
+                    f"the broker storage in {node.log_dir} was formatted for controller port "
+                    f"{formatted}; set kafka.local.controller_port back to "
+                    f"{formatted - 2 * (node.node_id - 1)} or remove that directory to start "
+                    "afresh"
                 )
-        properties = {
-            "process.roles": "broker,controller",
-            "node.id": "1",
-            "controller.quorum.bootstrap.servers": f"127.0.0.1:{cport}",
-            "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport}",
-            "controller.listener.names": "CONTROLLER",
-            "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-            "log.dirs": str(self.log_dir),
-            "num.partitions": "1",
-            # topics are made by `tunestream topics create` with their settings, never by a
-            # client's first request with the broker's defaults
-            "auto.create.topics.enable": "false",
-            "default.replication.factor": "1",
-            "min.insync.replicas": "1",
-            "offsets.topic.replication.factor": "1",
-            "offsets.topic.num.partitions": "1",
-            "transaction.state.log.replication.factor": "1",
-            "transaction.state.log.min.isr": "1",
-            "transaction.state.log.num.partitions": "1",
-            "share.coordinator.state.topic.replication.factor": "1",
-            "share.coordinator.state.topic.min.isr": "1",
-            "group.initial.rebalance.delay.ms": "0",
-            "message.max.bytes": str(_MAX_MESSAGE_BYTES),
-            "replica.fetch.max.bytes": str(_MAX_MESSAGE_BYTES),
-            "num.network.threads": "2",
-            "num.io.threads": "4",
-            **self.extra_properties,
-        }
-        self.properties_file.write_text("".join(f"{k}={v}\n" for k, v in properties.items()))
-        self.log4j_file.write_text(_LOG4J_TEMPLATE.format(log_file=self.log_file))
+            if recorded.get("brokers", 1) != brokers:
+                raise BrokerError(
+                    f"the broker storage in {self.home} was formatted for "
+                    f"{recorded.get('brokers', 1)} broker(s); set kafka.local.brokers back to "
+                    f"{recorded.get('brokers', 1)} or remove that directory to start afresh"
+                )
 
     def _format(self, classpath: str) -> None:
-        cluster_id = _random_cluster_id()
-        command = [
-            "java",
-            "-Xmx256m",
-            f"-Dlog4j2.configurationFile={self.log4j_file}",
-            "-cp",
-            classpath,
-            _STORAGE_TOOL,
-            "format",
-            "--standalone",
-            "-t",
-            cluster_id,
-            "-c",
-            str(self.properties_file),
-            *(arg for credential in self.scram_credentials for arg in ("--add-scram", credential)),
-        ]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=120)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise BrokerError(f"formatting the broker storage failed: {exc}") from exc
-        if done.returncode != 0:
-            lines = (done.stderr or done.stdout).strip().splitlines() or ["(no output)"]
-            raise BrokerError(f"formatting the broker storage failed: {lines[-1]}")
-        self.ports_file.write_text(json.dumps({"controller_port": self.settings.controller_port}))
-
-    def _await_ready(self) -> None:
-        from confluent_kafka.admin import AdminClient
-
-        admin = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": "0"})
-        deadline = time.monotonic() + self.settings.start_timeout_s
-        while True:
-            pid = self._running_pid()
-            if pid is None:
-                tail = " | ".join(self._failure_lines())
-                raise BrokerError(f"the broker exited during start-up: {tail}")
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise BrokerError(
-                    f"the broker did not answer on {self.bootstrap} within "
-                    f"{self.settings.start_timeout_s:g} s; see {self.log_file}"
+        """Format every node's storage on first start, the same cluster id and voters in all."""
+        blank = [node for node in self.nodes if not node.formatted]
+        if not blank:
+            return
+        if len(blank) < len(self.nodes):
+            names = ", ".join(str(node.node_id) for node in blank)
+            raise BrokerError(
+                f"broker node(s) {names} lost their storage while the others kept theirs; "
+                f"remove {self.home} to start afresh"
+            )
+        if len(self.nodes) == 1:
+            quorum = ["--standalone"]
+        else:
+            voters = ",".join(
+                f"{node.node_id}@{LOOPBACK}:{node.controller_port}:{_random_id()}"
+                for node in self.nodes
+            )
+            quorum = ["--initial-controllers", voters]
+        scram = [arg for user in self.scram_credentials for arg in ("--add-scram", user)]
+        cluster_id = _random_id()
+        with ThreadPoolExecutor(len(self.nodes)) as pool:
+            list(
+                pool.map(
+                    lambda n: _format_node(n, classpath, cluster_id, [*quorum, *scram]), self.nodes
                 )
-            try:
-                if wait_for_cluster(admin, self.bootstrap, min(2.0, remaining)) > 0:
-                    return
-            except ClusterUnreachable:
-                pass
-            time.sleep(0.2)
+            )
+        for node in self.nodes:
+            node.ports_file.write_text(
+                json.dumps({"controller_port": node.controller_port, "brokers": len(self.nodes)})
+            )
 
-    def _failure_lines(self) -> list[str]:
-        for source in (self.out_file, self.log_file):
-            if source.exists():
-                with source.open(encoding="utf-8", errors="replace") as fh:
-                    lines = [line.strip() for line in deque(fh, maxlen=200) if line.strip()]
-                errors = [line for line in lines if "ERROR" in line or "Exception" in line]
-                if errors:
-                    return errors[-2:]
-        return [f"see {self.log_file}"]
-
-    # -- process bookkeeping -----------------------------------------------------------------
-
-    def _running_pid(self) -> int | None:
-        """The pid of our broker if it is alive (a stale or foreign pid file counts as none)."""
-        try:
-            pid = int(self.pid_file.read_text().strip())
-        except (OSError, ValueError):
-            return None
-        if not _alive(pid):
-            return None
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            return None
-        if _MAIN_CLASS.encode() in cmdline and str(self.properties_file).encode() in cmdline:
-            return pid
-        return None
-
-    def _wait_exit(self, pid: int, timeout_s: float) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if not _alive(pid):
-                return True
-            time.sleep(0.1)
-        return not _alive(pid)
+    def _await_ready(self, nodes: tuple[BrokerNode, ...] | list[BrokerNode]) -> None:
+        timeout = self.settings.start_timeout_s
+        deadline = time.monotonic() + timeout
+        for node in nodes:
+            node.await_ready(deadline, timeout)
 
 
-def _alive(pid: int) -> bool:
-    """True while the process runs; reaps it when it is our child, treats zombies as dead."""
+def _format_node(node: BrokerNode, classpath: str, cluster_id: str, options: list[str]) -> None:
+    command = [
+        "java",
+        "-Xmx256m",
+        f"-Dlog4j2.configurationFile={node.log4j_file}",
+        "-cp",
+        classpath,
+        _STORAGE_TOOL,
+        "format",
+        *options,
+        "-t",
+        cluster_id,
+        "-c",
+        str(node.properties_file),
+    ]
     try:
-        reaped, _ = os.waitpid(pid, os.WNOHANG)
-        if reaped == pid:
-            return False
-    except ChildProcessError:
-        pass
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise BrokerError(f"formatting the broker storage failed: {exc}") from exc
+    if done.returncode != 0:
+        lines = (done.stderr or done.stdout).strip().splitlines() or ["(no output)"]
+        raise BrokerError(f"formatting the broker storage failed: {lines[-1]}")
+
+
+def _recorded(home: Path) -> dict[str, int]:
+    """What a node's storage was formatted for (``ports.json``); empty if it says nothing."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    state = stat.rsplit(")", 1)[1].split()[0]
-    return state not in ("Z", "X")
+        recorded: dict[str, int] = json.loads((home / "ports.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return recorded
 
 
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
-    except PermissionError as exc:
-        raise BrokerError(f"not allowed to signal broker process {pid}: {exc}") from exc
-
-
-def _random_cluster_id() -> str:
-    """A Kafka cluster id: 16 random bytes, URL-safe base64 without padding, not starting '-'."""
+def _random_id() -> str:
+    """A Kafka id (cluster, directory): 16 random bytes, URL-safe base64 without padding, not
+    starting '-'."""
     while True:
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
-        if not cluster_id.startswith("-"):
-            return cluster_id
-
-
-_LOG4J_TEMPLATE = """\
-status = warn
-appender.file.type = RollingFile
-appender.file.name = file
-appender.file.fileName = {log_file}
-appender.file.filePattern = {log_file}.%i
-appender.file.layout.type = PatternLayout
-appender.file.layout.pattern = [%d] %p %m (%c)%n
-appender.file.policies.type = Policies
-appender.file.policies.size.type = SizeBasedTriggeringPolicy
-appender.file.policies.size.size = 10MB
-appender.file.strategy.type = DefaultRolloverStrategy
-appender.file.strategy.max = 5
-rootLogger.level = INFO
-rootLogger.appenderRef.file.ref = file
-logger.state.name = state.change.logger
-logger.state.level = WARN
-"""
+        found = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not found.startswith("-"):
+            return found
