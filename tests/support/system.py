@@ -7,7 +7,9 @@ large), and a Spark job on two cores that does not wait for features.
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -25,14 +27,19 @@ from tests.support.net import free_port
 __all__ = [
     "DATA_TIMEOUT_S",
     "MARKETS",
+    "RESTART_TIMEOUT_S",
     "UP_TIMEOUT_S",
     "SystemUnderTest",
+    "kill_and_await_restart",
+    "status_rows",
     "wait_for",
     "write_system_config",
 ]
 
 UP_TIMEOUT_S = 420.0
 DATA_TIMEOUT_S = 300.0
+RESTART_TIMEOUT_S = 300.0
+STATUS_COLUMNS = ("component", "state", "pid", "where", "restarts", "last exit")
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,13 @@ class SystemUnderTest:
         assert done.returncode == 0, f"up failed:\n{done.stdout}\n{done.stderr}"
         return done
 
+    def pids(self) -> dict[str, int]:
+        """The pid of every component and of the supervisor, from the pid files `up` wrote."""
+        found = {"kafka": int((self.data_dir / "kafka" / "broker.pid").read_text())}
+        for pid_file in (self.data_dir / "system").glob("*.pid"):
+            found[pid_file.stem] = json.loads(pid_file.read_text())["pid"]
+        return found
+
     def api(self, panel: str) -> dict[str, Any]:
         response = httpx.get(f"{self.dashboard_url}api/{panel}", timeout=30)
         response.raise_for_status()
@@ -117,6 +131,39 @@ def wait_for(
             return found
         assert time.monotonic() < deadline, f"no {what} within {timeout_s:g} s"
         time.sleep(2.0)
+
+
+def status_rows(system: SystemUnderTest) -> dict[str, dict[str, str]]:
+    """`tunestream status`'s component table: name → column → cell (a wrapped cell joined)."""
+    done = system.run("status", timeout_s=60)
+    rows: dict[str, dict[str, str]] = {}
+    for line in done.stdout.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("│").split("│")]
+        if len(cells) != len(STATUS_COLUMNS) or cells[0] == "component":
+            continue
+        if cells[0]:
+            name = cells[0]
+            rows[name] = dict(zip(STATUS_COLUMNS, cells, strict=True))
+        elif rows:  # a wrapped line: more of the last row's cells
+            for column, cell in zip(STATUS_COLUMNS, cells, strict=True):
+                rows[name][column] = f"{rows[name][column]} {cell}".strip()
+    return rows
+
+
+def kill_and_await_restart(system: SystemUnderTest, name: str) -> dict[str, str]:
+    """SIGKILL the component; its status row once it runs again, its last exit the kill."""
+    pid = system.pids()[name]
+    os.kill(pid, signal.SIGKILL)
+
+    def restarted() -> dict[str, str] | None:
+        row = status_rows(system).get(name)
+        if row is None or row["state"] != "running" or row["pid"] in ("-", str(pid)):
+            return None
+        return row if row["last exit"].startswith("killed by SIGKILL") else None
+
+    row = wait_for(f"{name} restarted", restarted, RESTART_TIMEOUT_S)
+    assert int(row["restarts"]) >= 1, row
+    return row
 
 
 def write_system_config(folder: Path) -> SystemUnderTest:

@@ -131,17 +131,17 @@ class Supervisor:
         self._died(watch, how or "ended (not started by this supervisor: no exit status)")
 
     def _restart(self, watch: _Watch) -> None:
-        restarts = watch.record.restarts + 1
+        """Counted before it starts: it runs (and ``status`` says so) before it is ready."""
+        self._set(watch, restarts=watch.record.restarts + 1)
         try:
             watch.start()
         except TunestreamError as exc:
-            self._set(watch, restarts=restarts)
             self._died(watch, f"failed to start: {str(exc).splitlines()[0]}")
             return
         watch.tracker.started(self.clock())
         watch.seen = watch.pid()
-        self._set(watch, state="running", restarts=restarts)
-        self.echo(f"{watch.name}: restarted ({restarts} so far)")
+        self._set(watch, state="running")
+        self.echo(f"{watch.name}: restarted ({watch.record.restarts} so far)")
 
     def _died(self, watch: _Watch, how: str) -> None:
         delay = watch.tracker.died(self.clock())
