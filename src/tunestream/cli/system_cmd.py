@@ -45,7 +45,8 @@ def up(
     foreground: Annotated[
         bool,
         typer.Option(
-            "--foreground", help="Stay in the foreground; Ctrl-C (or SIGTERM) runs `down`."
+            "--foreground",
+            help="Stay in the foreground, supervising; Ctrl-C (or SIGTERM) runs `down`.",
         ),
     ] = False,
 ) -> None:
@@ -99,7 +100,8 @@ def supervise(ctx: typer.Context) -> None:
 
 
 def down(ctx: typer.Context) -> None:
-    """Stop every component cleanly; what is left after system.stop_grace_s is killed."""
+    """Stop the supervisor, then every component cleanly; what is left after
+    system.stop_grace_s is killed."""
     _system(ctx).down(_echo)
 
 
