@@ -151,13 +151,19 @@ def status_rows(system: SystemUnderTest) -> dict[str, dict[str, str]]:
 
 
 def kill_and_await_restart(system: SystemUnderTest, name: str) -> dict[str, str]:
-    """SIGKILL the component; its status row once it runs again, its last exit the kill."""
-    pid = system.pids()[name]
+    """SIGKILL the component once it runs (it may be restarting after an earlier kill of what it
+    needs); its status row once it runs again, its last exit the kill."""
+
+    def running() -> dict[str, str] | None:
+        row = status_rows(system).get(name)
+        return row if row is not None and row["state"] == "running" else None
+
+    pid = int(wait_for(f"{name} running", running, RESTART_TIMEOUT_S)["pid"])
     os.kill(pid, signal.SIGKILL)
 
     def restarted() -> dict[str, str] | None:
-        row = status_rows(system).get(name)
-        if row is None or row["state"] != "running" or row["pid"] in ("-", str(pid)):
+        row = running()
+        if row is None or row["pid"] == str(pid):
             return None
         return row if row["last exit"].startswith("killed by SIGKILL") else None
 
