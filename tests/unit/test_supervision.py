@@ -44,6 +44,12 @@ def test_a_stable_run_ends_the_row() -> None:
     assert tracker.died(65.0) == 1.0  # ran 60 s: the row starts again
 
 
+def test_starts_that_fail_long_after_the_last_run_keep_doubling() -> None:
+    tracker = Tracker(RestartPolicy(), now=0.0)
+    assert tracker.died(100.0) == 1.0  # after a stable run
+    assert [tracker.died(100.0 + n) for n in (2.0, 5.0, 10.0)] == [2.0, 4.0, 8.0]  # no start
+
+
 def test_deaths_spread_wider_than_the_window_never_fail() -> None:
     tracker = Tracker(RestartPolicy(), now=0.0)
     for n in range(1, 30):

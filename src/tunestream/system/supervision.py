@@ -47,7 +47,8 @@ class Tracker:
 
     def __init__(self, policy: RestartPolicy, now: float) -> None:
         self.policy = policy
-        self._started = now
+        self._started: float | None = now
+        """When its current run began; None after a death, until it starts again."""
         self._in_a_row = 0
         self._deaths: deque[float] = deque()
 
@@ -55,9 +56,11 @@ class Tracker:
         self._started = now
 
     def died(self, now: float) -> float | None:
-        """Seconds to wait before starting it again; None: it keeps dying, give up."""
-        if now - self._started >= self.policy.stable_s:
+        """Seconds to wait before starting it again; None: it keeps dying, give up. A start that
+        failed (no :meth:`started` since the last death) is a run of no length."""
+        if self._started is not None and now - self._started >= self.policy.stable_s:
             self._in_a_row = 0
+        self._started = None
         self._in_a_row += 1
         self._deaths.append(now)
         while self._deaths[0] <= now - self.policy.window_s:

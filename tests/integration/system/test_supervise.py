@@ -54,19 +54,19 @@ def test_every_component_killed_is_restarted_and_nothing_is_lost_or_doubled(
         print(f"{name} restarted: {row}")
     last_kill = time.time()
 
-    # The dashboard's API tells the same.
-    panel = wait_for(
-        "the components panel",
-        lambda: p if (p := system.api("components"))["state"] == "ok" else None,
-        60,
-    )
-    shown = {c["name"]: c for c in panel["components"]}
+    # The dashboard's API tells the same, once each restart is through (a process runs before
+    # it is ready). Its last exit may be a later one: the producer's, say, when Kafka was gone.
+    def all_restarted() -> dict[str, Any] | None:
+        panel = system.api("components")
+        if panel["state"] != "ok":
+            return None
+        shown = {c["name"]: c for c in panel["components"]}
+        done = all(shown[n]["running"] and shown[n]["supervised"] == "running" for n in victims)
+        return shown if done else None
+
+    shown = wait_for("the components panel", all_restarted, RESTART_TIMEOUT_S)
     for name in victims:
-        assert shown[name]["running"] and shown[name]["restarts"] >= 1, shown[name]
-        assert (
-            shown[name]["last_exit"] == "killed by SIGKILL"
-            and shown[name]["supervised"] == "running"
-        )
+        assert shown[name]["restarts"] >= 1 and shown[name]["last_exit"], shown[name]
 
     # A cycle completed after the kills: each album in Kafka once, each with all its tracks once.
     wait_for("a completed cycle", lambda: completed_cycle_since(system, last_kill), 300)
