@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -28,10 +29,12 @@ from tests.support.net import free_port
 __all__ = [
     "DATA_TIMEOUT_S",
     "MARKETS",
+    "RESTART_TIMEOUT_S",
     "SASL_PASSWORD",
     "UP_TIMEOUT_S",
     "SystemUnderTest",
-    "recorded_pids",
+    "kill_and_await_restart",
+    "status_rows",
     "wait_for",
     "write_system_config",
 ]
@@ -39,6 +42,8 @@ __all__ = [
 UP_TIMEOUT_S = 420.0
 DATA_TIMEOUT_S = 300.0
 SASL_PASSWORD = "sasl-password-of-the-system-run"
+RESTART_TIMEOUT_S = 300.0
+STATUS_COLUMNS = ("component", "state", "pid", "where", "restarts", "last exit")
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,13 @@ class SystemUnderTest:
         assert done.returncode == 0, f"up failed:\n{done.stdout}\n{done.stderr}"
         return done
 
+    def pids(self) -> dict[str, int]:
+        """The pid of every component and of the supervisor, from the pid files `up` wrote."""
+        found = {"kafka": int((self.data_dir / "kafka" / "broker.pid").read_text())}
+        for pid_file in (self.data_dir / "system").glob("*.pid"):
+            found[pid_file.stem] = json.loads(pid_file.read_text())["pid"]
+        return found
+
     def api(self, panel: str) -> dict[str, Any]:
         response = httpx.get(f"{self.dashboard_url}api/{panel}", timeout=30)
         response.raise_for_status()
@@ -113,14 +125,6 @@ class SystemUnderTest:
                 return found
 
 
-def recorded_pids(data_dir: Path) -> dict[str, int]:
-    """The pid of every component, from the pid files `up` wrote."""
-    pids = {"kafka": int((data_dir / "kafka" / "broker.pid").read_text())}
-    for pid_file in (data_dir / "system").glob("*.pid"):
-        pids[pid_file.stem] = json.loads(pid_file.read_text())["pid"]
-    return pids
-
-
 def wait_for(
     what: str, check: Callable[[], dict[str, Any] | None], timeout_s: float
 ) -> dict[str, Any]:
@@ -131,6 +135,45 @@ def wait_for(
             return found
         assert time.monotonic() < deadline, f"no {what} within {timeout_s:g} s"
         time.sleep(2.0)
+
+
+def status_rows(system: SystemUnderTest) -> dict[str, dict[str, str]]:
+    """`tunestream status`'s component table: name → column → cell (a wrapped cell joined)."""
+    done = system.run("status", timeout_s=60)
+    rows: dict[str, dict[str, str]] = {}
+    for line in done.stdout.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("│").split("│")]
+        if len(cells) != len(STATUS_COLUMNS) or cells[0] == "component":
+            continue
+        if cells[0]:
+            name = cells[0]
+            rows[name] = dict(zip(STATUS_COLUMNS, cells, strict=True))
+        elif rows:  # a wrapped line: more of the last row's cells
+            for column, cell in zip(STATUS_COLUMNS, cells, strict=True):
+                rows[name][column] = f"{rows[name][column]} {cell}".strip()
+    return rows
+
+
+def kill_and_await_restart(system: SystemUnderTest, name: str) -> dict[str, str]:
+    """SIGKILL the component once it runs (it may be restarting after an earlier kill of what it
+    needs); its status row once it runs again, its last exit the kill."""
+
+    def running() -> dict[str, str] | None:
+        row = status_rows(system).get(name)
+        return row if row is not None and row["state"] == "running" else None
+
+    pid = int(wait_for(f"{name} running", running, RESTART_TIMEOUT_S)["pid"])
+    os.kill(pid, signal.SIGKILL)
+
+    def restarted() -> dict[str, str] | None:
+        row = running()
+        if row is None or row["pid"] == str(pid):
+            return None
+        return row if row["last exit"].startswith("killed by SIGKILL") else None
+
+    row = wait_for(f"{name} restarted", restarted, RESTART_TIMEOUT_S)
+    assert int(row["restarts"]) >= 1, row
+    return row
 
 
 def write_system_config(folder: Path) -> SystemUnderTest:

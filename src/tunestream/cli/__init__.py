@@ -46,6 +46,7 @@ app.command("produce")(produce_cmd.produce)
 app.command("up")(system_cmd.up)
 app.command("down")(system_cmd.down)
 app.command("status")(system_cmd.status)
+app.command("supervise", hidden=True)(system_cmd.supervise)
 app.command("dashboard")(dashboard_cmd.dashboard)
 
 _globals = Globals()

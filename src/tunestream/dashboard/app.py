@@ -1,6 +1,8 @@
 """The dashboard: one page, redrawn from a small JSON API every ``dashboard.refresh_s`` seconds.
 
-``GET /api/producer``, ``/api/kafka`` and ``/api/tables`` each answer ``{"state": "ok", …}``,
+``GET /api/producer``, ``/api/kafka``, ``/api/tables`` and ``/api/components`` (what ``tunestream
+status`` tells of each component: running, pid, the supervisor's restarts and last exit) each
+answer ``{"state": "ok", …}``,
 or ``{"state": "waiting", "waiting_for": "…"}`` while what they show does not exist yet (the
 producer not up, Spark not yet written); anything else that fails is ``"unavailable"`` with the
 reason, never a 500. Answers are cached for half a refresh, so any number of open pages cost the
@@ -16,6 +18,7 @@ import importlib.resources
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +39,7 @@ from tunestream.dashboard.producer import History
 from tunestream.dashboard.topics import TopicView
 from tunestream.errors import ComponentError, TunestreamError
 from tunestream.runtime.metrics import scrape
+from tunestream.system import System
 from tunestream.tables.layout import QUERY_NAME
 from tunestream.tables.query import connect, table_names
 
@@ -98,11 +102,13 @@ class Dashboard:
         self.topics = TopicView(settings)
         self.tables_dir = settings.spark.tables_path(settings.data_dir)
         self.checkpoint = settings.spark.checkpoints_path(settings.data_dir) / QUERY_NAME
+        self.system = System(settings)
         ttl = settings.dashboard.refresh_s / 2
         self.panels = {
             "producer": _Cached(self.producer, ttl, "producer"),
             "kafka": _Cached(self.kafka, ttl, "kafka"),
             "tables": _Cached(self.tables, ttl, "tables"),
+            "components": _Cached(self.components, ttl, "components"),
         }
 
     # -- the producer --------------------------------------------------------------------------
@@ -148,6 +154,11 @@ class Dashboard:
             if progress is None
             else {"batch": progress.batch, "committed_at": progress.committed_at},
         }
+
+    # -- the components ------------------------------------------------------------------------
+
+    def components(self) -> Panel:
+        return {"state": "ok", "components": [asdict(s) for s in self.system.status()]}
 
     # -- the tables ----------------------------------------------------------------------------
 

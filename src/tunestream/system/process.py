@@ -4,7 +4,8 @@ A process is started with ``setsid`` (its pid is its session and process-group i
 in the terminal that started it never reaches it, and stopping it can find everything it started:
 every process of its session, including those that moved to a process group of their own (the
 PySpark daemon does). The pid file records the process's start time as well, so a pid the kernel
-has since given to an unrelated process is not mistaken for ours.
+has since given to an unrelated process is not mistaken for ours. How a child of ours ended is
+read before anything reaps it (:func:`exit_of`), for the supervisor to report.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from tunestream.errors import ComponentError
 
-__all__ = ["DetachedProcess", "ProcessRecord", "alive", "session_members"]
+__all__ = ["DetachedProcess", "ProcessRecord", "alive", "exit_of", "session_members"]
 
 _LOG_ROTATE_BYTES = 20 * 1024 * 1024
 _KILL_WAIT_S = 10.0
@@ -51,6 +52,20 @@ def _reap(pid: int) -> None:
     """Collect the exit status of a child of ours, so it does not linger as a zombie."""
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
+
+
+def exit_of(pid: int) -> str | None:
+    """How a child of ours ended ("exit code 1", "killed by SIGKILL"), without reaping it; None
+    while it runs, or when it is not our child (nothing to tell)."""
+    try:
+        ended = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return None
+    if ended is None:
+        return None
+    if ended.si_code == os.CLD_EXITED:
+        return f"exit code {ended.si_status}"
+    return f"killed by {signal.Signals(ended.si_status).name}"
 
 
 def alive(pid: int) -> bool:
@@ -163,6 +178,38 @@ class DetachedProcess:
             )
         self.pid_file.unlink(missing_ok=True)
         return ours
+
+    def end(self, grace_s: float) -> bool:
+        """Only the recorded process, not its session (a process that was not started detached
+        has none): SIGTERM, then SIGKILL after ``grace_s``; False if it was not running."""
+        record = self.running()
+        if record is not None:
+            _signal([record.pid], signal.SIGTERM)
+            if not _wait_until(time.monotonic() + grace_s, lambda: not alive(record.pid)):
+                _signal([record.pid], signal.SIGKILL)
+                _wait_until(time.monotonic() + _KILL_WAIT_S, lambda: not alive(record.pid))
+        self.pid_file.unlink(missing_ok=True)
+        return record is not None
+
+    def claim(self) -> ProcessRecord:
+        """Record this process as the one of this name (it was not started detached)."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        pid = os.getpid()
+        record = ProcessRecord(pid, _start_ticks(pid) or 0, [])
+        self.pid_file.write_text(json.dumps(asdict(record)))
+        return record
+
+    def log_lines(self, since: int) -> tuple[list[str], int]:
+        """The complete lines of the log from byte ``since`` on, and the offset after them."""
+        try:
+            with self.log_file.open("rb") as fh:
+                fh.seek(since)
+                data = fh.read()
+        except OSError:
+            return [], since
+        complete = data[: data.rfind(b"\n") + 1]
+        text = complete.decode("utf-8", errors="replace")
+        return text.splitlines(), since + len(complete)
 
     def log_tail(self, lines: int, since: int = 0) -> list[str]:
         """The last ``lines`` lines of the log from byte ``since`` on."""

@@ -3,8 +3,10 @@
 In order: the local Kafka broker (when no ``kafka.bootstrap_servers`` is set), the topics (those
 ``kafka.topics`` names and every source's), the Spotify emulator (when no Spotify credentials are
 set), the producer (one process running every source), the Spark job and the dashboard. Their pid
-files and logs are in ``<data_dir>/system`` (the broker keeps its own in ``<data_dir>/kafka``).
-``down`` stops them in the reverse order. ``status`` says, besides, how each source's last cycle
+files and logs are in ``<data_dir>/system`` (the broker keeps its own in ``<data_dir>/kafka``), with
+the supervisor's (:mod:`tunestream.system.supervisor`) and its record of each component.
+``down`` stops the supervisor first, then the components in the reverse order. ``status`` says
+what the supervisor recorded (restarts, how the last run ended) and how each source's last cycle
 ended, as the producer's metrics tell.
 """
 
@@ -30,10 +32,13 @@ from tunestream.runtime.metrics import Sample, scrape
 from tunestream.runtime.service import configured_topics
 from tunestream.system.components import Component, components
 from tunestream.system.process import DetachedProcess
+from tunestream.system.supervision import read_record
 
-__all__ = ["ComponentStatus", "SourceStatus", "System"]
+__all__ = ["SUPERVISOR", "ComponentStatus", "Echo", "SourceStatus", "System"]
 
 Echo = Callable[[str], None]
+SUPERVISOR = "supervisor"
+"""The name of the supervisor's pid file and log."""
 _TAIL_LINES = 15
 
 
@@ -44,6 +49,12 @@ class ComponentStatus:
     pid: int | None
     where: str
     """Its address (URL, bootstrap servers), or why it is not used."""
+    supervised: str | None = None
+    """What the supervisor says: running, restarting or failed; None: not supervised."""
+    restarts: int = 0
+    last_exit: str | None = None
+    """How its last run ended (``killed by SIGKILL``), as the supervisor saw."""
+    last_exit_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -68,11 +79,11 @@ class System:
     def dashboard_url(self) -> str:
         return f"http://127.0.0.1:{self.settings.dashboard.port}/"
 
-    def _broker(self) -> LocalBroker | None:
+    def broker(self) -> LocalBroker | None:
         kafka = self.settings.kafka
         return LocalBroker(kafka.local, self.settings.data_dir) if kafka.uses_local_broker else None
 
-    def _process(self, name: str) -> DetachedProcess:
+    def process(self, name: str) -> DetachedProcess:
         return DetachedProcess(name, self.home)
 
     # -- up ------------------------------------------------------------------------------------
@@ -82,7 +93,7 @@ class System:
         for component in self.components:
             if component.needs is not None:
                 component.needs.check(f"tunestream up ({component.name})")
-        broker = self._broker()
+        broker = self.broker()
         if broker is not None:
             started = broker.start()
             pid = broker.status().pid
@@ -109,7 +120,7 @@ class System:
 
     def start(self, component: Component, echo: Echo) -> None:
         """Start one component unless it runs, and wait until it is ready."""
-        process = self._process(component.name)
+        process = self.process(component.name)
         running = process.running()
         if running is not None:
             echo(f"{component.name}: already running (pid {running.pid})")
@@ -149,14 +160,23 @@ class System:
     # -- down ----------------------------------------------------------------------------------
 
     def down(self, echo: Echo) -> None:
-        """Stop every component, the last started first; the broker last."""
+        """Stop the supervisor, then every component, the last started first; the broker last."""
         grace = self.settings.system.stop_grace_s
+        supervisor = self.process(SUPERVISOR)
+        record = supervisor.running()
+        if record is not None and record.pid != os.getpid():
+            # ``up --foreground`` stops everything itself on SIGTERM: give it the time it takes
+            supervisor.end(grace * (len(self.components) + 2))
+            echo("supervisor: stopped")
         for component in reversed(self._all_components()):
-            stopped = self._process(component.name).stop(component.stop_signal, grace)
+            stopped = self.process(component.name).stop(component.stop_signal, grace)
             echo(f"{component.name}: {'stopped' if stopped else 'not running'}")
-        broker = self._broker()
+        broker = self.broker()
         if broker is not None:
             echo(f"kafka: {'stopped' if broker.stop() else 'not running'}")
+        supervisor.pid_file.unlink(missing_ok=True)
+        for record_file in self.home.glob("*.supervised.json"):
+            record_file.unlink()
 
     def _all_components(self) -> list[Component]:
         """The configured components, plus any other one a pid file is left of (the emulator of
@@ -165,39 +185,64 @@ class System:
         extra = [
             c
             for c in components(self.settings, emulator=True)
-            if c.name not in known and self._process(c.name).record() is not None
+            if c.name not in known and self.process(c.name).record() is not None
         ]
         return extra + self.components
 
     # -- status --------------------------------------------------------------------------------
 
     def status(self) -> list[ComponentStatus]:
-        states = []
-        broker = self._broker()
+        """The supervisor (running or not), the broker and each component."""
+        supervisor = self.process(SUPERVISOR).running()
+        supervised = supervisor is not None
+        pid = supervisor.pid if supervisor is not None else None
+        states = [ComponentStatus(SUPERVISOR, supervised, pid, "")]
+        broker = self.broker()
         if broker is not None:
             state = broker.status()
-            states.append(ComponentStatus("kafka", state.running, state.pid, state.bootstrap))
+            states.append(
+                self._state("kafka", state.running, state.pid, state.bootstrap, supervised)
+            )
         else:
             where = f"external cluster at {self.settings.kafka.bootstrap}"
             states.append(ComponentStatus("kafka", True, None, where))
         for component in self._all_components():
-            record = self._process(component.name).running()
+            record = self.process(component.name).running()
             states.append(
-                ComponentStatus(
+                self._state(
                     component.name,
                     record is not None,
                     record.pid if record else None,
                     component.url,
+                    supervised,
                 )
             )
         return states
+
+    def _state(
+        self, name: str, running: bool, pid: int | None, where: str, supervised: bool
+    ) -> ComponentStatus:
+        """With the supervisor's record of it, while one runs (else the record is stale)."""
+        found = read_record(self.home, name) if supervised else None
+        if found is None:
+            return ComponentStatus(name, running, pid, where)
+        return ComponentStatus(
+            name,
+            running,
+            pid,
+            where,
+            found.state,
+            found.restarts,
+            found.last_exit,
+            found.last_exit_at,
+        )
 
     def sources(self) -> list[SourceStatus]:
         """Each configured source, with how its last cycle ended where the running producer's
         metrics say (none: the producer is not running, or its metrics are off)."""
         port = self.settings.producer.metrics_port
         found: dict[str, Sample] = {}
-        if port is not None and self._process("producer").running() is not None:
+        if port is not None and self.process("producer").running() is not None:
             # not serving (yet), or someone else's port: nothing to say
             with contextlib.suppress(httpx.HTTPError, ValueError):
                 found = scrape(f"http://127.0.0.1:{port}/metrics", time.time()).sources

@@ -27,7 +27,6 @@ from tests.support.system import (
     DATA_TIMEOUT_S,
     SASL_PASSWORD,
     SystemUnderTest,
-    recorded_pids,
     wait_for,
 )
 from tunestream.config import KafkaSettings
@@ -73,9 +72,7 @@ def settings_of(system: SystemUnderTest) -> dict[str, Any]:
 def test_every_process_of_the_system_listens_on_the_loopback_only(
     system: SystemUnderTest,
 ) -> None:
-    found = {
-        name: listeners(descendants([pid])) for name, pid in recorded_pids(system.data_dir).items()
-    }
+    found = {name: listeners(descendants([pid])) for name, pid in system.pids().items()}
     print(f"\nlistening sockets of the system:\n{table(found)}")
     config = settings_of(system)
     expected = {
@@ -131,7 +128,7 @@ def test_no_secret_in_what_the_system_writes_serves_or_prints(system: SystemUnde
         if "show" in args:
             assert "sasl_password: '********'" in done.stdout
 
-    for pid in descendants(recorded_pids(system.data_dir).values()):
+    for pid in descendants(system.pids().values()):
         with contextlib.suppress(FileNotFoundError):
             leaks.check(f"command line of {pid}", Path(f"/proc/{pid}/cmdline").read_bytes())
     assert leaks.found == []

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.system import UP_TIMEOUT_S, SystemUnderTest, recorded_pids
+from tests.support.system import UP_TIMEOUT_S, SystemUnderTest, kill_and_await_restart
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -39,8 +39,8 @@ def left_behind(leaders: set[int]) -> list[int]:
 
 
 def test_down_leaves_nothing_and_a_second_up_works(system: SystemUnderTest) -> None:
-    pids = recorded_pids(system.data_dir)
-    assert set(pids) == {"kafka", "emulator", "producer", "spark", "dashboard"}
+    pids = system.pids()
+    assert set(pids) == {"kafka", "emulator", "producer", "spark", "dashboard", "supervisor"}
     leaders = set(pids.values())
     # The Spark job is more than one process: its JVM (and any Python worker) must go too.
     spark = pids["spark"]
@@ -49,7 +49,7 @@ def test_down_leaves_nothing_and_a_second_up_works(system: SystemUnderTest) -> N
     tables = system.api("tables")["state"]
     done = system.run("down")
     assert done.returncode == 0, done.stderr
-    for name in ("dashboard", "spark", "producer", "emulator", "kafka"):
+    for name in ("supervisor", "dashboard", "spark", "producer", "emulator", "kafka"):
         assert f"{name}: stopped" in done.stderr, done.stderr
     assert left_behind(leaders) == []
     assert not list((system.data_dir / "system").glob("*.pid"))
@@ -70,7 +70,8 @@ def test_down_leaves_nothing_and_a_second_up_works(system: SystemUnderTest) -> N
             time.sleep(1.0)
         assert foreground.poll() is None, foreground.communicate()[1]
         assert system.run("status", timeout_s=60).returncode == 0
-        new_pids = recorded_pids(system.data_dir)
+        kill_and_await_restart(system, "producer")  # supervised in the foreground too
+        new_pids = system.pids()
         assert not set(new_pids.values()) & leaders
         # What the tables held is there at once (run alone, the first batch may not be done).
         assert system.api("tables")["state"] in ({"ok"} if tables == "ok" else {"ok", "waiting"})

@@ -1,4 +1,4 @@
-// The dashboard page: polls /api/{producer,kafka,tables} and redraws with Plotly (served locally).
+// The dashboard page: polls /api/{producer,kafka,tables,components} and redraws with Plotly (served locally).
 "use strict";
 
 const REFRESH_MS = Number(document.body.dataset.refreshMs) || 5000;
@@ -169,6 +169,22 @@ function drawSources(sources) {
   document.querySelector("#sources tbody").replaceChildren(...rows);
 }
 
+// One row per component: its state, pid, and the supervisor's restarts and last exit.
+function drawComponents(c) {
+  if (!setState(["components"], "status-components", c)) return;
+  const rows = c.components.map((s) => {
+    const state = s.running ? "running"
+      : (["failed", "restarting"].includes(s.supervised) ? s.supervised : "stopped");
+    const last = s.last_exit === null ? "–" : `${s.last_exit}, ${ago(s.last_exit_at)}`;
+    const row = document.createElement("tr");
+    row.className = state;
+    row.append(...[s.name, state, s.pid || "–", number(s.restarts), last]
+      .map((text) => Object.assign(document.createElement("td"), { textContent: text })));
+    return row;
+  });
+  document.querySelector("#component-list tbody").replaceChildren(...rows);
+}
+
 function drawKafka(k) {
   if (!setState(["kafka"], "status-kafka", k)) return;
   const topics = k.topics.filter((t) => t.exists);
@@ -326,9 +342,10 @@ async function fetchPanel(name) {
 }
 
 async function refresh() {
-  const [producer, kafka, tables] = await Promise.all(
-    ["producer", "kafka", "tables"].map(fetchPanel));
+  const [producer, kafka, tables, components] = await Promise.all(
+    ["producer", "kafka", "tables", "components"].map(fetchPanel));
   drawProducer(producer);
+  drawComponents(components);
   drawKafka(kafka);
   drawTables(tables);
   document.getElementById("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
