@@ -18,6 +18,7 @@ __all__ = [
     "NewReleases",
     "Truth",
     "assert_each_once",
+    "assert_values_match",
     "full_truth",
     "new_releases_truth",
 ]
@@ -138,3 +139,28 @@ def _problems(entity: str, messages: list[Message], expected: Set[str]) -> str:
     }
     said = [f"{len(keys)} {kind}, e.g. {sorted(keys)[:3]}" for kind, keys in kinds.items() if keys]
     return f"{entity}: {'; '.join(said)}" if said else ""
+
+
+def assert_values_match(handle: EmulatorHandle, written: Mapping[str, list[Message]]) -> None:
+    """The values written (by entity, as :func:`assert_each_once` returns them) against the
+    catalog: each album's name, type, release date and track count; each track's album and
+    features' track. Entities not in ``written`` are not checked."""
+    albums = {a["id"]: a for a in handle.truth_albums()}
+    album_of = {track: a["id"] for a in albums.values() for track in a["track_ids"]}
+    fields = ("name", "album_type", "release_date", "total_tracks")
+    expected_of = {
+        "albums": lambda key: {f: albums[key][f] for f in fields},
+        "tracks": lambda key: album_of[key],
+        "audio_features": lambda key: key,
+    }
+    found_of = {
+        "albums": lambda value: {f: value.get(f) for f in fields},
+        "tracks": lambda value: value.get("album", {}).get("id"),
+        "audio_features": lambda value: value.get("id"),
+    }
+    wrong = {
+        entity: [m.key for m in messages if found_of[entity](m.value) != expected_of[entity](m.key)]
+        for entity, messages in written.items()
+        if entity in expected_of
+    }
+    assert not any(wrong.values()), {e: keys[:3] for e, keys in wrong.items() if keys}
