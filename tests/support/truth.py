@@ -9,8 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from math import ceil
 
+import orjson
+
 from tests.support.kafka import Message, read_topic
 from tunestream.config import KafkaSettings
+from tunestream.kafka.client import client_config
+from tunestream.state.store import KafkaStateStore
 from tunestream_emulator import EmulatorHandle
 
 __all__ = [
@@ -18,6 +22,7 @@ __all__ = [
     "NewReleases",
     "Truth",
     "assert_each_once",
+    "assert_finished_cleanly",
     "assert_values_match",
     "full_truth",
     "new_releases_truth",
@@ -164,3 +169,21 @@ def assert_values_match(handle: EmulatorHandle, written: Mapping[str, list[Messa
         if entity in expected_of
     }
     assert not any(wrong.values()), {e: keys[:3] for e, keys in wrong.items() if keys}
+
+
+def assert_finished_cleanly(
+    kafka: KafkaSettings, source: str, dead_letters: Set[str] = frozenset()
+) -> None:
+    """After the last run of ``source``: the dead-letter topic holds the letters of exactly
+    ``dead_letters`` (keys ``<source>/<resource>/<item>``), each once, and the source's state
+    (the state topic's last value per key) is that of a finished cycle: the cycle has its end
+    time and no item is left to do."""
+    assert_each_once(kafka, {"dead_letter": dead_letters})
+    state = KafkaStateStore(
+        client_config(kafka), kafka.topics["source_state"].name, f"{source}/"
+    ).load()
+    assert "cycle" in state, f"no cycle in the state of {source}: {sorted(state)[:5]}"
+    cycle = orjson.loads(state["cycle"])
+    assert cycle["finished_at"] is not None, f"the last cycle of {source} is unfinished: {cycle}"
+    left = sorted(key for key in state if key.startswith("todo/"))
+    assert not left, f"{source} has items left to do after a finished cycle: {left[:3]}"

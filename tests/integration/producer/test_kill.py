@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import subprocess
 import sys
 import time
@@ -13,9 +12,15 @@ from pathlib import Path
 import pytest
 
 from tests.support.emulator import MARKETS
-from tests.support.kafka import read_topic
+from tests.support.kafka import end_offset, read_topic, wait_for_writes
 from tests.support.producer import emulator_environ, producer_settings, write_config
-from tests.support.truth import assert_each_once, new_releases_truth
+from tests.support.seed import seeded_random
+from tests.support.truth import (
+    assert_each_once,
+    assert_finished_cleanly,
+    assert_values_match,
+    new_releases_truth,
+)
 from tunestream.config import KafkaSettings
 from tunestream_emulator import EmulatorHandle
 
@@ -43,15 +48,18 @@ def test_kill_9_at_random_points_then_restart_loses_and_repeats_nothing(
     command = [sys.executable, "-m", "tunestream", "-c", str(config), "produce", "--once"]
     topic = {key: t.name for key, t in settings.kafka.topics.items()}
     bootstrap = kafka_settings.bootstrap
-    rng = random.Random(4242)
+    rng = seeded_random()
     kills, partial = 0, 0
-    # At least six runs, and on until some of the last stage's records are in: on a loaded
-    # machine the first runs may be killed before the cycle reaches that stage.
+    # At least six runs, and on until some of the last stage's records are in. Each run is
+    # killed a random moment after its first write to the state topic (its first unit), so
+    # that every run gets on with the work however slowly the machine starts a process.
     for attempt in range(12):
         if attempt >= 6 and partial > 0:
             break
+        started = end_offset(bootstrap, topic["source_state"])
         process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(2.0, 5.0))
+        wait_for_writes(process, bootstrap, topic["source_state"], started)
+        time.sleep(rng.uniform(0.0, 3.0))
         if process.poll() is None:
             process.kill()
             kills += 1
@@ -63,4 +71,5 @@ def test_kill_9_at_random_points_then_restart_loses_and_repeats_nothing(
     assert final.returncode == 0, final.stderr[-2000:]
     assert kills >= 5, "the producer finished before the kills could test anything"
 
-    assert_each_once(settings.kafka, truth.expected())
+    assert_values_match(emulator, assert_each_once(settings.kafka, truth.expected()))
+    assert_finished_cleanly(settings.kafka, "spotify")
