@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.eos_counter import PREFIX
 from tests.support.kafka import read_topic
-from tests.support.seed import seeded_random
+from tests.support.kills import kill_rounds, seeded_random
 from tunestream.config import KafkaSettings, TopicSettings
 from tunestream.errors import ProducerFenced, SinkError, TransactionAborted
 from tunestream.kafka.client import admin_client, client_config
@@ -49,14 +49,17 @@ def make_topics(settings: KafkaSettings) -> tuple[str, str]:
     return data, state
 
 
-def test_kill_9_at_random_moments_loses_and_repeats_nothing(kafka_settings: KafkaSettings) -> None:
+@kill_rounds(lean=3, soak=8)
+def test_kill_9_at_random_moments_loses_and_repeats_nothing(
+    kafka_settings: KafkaSettings, rounds: int
+) -> None:
     data, state = make_topics(kafka_settings)
     total = 3000
     command = [sys.executable, "-m", "tests.support.eos_counter"]
     command += [kafka_settings.bootstrap, data, state, str(total)]
     rng = seeded_random()
     kills = 0
-    for _ in range(8):
+    for _ in range(rounds):
         # Kill after a random number of commits plus a random fraction of the next unit, so that
         # kills land inside open transactions as well as between them, however fast the machine.
         process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -73,7 +76,7 @@ def test_kill_9_at_random_moments_loses_and_repeats_nothing(kafka_settings: Kafk
     finished = subprocess.run(command, capture_output=True, text=True, timeout=180)
     assert finished.returncode == 0, finished.stderr
     assert f"done at {total}" in finished.stdout
-    assert kills == 8, "the writer finished before a kill: the test did not test anything"
+    assert kills == rounds, "the writer finished before a kill: the test did not test anything"
 
     written = read_topic(kafka_settings.bootstrap, data)
     assert sorted(int(m.key) for m in written) == list(range(total))

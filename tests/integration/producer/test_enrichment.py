@@ -17,7 +17,7 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 
 from tests.support.enrich_source import CONTACT, ENRICHING, EnrichRun
-from tests.support.seed import seeded_random
+from tests.support.kills import kill_rounds, seeded_random
 from tests.support.truth import assert_finished_cleanly
 from tunestream.config import KafkaSettings
 from tunestream_emulator import EmulatorHandle
@@ -156,10 +156,12 @@ def unread(run: EnrichRun, spec: str) -> dict[int, int]:
         consumer.close()
 
 
+@kill_rounds(lean=4, soak=6)
 def test_kill_9_of_the_topic_fed_producers_at_random_moments_loses_and_doubles_nothing(
     kafka_settings: KafkaSettings,
     start_emulator: Callable[..., EmulatorHandle],
     tmp_path: Path,
+    rounds: int,
 ) -> None:
     rng = seeded_random()
     handle = small_catalog(start_emulator)
@@ -168,7 +170,7 @@ def test_kill_9_of_the_topic_fed_producers_at_random_moments_loses_and_doubles_n
     run = EnrichRun(handle, kafka_settings, tmp_path)
     spotify_cycle(run)
     kills = 0
-    for attempt in range(6):
+    for attempt in range(rounds):
         process = subprocess.Popen(
             run.command("produce", "--once", *(a for s in ENRICHING for a in ("--source", s))),
             env=run.env,

@@ -13,8 +13,8 @@ import pytest
 
 from tests.support.emulator import MARKETS
 from tests.support.kafka import end_offset, read_topic, wait_for_writes
+from tests.support.kills import kill_rounds, seeded_random
 from tests.support.producer import emulator_environ, producer_settings, write_config
-from tests.support.seed import seeded_random
 from tests.support.truth import (
     assert_each_once,
     assert_finished_cleanly,
@@ -27,10 +27,12 @@ from tunestream_emulator import EmulatorHandle
 pytestmark = pytest.mark.integration
 
 
+@kill_rounds(lean=3, soak=6)
 def test_kill_9_at_random_points_then_restart_loses_and_repeats_nothing(
     kafka_settings: KafkaSettings,
     start_emulator: Callable[..., EmulatorHandle],
     tmp_path: Path,
+    rounds: int,
 ) -> None:
     emulator = start_emulator("producer")
     settings = producer_settings(kafka_settings.bootstrap)
@@ -50,11 +52,11 @@ def test_kill_9_at_random_points_then_restart_loses_and_repeats_nothing(
     bootstrap = kafka_settings.bootstrap
     rng = seeded_random()
     kills, partial = 0, 0
-    # At least six runs, and on until some of the last stage's records are in. Each run is
-    # killed a random moment after its first write to the state topic (its first unit), so
-    # that every run gets on with the work however slowly the machine starts a process.
-    for attempt in range(12):
-        if attempt >= 6 and partial > 0:
+    # At least ``rounds`` runs, and on (to twice as many) until some of the last stage's records
+    # are in. Each run is killed a random moment after its first write to the state topic (its
+    # first unit), so that every run gets on with the work however slowly a process starts.
+    for attempt in range(2 * rounds):
+        if attempt >= rounds and partial > 0:
             break
         started = end_offset(bootstrap, topic["source_state"])
         process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
@@ -64,12 +66,12 @@ def test_kill_9_at_random_points_then_restart_loses_and_repeats_nothing(
             process.kill()
             kills += 1
         process.wait()
-        if attempt >= 5:
+        if attempt >= rounds - 1:
             partial = len(read_topic(bootstrap, topic["audio_analysis"]))
     assert 0 < partial < len(truth.tracks), "the kills did not fall in the middle of the work"
     final = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr[-2000:]
-    assert kills >= 5, "the producer finished before the kills could test anything"
+    assert kills >= rounds - 1, "the producer finished before the kills could test anything"
 
     assert_values_match(emulator, assert_each_once(settings.kafka, truth.expected()))
     assert_finished_cleanly(settings.kafka, "spotify")
