@@ -12,7 +12,7 @@ CODE   := src emulator benchmarks tests
 # root installs system packages itself; anyone else through sudo
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test soak setup jars chromium lint format clean stop constraints bench
+.PHONY: run test soak dashboard-png setup jars chromium lint format clean stop constraints bench
 
 # Everything in the background (Kafka, topics, emulator or the real API, producer, Spark job,
 # dashboard), staying in the foreground: Ctrl-C stops it all (`tunestream down`).
@@ -34,6 +34,11 @@ test: lint
 # The long versions of the kill and failure tests (make test runs a lean version of each).
 soak: setup
 	$(BIN)/pytest -m soak --junitxml=build/soak-results.xml
+
+# The README's picture of the dashboard (docs/dashboard.png): the browser test's screenshot.
+dashboard-png: setup
+	TUNESTREAM_DASHBOARD_PNG=$(CURDIR)/docs/dashboard.png \
+		$(BIN)/pytest tests/integration/system/test_dashboard_browser.py
 
 setup: $(STAMP) jars chromium .tunestream
 

@@ -115,7 +115,8 @@ class BrokerKiller:
     promise to survive. Stops after ``max_kills`` or when :meth:`stop` is called."""
 
     cluster: LocalBroker
-    seed: int
+    rng: random.Random
+    """The draw (:func:`tests.support.kills.seeded_random`: a new seed each run, printed)."""
     victims: Callable[[], dict[str, set[int]]]
     max_kills: int
     pause_s: tuple[float, float] = (2.0, 8.0)
@@ -139,7 +140,7 @@ class BrokerKiller:
         return self.kills
 
     def _run(self) -> None:
-        rng = random.Random(self.seed)
+        rng = self.rng
         began = time.monotonic()
         try:
             while len(self.kills) < self.max_kills:

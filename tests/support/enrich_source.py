@@ -49,10 +49,10 @@ class EnrichRun:
         for e in ENRICHMENTS:  # the spec-scoped key names the spec's topic
             self.topics[f"{e.spec}.{e.topic}"] = {"name": f"{e.kafka_topic}.{suffix}"}
         self.topics["deezer.releases"] = {"name": f"deezer.releases.{suffix}"}
-        settings = KafkaSettings.model_validate(
+        self.kafka = KafkaSettings.model_validate(
             {"bootstrap_servers": self.bootstrap, "topics": self.topics}
         )
-        TopicAdmin(admin_client(settings)).create(list(settings.topics.values()))
+        TopicAdmin(admin_client(self.kafka)).create(list(self.kafka.topics.values()))
         fast = {"requests_per_second": 200, "max_concurrency": 8}
         entries = [
             {"spec": "spotify", "mode": "full", "rate_limit": fast, **sources.get("spotify", {})}

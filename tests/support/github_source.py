@@ -53,10 +53,10 @@ class GithubRun:
         for key in ("source_state", "source_plan"):
             self.topics[key] = {"name": f"gh.{key}.{suffix}", **compact}
         self.topics["dead_letter"] = {"name": f"gh.dead_letter.{suffix}"}
-        settings = KafkaSettings.model_validate(
+        self.kafka = KafkaSettings.model_validate(
             {"bootstrap_servers": self.bootstrap, "topics": self.topics}
         )
-        TopicAdmin(admin_client(settings)).create([settings.topics[key] for key in self.topics])
+        TopicAdmin(admin_client(self.kafka)).create([self.kafka.topics[k] for k in self.topics])
         values: dict[str, Any] = {
             "spec": "github",
             "transactional_id": f"gh-{suffix}",

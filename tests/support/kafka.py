@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import random
 import socket
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import Popen
 from typing import Any
 
 import orjson
@@ -15,7 +17,14 @@ from confluent_kafka import Consumer, TopicPartition
 from tests.support.net import free_port
 from tunestream.config import LocalBrokerSettings
 
-__all__ = ["Message", "local_broker_settings", "local_cluster_settings", "read_topic"]
+__all__ = [
+    "Message",
+    "end_offset",
+    "local_broker_settings",
+    "local_cluster_settings",
+    "read_topic",
+    "wait_for_writes",
+]
 
 
 def local_broker_settings(**overrides: object) -> LocalBrokerSettings:
@@ -71,13 +80,14 @@ class Message:
         return orjson.loads(self.raw)
 
 
-def read_topic(bootstrap: str, topic: str) -> list[Message]:
-    """Every committed record of a topic (read_committed, to the end)."""
+def read_topic(bootstrap: str, topic: str, *, committed: bool = True) -> list[Message]:
+    """Every committed record of a topic (read_committed, to the end); every record on the
+    broker, in open transactions too, when ``committed`` is false."""
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
             "group.id": uuid.uuid4().hex,
-            "isolation.level": "read_committed",
+            "isolation.level": "read_committed" if committed else "read_uncommitted",
             "enable.partition.eof": True,
             "enable.auto.commit": False,
             "fetch.message.max.bytes": 32 * 1024 * 1024,
@@ -100,3 +110,23 @@ def read_topic(bootstrap: str, topic: str) -> list[Message]:
     finally:
         consumer.close()
     return messages
+
+
+def end_offset(bootstrap: str, topic: str) -> int:
+    """The sum of a topic's end offsets: grows with every write, committed or not."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": uuid.uuid4().hex})
+    try:
+        partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
+        return sum(
+            consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1]
+            for p in partitions
+        )
+    finally:
+        consumer.close()
+
+
+def wait_for_writes(process: Popen[Any], bootstrap: str, topic: str, since: int) -> None:
+    """Returns once ``topic`` has grown past ``since`` (see :func:`end_offset`), or ``process``
+    has ended: a kill after this lands in work, not in the process's start-up."""
+    while process.poll() is None and end_offset(bootstrap, topic) <= since:
+        time.sleep(0.1)

@@ -9,8 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from math import ceil
 
+import orjson
+
 from tests.support.kafka import Message, read_topic
 from tunestream.config import KafkaSettings
+from tunestream.kafka.client import client_config
+from tunestream.state.store import KafkaStateStore
 from tunestream_emulator import EmulatorHandle
 
 __all__ = [
@@ -18,7 +22,8 @@ __all__ = [
     "NewReleases",
     "Truth",
     "assert_each_once",
-    "assert_values_from_catalog",
+    "assert_finished_cleanly",
+    "assert_values_match",
     "full_truth",
     "new_releases_truth",
 ]
@@ -141,25 +146,44 @@ def _problems(entity: str, messages: list[Message], expected: Set[str]) -> str:
     return f"{entity}: {'; '.join(said)}" if said else ""
 
 
-def assert_values_from_catalog(
-    handle: EmulatorHandle, written: Mapping[str, list[Message]]
+def assert_values_match(handle: EmulatorHandle, written: Mapping[str, list[Message]]) -> None:
+    """The values written (by entity, as :func:`assert_each_once` returns them) against the
+    catalog: each album's name, type, release date and track count; each track's album and
+    features' track. Entities not in ``written`` are not checked."""
+    albums = {a["id"]: a for a in handle.truth_albums()}
+    album_of = {track: a["id"] for a in albums.values() for track in a["track_ids"]}
+    fields = ("name", "album_type", "release_date", "total_tracks")
+    expected_of = {
+        "albums": lambda key: {f: albums[key][f] for f in fields},
+        "tracks": lambda key: album_of[key],
+        "audio_features": lambda key: key,
+    }
+    found_of = {
+        "albums": lambda value: {f: value.get(f) for f in fields},
+        "tracks": lambda value: value.get("album", {}).get("id"),
+        "audio_features": lambda value: value.get("id"),
+    }
+    wrong = {
+        entity: [m.key for m in messages if found_of[entity](m.value) != expected_of[entity](m.key)]
+        for entity, messages in written.items()
+        if entity in expected_of
+    }
+    assert not any(wrong.values()), {e: keys[:3] for e, keys in wrong.items() if keys}
+
+
+def assert_finished_cleanly(
+    kafka: KafkaSettings, source: str, dead_letters: Set[str] = frozenset()
 ) -> None:
-    """Each album, track and artist written carries the name (and a track its duration) the
-    emulator's catalog gives its id: the record is the entity's, not another's or a torn one."""
-    catalog = handle.emulator.catalog
-    wrong: list[str] = []
-    for entity in ("albums", "tracks", "artists"):
-        for message in written.get(entity, []):
-            ref = catalog.ids.decode(message.key)
-            assert ref is not None, f"{entity}: {message.key} is no id of the catalog"
-            if entity == "albums":
-                want = {"name": catalog.album(ref.index).name}
-            elif entity == "tracks":
-                track = catalog.track(ref.index, ref.track)
-                want = {"name": track.name, "duration_ms": track.duration_ms}
-            else:
-                want = {"name": catalog.artist(ref.index).name}
-            have = {key: message.value.get(key) for key in want}
-            if have != want:
-                wrong.append(f"{entity} {message.key}: want {want}, have {have}")
-    assert not wrong, f"{len(wrong)} records differ from the catalog: {wrong[:3]}"
+    """After the last run of ``source``: the dead-letter topic holds the letters of exactly
+    ``dead_letters`` (keys ``<source>/<resource>/<item>``), each once, and the source's state
+    (the state topic's last value per key) is that of a finished cycle: the cycle has its end
+    time and no item is left to do."""
+    assert_each_once(kafka, {"dead_letter": dead_letters})
+    state = KafkaStateStore(
+        client_config(kafka), kafka.topics["source_state"].name, f"{source}/"
+    ).load()
+    assert "cycle" in state, f"no cycle in the state of {source}: {sorted(state)[:5]}"
+    cycle = orjson.loads(state["cycle"])
+    assert cycle["finished_at"] is not None, f"the last cycle of {source} is unfinished: {cycle}"
+    left = sorted(key for key in state if key.startswith("todo/"))
+    assert not left, f"{source} has items left to do after a finished cycle: {left[:3]}"

@@ -10,7 +10,6 @@ would: it resumes from the state committed with its records. Each run's exit is 
 from __future__ import annotations
 
 import os
-import random
 import subprocess
 import sys
 from collections.abc import Callable
@@ -19,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.cluster import BrokerKiller, coordinator, exit_line, leaders, replicated
+from tests.support.kills import seeded_random
 from tests.support.producer import emulator_environ, producer_settings, write_config
-from tests.support.truth import assert_each_once, assert_values_from_catalog, new_releases_truth
+from tests.support.truth import assert_each_once, assert_values_match, new_releases_truth
 from tunestream.kafka.broker import LocalBroker
 from tunestream.sink.transactional import pair_ids
 from tunestream_emulator import EmulatorHandle
@@ -67,9 +67,7 @@ def test_brokers_killed_during_a_cycle_lose_and_repeat_nothing(
         found = {coordinator(bootstrap, transactional_id) for transactional_id in ids}
         return {"leader": leaders(bootstrap, topics), "coordinator": found - {None}}
 
-    seed = random.randrange(2**32)
-    print(f"\nbroker kill seed: {seed}")
-    killer = BrokerKiller(kafka_cluster, seed, victims, max_kills=kills)
+    killer = BrokerKiller(kafka_cluster, seeded_random(), victims, max_kills=kills)
     runs: list[tuple[int, str]] = []
     killer.start()
     try:
@@ -83,7 +81,7 @@ def test_brokers_killed_during_a_cycle_lose_and_repeat_nothing(
     print(f"producer runs (exit, last line): {runs}")
     expected = {**truth.expected(), "dead_letter": set()}
     written = assert_each_once(settings.kafka, expected)
-    assert_values_from_catalog(emulator, written)
+    assert_values_match(emulator, written)
     print(f"records checked: {sum(len(m) for m in written.values())}, lost 0, duplicated 0")
     assert len(done) == kills, f"the cycle ended after {len(done)} of {kills} kills"
     assert {k.role for k in done} == {"leader", "coordinator"}

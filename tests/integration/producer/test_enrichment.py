@@ -6,8 +6,6 @@ second and its User-Agent."""
 from __future__ import annotations
 
 import itertools
-import os
-import random
 import subprocess
 import time
 from collections import Counter
@@ -19,6 +17,8 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 
 from tests.support.enrich_source import CONTACT, ENRICHING, EnrichRun
+from tests.support.kills import kill_rounds, seeded_random
+from tests.support.truth import assert_finished_cleanly
 from tunestream.config import KafkaSettings
 from tunestream_emulator import EmulatorHandle
 
@@ -156,21 +156,21 @@ def unread(run: EnrichRun, spec: str) -> dict[int, int]:
         consumer.close()
 
 
+@kill_rounds(lean=4, soak=6)
 def test_kill_9_of_the_topic_fed_producers_at_random_moments_loses_and_doubles_nothing(
     kafka_settings: KafkaSettings,
     start_emulator: Callable[..., EmulatorHandle],
     tmp_path: Path,
+    rounds: int,
 ) -> None:
-    seed = int.from_bytes(os.urandom(4), "big")
-    print(f"kill seed {seed}")  # rerun a failure with: rng = random.Random(<seed>)
-    rng = random.Random(seed)
+    rng = seeded_random()
     handle = small_catalog(start_emulator)
     # Deezer's one request a track at 8 a second and MusicBrainz's one a second make a cycle
     # last many seconds: kills land in its reads, lookups and commits
     run = EnrichRun(handle, kafka_settings, tmp_path)
     spotify_cycle(run)
     kills = 0
-    for attempt in range(6):
+    for attempt in range(rounds):
         process = subprocess.Popen(
             run.command("produce", "--once", *(a for s in ENRICHING for a in ("--source", s))),
             env=run.env,
@@ -191,6 +191,7 @@ def test_kill_9_of_the_topic_fed_producers_at_random_moments_loses_and_doubles_n
     assert_as_the_truth(run, tracks)
     for spec in ENRICHING:  # each group has read every track, in its transactions
         assert set(unread(run, spec).values()) == {0}, spec
+        assert_finished_cleanly(run.kafka, spec)
 
 
 def test_deezer_s_quota_answer_stops_the_source_and_the_next_runs_resume_it(

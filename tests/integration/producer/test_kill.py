@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import re
 import subprocess
 import sys
@@ -14,19 +13,27 @@ from pathlib import Path
 import pytest
 
 from tests.support.emulator import MARKETS
-from tests.support.kafka import read_topic
+from tests.support.kafka import end_offset, read_topic, wait_for_writes
+from tests.support.kills import kill_rounds, seeded_random
 from tests.support.producer import emulator_environ, producer_settings, write_config
-from tests.support.truth import assert_each_once, new_releases_truth
+from tests.support.truth import (
+    assert_each_once,
+    assert_finished_cleanly,
+    assert_values_match,
+    new_releases_truth,
+)
 from tunestream.config import KafkaSettings
 from tunestream_emulator import EmulatorHandle
 
 pytestmark = pytest.mark.integration
 
 
+@kill_rounds(lean=3, soak=6)
 def test_kill_9_at_random_points_then_restart_loses_and_repeats_nothing(
     kafka_settings: KafkaSettings,
     start_emulator: Callable[..., EmulatorHandle],
     tmp_path: Path,
+    rounds: int,
 ) -> None:
     emulator = start_emulator("producer")
     settings = producer_settings(kafka_settings.bootstrap)
@@ -44,25 +51,27 @@ def test_kill_9_at_random_points_then_restart_loses_and_repeats_nothing(
     command = [sys.executable, "-m", "tunestream", "-c", str(config), "produce", "--once"]
     topic = {key: t.name for key, t in settings.kafka.topics.items()}
     bootstrap = kafka_settings.bootstrap
-    rng = random.Random(4242)
+    rng = seeded_random()
     kills, partial = 0, 0
-    # At least six runs, and on until some of the last stage's records are in: on a loaded
-    # machine the first runs may be killed before the cycle reaches that stage.
-    for attempt in range(12):
-        if attempt >= 6 and partial > 0:
+    # At least ``rounds`` runs, and on (to twice as many) until some of the last stage's records
+    # are in. Each run is killed a random moment after its first write to the state topic (its
+    # first unit), so that every run gets on with the work however slowly a process starts.
+    for attempt in range(2 * rounds):
+        if attempt >= rounds and partial > 0:
             break
+        started = end_offset(bootstrap, topic["source_state"])
         process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(2.0, 5.0))
+        wait_for_writes(process, bootstrap, topic["source_state"], started)
+        time.sleep(rng.uniform(0.0, 3.0))
         if process.poll() is None:
             process.kill()
             kills += 1
         process.wait()
-        if attempt >= 5:
+        if attempt >= rounds - 1:
             partial = len(read_topic(bootstrap, topic["audio_analysis"]))
     assert 0 < partial < len(truth.tracks), "the kills did not fall in the middle of the work"
     final = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr[-2000:]
-    assert kills >= 5, "the producer finished before the kills could test anything"
     # the resumed cycle's line covers the whole cycle, the runs killed before it too (an album
     # of two markets' selections read by two runs counts in each)
     n = len(MARKETS)
@@ -70,5 +79,7 @@ def test_kill_9_at_random_points_then_restart_loses_and_repeats_nothing(
     found = re.search(line, final.stderr)
     assert found is not None, final.stderr[-2000:]
     assert len(truth.albums) <= int(found[1]) <= sum(truth.markets.values())
+    assert kills >= rounds - 1, "the producer finished before the kills could test anything"
 
-    assert_each_once(settings.kafka, truth.expected())
+    assert_values_match(emulator, assert_each_once(settings.kafka, truth.expected()))
+    assert_finished_cleanly(settings.kafka, "spotify")

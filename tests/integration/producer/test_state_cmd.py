@@ -79,8 +79,11 @@ def test_show_then_rewind_and_replay_then_refuse_while_running(
         run.command("produce"), env=run.env, stderr=subprocess.PIPE, text=True
     )
     try:
-        time.sleep(8)  # started, holding its lock
-        assert producer.poll() is None
+        # started: its lock file names it (the lock is taken before the pid is written)
+        lock = run.config.parent / "data" / "locks" / "github.lock"
+        while not (lock.exists() and lock.read_text().strip() == str(producer.pid)):
+            assert producer.poll() is None, producer.communicate()[1][-3000:]
+            time.sleep(0.1)
         refused = tunestream(run, "state", "reset", "github")
         assert refused.returncode != 0
         assert refused.stderr.startswith(

@@ -9,7 +9,6 @@ checkpoint. Each run's exit is printed."""
 from __future__ import annotations
 
 import asyncio
-import random
 import subprocess
 import sys
 from collections.abc import Callable
@@ -19,6 +18,7 @@ import pytest
 
 from tests.support.cluster import BrokerKiller, exit_line, leaders, replicated
 from tests.support.kafka import read_topic
+from tests.support.kills import seeded_random
 from tests.support.producer import emulator_spec, producer_settings, unthrottled
 from tests.support.spark import KEYS, TEST_SPARK, write_config
 from tests.support.truth import new_releases_truth
@@ -70,9 +70,9 @@ def test_brokers_killed_while_the_job_runs_lose_and_repeat_no_row(
         """The leaders of what the job reads, once its first batch has begun."""
         return {"leader": leaders(bootstrap, topics) if (offsets / "0").exists() else set()}
 
-    seed = random.randrange(2**32)
-    print(f"\nbroker kill seed: {seed}")
-    killer = BrokerKiller(kafka_cluster, seed, victims, max_kills=kills, pause_s=(1.0, 6.0))
+    killer = BrokerKiller(
+        kafka_cluster, seeded_random(), victims, max_kills=kills, pause_s=(1.0, 6.0)
+    )
     command = [sys.executable, "-m", "tunestream", "--config", str(config), "spark", "run"]
     runs: list[tuple[int, str]] = []
     killer.start()

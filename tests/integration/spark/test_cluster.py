@@ -1,4 +1,6 @@
-"""The same job on a Spark standalone cluster (master and worker from PySpark's own scripts)."""
+"""The job on a Spark standalone cluster (master and worker from PySpark's own scripts): the
+tables of the known input (poison, read_committed), with no enrichment topic: the job neither
+fails nor waits for them."""
 
 from __future__ import annotations
 
@@ -19,7 +21,13 @@ import pytest
 from pyspark.sql import SparkSession
 
 from tests.support.net import free_port
-from tests.support.spark import assert_tables, job_settings, produce_input, write_config
+from tests.support.spark import (
+    assert_tables,
+    job_settings,
+    produce_input,
+    table,
+    write_config,
+)
 from tunestream.config import KafkaSettings
 
 # A second JVM (and a cluster) on shared CPUs: more than the default 300 s when they are busy.
@@ -126,3 +134,5 @@ def test_the_job_on_a_standalone_cluster_gives_the_same_tables(
     ran = [a for a in apps.get("completedapps", []) + apps.get("activeapps", [])]
     assert [a["name"] for a in ran] == ["tunestream"], "the job did not run on the cluster"
     assert_tables(spark, settings, cat)  # the same ground truth as the local runs
+    for name in ("reccobeats_features", "deezer_tracks", "musicbrainz_recordings"):
+        assert table(spark, settings, name) == [], name

@@ -1,7 +1,7 @@
 """The enrichments on a real broker and real Spark: each track's row in tracks_enriched holds what
 ReccoBeats, Deezer and MusicBrainz say of it — repeated, changed, late and malformed records
 included, and a topic that appears while the job runs. (A job none of whose enrichment topics
-exist: ``test_job.py``'s known input.)"""
+exist: ``test_cluster.py``'s known input.)"""
 
 from __future__ import annotations
 

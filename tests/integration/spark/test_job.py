@@ -1,4 +1,5 @@
-"""The job on a real broker and real Spark: tables from a known input, poison, read_committed."""
+"""The job on a real broker and real Spark, one query running over inputs that arrive later.
+(The known input, poison and read_committed: ``test_cluster.py`` and ``test_restart.py``.)"""
 
 from __future__ import annotations
 
@@ -10,9 +11,7 @@ import pytest
 from pyspark.sql import SparkSession
 
 from tests.support.spark import (
-    assert_tables,
     job_settings,
-    produce_input,
     table,
 )
 from tests.support.spark_catalog import (
@@ -27,21 +26,6 @@ from tunestream.config import KafkaSettings
 from tunestream.spark.job import start_job
 
 pytestmark = pytest.mark.integration
-
-
-def test_tables_from_a_known_input(
-    spark: SparkSession, kafka_settings: KafkaSettings, tmp_path: Path
-) -> None:
-    """No enrichment topic exists (no enrichment source runs): the job neither fails nor waits
-    for them."""
-    settings = job_settings(kafka_settings, tmp_path, features_timeout_s=3600)
-    cat = produce_input(settings.kafka)
-
-    assert start_job(spark, settings, available_now=True).await_termination(300)
-
-    assert_tables(spark, settings, cat)
-    for name in ("reccobeats_features", "deezer_tracks", "musicbrainz_recordings"):
-        assert table(spark, settings, name) == [], name
 
 
 @pytest.mark.timeout(600)

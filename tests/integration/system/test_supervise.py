@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import random
 import signal
 import socket
 import time
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.support.kafka import read_topic
+from tests.support.kills import seeded_random
 from tests.support.system import (
     DATA_TIMEOUT_S,
     RESTART_TIMEOUT_S,
@@ -44,9 +44,7 @@ def completed_cycle_since(system: SystemUnderTest, since: float) -> dict[str, An
 def test_every_component_killed_is_restarted_and_nothing_is_lost_or_doubled(
     system: SystemUnderTest,
 ) -> None:
-    seed = random.randrange(2**32)
-    print(f"kill seed: {seed}")
-    rng = random.Random(seed)
+    rng = seeded_random()
     victims = rng.sample(["kafka", "producer", "spark", "dashboard"], 4)
     for name in victims:
         time.sleep(rng.uniform(0.0, 5.0))

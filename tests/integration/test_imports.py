@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration  # each test starts a Python process
 
 
 def loads_pyspark(module: str) -> bool:

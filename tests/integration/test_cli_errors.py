@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration  # each test starts a Python process
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
