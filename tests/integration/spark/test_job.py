@@ -49,11 +49,11 @@ def test_tables_from_a_known_input(
 
 def refused_analysis(settings: Settings, track_id: str) -> tuple[Record, str]:
     """The dead letter the producer writes in place of ``track_id``'s audio analysis (the full
-    one, 716 KB) when its topic takes at most 512 KiB, and its error."""
+    one: 448 KB) when its topic takes at most 256 KiB, and its error."""
     topics = settings.kafka.topics
     analyses = topics["audio_analysis"].name
     wire = Wire(
-        "spotify", "c1", {"dead_letter": topics["dead_letter"].name}, limits={analyses: 2**19}
+        "spotify", "c1", {"dead_letter": topics["dead_letter"].name}, limits={analyses: 2**18}
     )
     record = Record(analyses, track_id.encode(), FULL_ANALYSIS_BYTES)
     refused = wire.refused("audio_analysis", track_id, record)
