@@ -3,10 +3,10 @@
 A micro-batch is read from Kafka, parsed and appended in one pass (:func:`.parse.parse`): each
 record becomes one row of ``records`` with where it came from (topic, partition, offset, headers,
 event time) and its entity's fields in the column named after the entity (a producer's plan, read
-from the plan topic beside the entities', in ``source_plan``); an audio analysis is
-reduced to its summary while it is read (:data:`.parse.SUMMARIZED`), so the megabytes of segments
-never reach a table. A record that does not parse keeps its raw value, headers and the reason
-instead (stage 2 moves it to ``quarantine``).
+from the plan topic beside the entities', in ``source_plan``; a dead letter in ``dead_letter``);
+an audio analysis is reduced to its summary while it is read (:data:`.parse.SUMMARIZED`), so the
+megabytes of segments never reach a table. A record that does not parse keeps its raw value,
+headers and the reason instead (stage 2 moves it to ``quarantine``).
 
 The Kafka source subscribes by a pattern that matches exactly the job's topics
 (:func:`subscription`): subscribed by a list (``subscribe``) it fails on a topic the cluster

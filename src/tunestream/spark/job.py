@@ -1,18 +1,18 @@
 """The streaming job: Kafka → ``records`` (stage 1, :mod:`.ingest`) → entity and derived tables.
 
-Two Structured Streaming queries in one application. Stage 1 reads the Spotify source's five
-topics, the three enrichments' (:mod:`tunestream.sources.enrichment`: those that exist, each read
-from its first record once it appears — a cluster where no enrichment source runs lacks them) and
-the producers' plan topic (``read_committed``: only records of committed producer transactions)
-and appends each batch to ``records`` once, through Spark's Parquet file sink. Stage 2
-(:meth:`Job.process_batch`) streams ``records`` (the file source, over the files the sink's log
-lists) into ``quarantine`` (what did not parse), the entity and enrichment tables,
-``source_plans`` and the derived tables. Each query commits a batch's offsets to its
-checkpoint only after the batch was written, so a killed job redoes its last batch of each on
-restart: stage 1's appends are idempotent (the sink's log has an entry per batch id, and a batch
-it has is skipped), stage 2's writes are keyed Delta MERGEs — no row missing, none doubled. The
-queries share the cores through fair scheduling, so stage 2's MERGEs do not hold up the appends
-of stage 1.
+Two Structured Streaming queries in one application (:class:`.streams.Streams`). Stage 1 reads
+the Spotify source's five topics, the three enrichments' (:mod:`tunestream.sources.enrichment`:
+those that exist, each read from its first record once it appears — a cluster where no enrichment
+source runs lacks them), the producers' plan topic and their dead-letter topic (``read_committed``:
+only records of committed producer transactions) and appends each batch to ``records`` once,
+through Spark's Parquet file sink. Stage 2 (:meth:`Job.process_batch`) streams ``records`` (the
+file source, over the files the sink's log lists) into ``quarantine`` (what did not parse), the
+entity and enrichment tables, ``source_plans``, ``analysis_refusals`` and the derived tables.
+Each query commits a batch's offsets to its checkpoint only after the batch was written, so a
+killed job redoes its last batch of each on restart: stage 1's appends are idempotent (the sink's
+log has an entry per batch id, and a batch it has is skipped), stage 2's writes are keyed Delta
+MERGEs — no row missing, none doubled. The queries share the cores through fair scheduling, so
+stage 2's MERGEs do not hold up the appends of stage 1.
 
 A stage-2 batch costs a fixed number of Spark jobs, not one per table it might touch: one aggregate
 says which entities the batch holds (filling the cache every later step reads); tables it does not
@@ -31,17 +31,17 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from pyspark import StorageLevel
-from pyspark.errors import StreamingQueryException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming.query import StreamingQuery
 from pyspark.sql.streaming.readwriter import DataStreamWriter
 
 from tunestream.config import Settings
+from tunestream.runtime.wire import DEAD_LETTER_TOPIC
 from tunestream.sources import spotify
 from tunestream.sources.enrichment import ENRICHMENTS
 from tunestream.sources.plan import PLAN
-from tunestream.spark import derived, plans
+from tunestream.spark import derived, plans, refusals
 from tunestream.spark.derived.base import Batch, Derived
 from tunestream.spark.derived.tracks_enriched import WATERMARK_ENTITIES, watermark_us
 from tunestream.spark.entities import (
@@ -57,15 +57,20 @@ from tunestream.spark.ingest import Ingest, subscription
 from tunestream.spark.lake import QUARANTINE, Lake
 from tunestream.spark.parse import DOCUMENT_COLUMNS, QUARANTINE_COLUMNS
 from tunestream.spark.session import kafka_options
+from tunestream.spark.streams import Streams
 from tunestream.tables.layout import QUERY_NAME, TABLES_QUERY_NAME
 
-__all__ = ["TOPIC_KEYS", "Job", "Streams", "start_job"]
+__all__ = ["TOPIC_KEYS", "Job", "start_job"]
 
 log = logging.getLogger(__name__)
 
-TOPIC_KEYS = {**{e.topic: e.name for e in spotify.ENTITIES}, PLAN: PLAN}
-"""``kafka.topics`` key → the name the job gives its records: the entity's, or ``source_plan``;
-the enrichments' topics are ``kafka.records_topic`` of their spec and key."""
+TOPIC_KEYS = {
+    **{e.topic: e.name for e in spotify.ENTITIES},
+    PLAN: PLAN,
+    DEAD_LETTER_TOPIC: DEAD_LETTER_TOPIC,
+}
+"""``kafka.topics`` key → the name the job gives its records: the entity's, ``source_plan`` or
+``dead_letter``; the enrichments' topics are ``kafka.records_topic`` of their spec and key."""
 
 
 @dataclass
@@ -138,7 +143,8 @@ class Job:
         """Create every Delta table, empty, that does not exist yet (their schemas come from the
         code; ``records`` is made by stage 1's sink). When all exist, nothing is built: the
         derived tables' plans take seconds to analyse."""
-        names = (QUARANTINE, *ENTITY_TABLES, plans.PLANS, *(d.name for d in self.derived))
+        names = (QUARANTINE, *ENTITY_TABLES, plans.PLANS, refusals.REFUSALS)
+        names += tuple(d.name for d in self.derived)
         if all(map(self.lake.exists, names)):
             return
         records = Ingest(self.lake, self.topic_entities).shape(spark)
@@ -147,6 +153,8 @@ class Job:
             self.lake.create(ROWS[name](documents(records, name)), keyed.table)
         self.lake.create(album_markets(documents(records, "album")), ALBUM_MARKETS)
         self.lake.create(plans.ROWS(documents(records, PLAN)), plans.PLANS)
+        dead_letters = documents(records, DEAD_LETTER_TOPIC)
+        self.lake.create(refusals.refusals(dead_letters, self.topic_entities), refusals.REFUSALS)
         for table in self.derived:
             self.lake.create(table.shape(self.lake, spark), table.name)
 
@@ -217,6 +225,12 @@ class Job:
                 writes[plans.PLANS] = partial(
                     lake.upsert_latest, source_plans, plans.PLANS, [plans.ROWS.key]
                 )
+            refused = None
+            if summary.good.get(DEAD_LETTER_TOPIC):
+                refused = refusals.refusals(parsed[DEAD_LETTER_TOPIC], self.topic_entities)
+                writes[refusals.REFUSALS] = partial(
+                    lake.upsert_latest, refused, refusals.REFUSALS, [refusals.ROWS.key]
+                )
             for table in self.derived:
                 moving = table.moving(lake, spark, latest)
                 if moving is not None:
@@ -225,11 +239,11 @@ class Job:
                         self._write_moving, moved, table.name, slices, writes[written]
                     )
             self._concurrently(writes)
-            held = latest.keys() | (summary.good.keys() & {PLAN})
+            held = latest.keys() | (summary.good.keys() & {PLAN, DEAD_LETTER_TOPIC})
             if held:
                 self._advance(spark, summary)
                 batch = Batch(
-                    spark, lake, latest, self._cutoff_us(), moved, self.progress.delivered
+                    spark, lake, latest, self._cutoff_us(), moved, self.progress.delivered, refused
                 )
                 self._concurrently(
                     {
@@ -286,55 +300,6 @@ def _summarise(rows: DataFrame) -> _Summary:
         bad=sum(r["n"] for r in counted if not r["good"]),
         latest_us=max(stamps, default=None),
     )
-
-
-class Streams:
-    """The job's two queries, awaited and stopped as one.
-
-    With ``available_now`` (``spark run --once``, tests, benchmarks) stage 2 starts once stage 1
-    has caught up with the topics, so that it sees everything stage 1 wrote.
-    """
-
-    def __init__(
-        self, queries: list[StreamingQuery], then: Callable[[], StreamingQuery] | None = None
-    ) -> None:
-        self.queries = queries
-        self._then = then
-
-    def await_termination(self, timeout: float | None = None) -> bool:
-        """Block until every query has ended (True) or ``timeout`` passed (False); a query that
-        failed stops the others and its error is raised."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            for query in self.queries:
-                error = None if query.isActive else query.exception()
-                if error is not None:
-                    self.stop()
-                    raise error
-            active = [q for q in self.queries if q.isActive]
-            if not active:
-                if self._then is None:
-                    return True
-                self.queries.append(self._then())
-                self._then = None
-                continue
-            if deadline is not None and time.monotonic() >= deadline:
-                return False
-            try:
-                active[0].awaitTermination(1)
-            except StreamingQueryException:
-                self.stop()
-                raise
-
-    def process_all_available(self) -> None:
-        """Block until stage 1 has read what the topics hold and stage 2 has taken all of it."""
-        for query in self.queries:
-            query.processAllAvailable()
-
-    def stop(self) -> None:
-        self._then = None
-        for query in self.queries:
-            query.stop()
 
 
 def start_job(

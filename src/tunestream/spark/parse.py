@@ -3,14 +3,15 @@
 One pass over a batch: each row's value is parsed with its entity's schema into the column named
 after the entity (null in the other entities' columns), and ``reason`` says why it did not parse
 (null when it did). The enrichments' records (:mod:`tunestream.sources.enrichment`) and a
-producer's plan record (:mod:`tunestream.sources.plan`, into the column ``source_plan``) are parsed
-the same way: the :data:`DOCUMENTS` are the Spotify entities, the enrichments and the plan. A
+producer's plan record (:mod:`tunestream.sources.plan`, into the column ``source_plan``) and its
+dead letters (:mod:`tunestream.runtime.wire`, into ``dead_letter``) are parsed the same way: the
+:data:`DOCUMENTS` are the Spotify entities, the enrichments, the plan and the dead letter. A
 record that does not parse never stops the stream and is never dropped: it becomes a row of the
 ``quarantine`` table. Reasons, first match wins: a topic the job does not know, an empty value
 (tombstone), no key, a value that is not a JSON object, a value that does not fit the entity's
 schema (a field of the wrong type), a missing id, a key that is not the value's id (for a plan:
 its ``source``; an enrichment's key is what it was looked up by, a Spotify track id or an ISRC,
-not its own id).
+not its own id; a dead letter's names its source, resource and first item).
 
 An audio analysis is not parsed into a row: the JVM function ``tunestream_analysis_summary``
 (``jvm/udf``) checks it against its schema as ``from_json`` would and returns its summary
@@ -27,11 +28,13 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
+from tunestream.runtime.wire import DEAD_LETTER_TOPIC
 from tunestream.sources import plan, spotify
 from tunestream.sources.enrichment import ENRICHMENTS, Enrichment
 from tunestream.spark.schemas import (
     ANALYSIS_SUMMARY,
     CORRUPT_COLUMN,
+    DEAD_LETTER,
     ENRICHMENT_SCHEMAS,
     SOURCE_PLAN,
     VALUE_SCHEMAS,
@@ -101,8 +104,9 @@ DOCUMENTS = (
     *map(_entity, spotify.ENTITIES),
     *map(_enrichment, ENRICHMENTS),
     Document(plan.PLAN, SOURCE_PLAN, plan.SCHEMA, "source"),
+    Document(DEAD_LETTER_TOPIC, DEAD_LETTER, "the dead-letter format", "source", keyed_by_id=False),
 )
-"""The Spotify entities, the enrichments, then the producers' plan records."""
+"""The Spotify entities, the enrichments, then the producers' plan records and dead letters."""
 DOCUMENT_COLUMNS = tuple(d.name for d in DOCUMENTS)
 
 

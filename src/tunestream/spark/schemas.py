@@ -35,6 +35,7 @@ from pyspark.sql.types import (
 __all__ = [
     "ANALYSIS_SUMMARY",
     "CORRUPT_COLUMN",
+    "DEAD_LETTER",
     "ENRICHMENT_SCHEMAS",
     "IGNORED",
     "SOURCE_PLAN",
@@ -223,6 +224,10 @@ checks it)."""
 SOURCE_PLAN = _struct(source=S, delivers=_array(S), closed=MapType(S, S, valueContainsNull=True))
 """A producer's plan record (:mod:`tunestream.sources.plan`): not an entity of the API, so not in
 :data:`VALUE_SCHEMAS`; its value has no JSON Schema file, the producer writes it from code."""
+
+DEAD_LETTER = _struct(source=S, resource=S, items=_array(S), error=S, topic=S)
+"""A dead letter (:mod:`tunestream.runtime.wire`), only the fields the job reads: ``topic`` is
+there when the record it names was too large for that topic."""
 
 _LINKS = ("href", "uri", "external_urls", "images", "restrictions")
 _ARTIST_LINKS = tuple(f"artists[].{k}" for k in ("href", "uri", "external_urls", "type"))

@@ -27,6 +27,7 @@ def test_the_job_reads_each_enrichment_from_its_spec_s_records_topic(tmp_path: P
         "spotify.audio_analysis": "audio_analysis",
         "spotify.artists": "artist",
         "tunestream.source_plan": "source_plan",
+        "tunestream.dead_letter": "dead_letter",
         "reccobeats.audio_features": "reccobeats_features",
         "deezer.tracks": "deezer_track",
         "musicbrainz.recordings": "musicbrainz_recording",

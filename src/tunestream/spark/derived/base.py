@@ -1,9 +1,9 @@
 """What a derived table is to the job: its name, what triggers it, and how it is rewritten.
 
 After a stage-2 batch's entity MERGEs, the job hands each derived table whose ``triggers`` meet
-the batch's entities (or its plan records) a :class:`Batch` and runs their writes concurrently. A
-table recomputes from the entity tables only what the batch touched (its touched keys, or slices)
-and MERGEs that.
+the batch's entities (or its plan records, its dead letters) a :class:`Batch` and runs their
+writes concurrently. A table recomputes from the entity tables only what the batch touched (its
+touched keys, or slices) and MERGEs that.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ class Batch:
     """Derived table → the slices the batch's albums were in before their entity write."""
     delivered: frozenset[str]
     """The entities some producer's plan delivers (every entity while no plan is known)."""
+    refused: DataFrame | None = None
+    """The batch's rows of ``analysis_refusals`` (:mod:`..refusals`; None: it holds no dead
+    letter)."""
 
     def ids(self, entity: str) -> DataFrame:
         """The keys of ``entity`` (a Spotify entity or an enrichment) the batch wrote, in the
@@ -56,7 +59,8 @@ class Derived(Protocol):
 
     @property
     def triggers(self) -> frozenset[str]:
-        """The entities (or ``source_plan``) whose rows in a batch make the table recompute."""
+        """The entities (or ``source_plan``, ``dead_letter``) whose rows in a batch make the
+        table recompute."""
         ...
 
     def shape(self, lake: Lake, spark: SparkSession) -> DataFrame:

@@ -9,15 +9,18 @@ track's ISRC.
 
 A track appears once its features and analysis are in — each only while a producer's plan
 delivers it (:mod:`..plans`: a development app's plan delivers neither, and its tracks appear at
-once) — or once the event-time watermark (the latest ``event_time`` of a track, features or
+once), the analysis also once its producer refused to send it (:mod:`..refusals`: too large for
+its topic; ``analysis_missing`` is the dead letter's error while the track has no analysis) — or
+once the event-time watermark (the latest ``event_time`` of a track, features or
 analysis seen) passes ``first_seen`` + ``spark.features_timeout_s``; then with nulls where they
 are missing, and late features update it. Features from either source end the wait for them, and
 a track waits for them while a plan delivers either (the Spotify source's ``audio_features``, or
 the reccobeats source's): a development app's tracks wait for ReccoBeats' up to the timeout.
 Nothing waits for Deezer or MusicBrainz: what they send updates the rows it concerns. A batch
-recomputes the tracks it touched (directly; through their album, an artist or their features;
-through their ISRC) and those whose wait ended since the last batch — all the waiting ones when
-the plans stopped delivering something they wait for — and upserts them by ``track_id``.
+recomputes the tracks it touched (directly; through their album, an artist, their features or a
+refusal of their analysis; through their ISRC) and those whose wait ended since the last batch —
+all the waiting ones when the plans stopped delivering something they wait for — and upserts
+them by ``track_id``.
 """
 
 from __future__ import annotations
@@ -27,11 +30,13 @@ from collections.abc import Mapping
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from tunestream.runtime.wire import DEAD_LETTER_TOPIC
 from tunestream.sources import plan, spotify
 from tunestream.spark.derived.base import Batch
 from tunestream.spark.derived.features import with_features
 from tunestream.spark.entities import ANALYSIS_COLUMNS, FEATURE_COLUMNS, KEYED
 from tunestream.spark.lake import Lake
+from tunestream.spark.refusals import REFUSALS
 
 __all__ = [
     "NAME",
@@ -52,7 +57,7 @@ WAITS_FOR = {
     "audio_analysis": frozenset({"audio_analysis"}),
 }
 """What a track waits for (a row has ``has_<what>``): while a plan delivers one of the entities
-that bring it, up to the timeout."""
+that bring it, up to the timeout (the analysis: until refused)."""
 
 
 def awaited(delivered: frozenset[str]) -> frozenset[str]:
@@ -80,7 +85,8 @@ def build(
     lake: Lake, spark: SparkSession, track_ids: DataFrame, cutoff: Column, waits: frozenset[str]
 ) -> DataFrame:
     """The ready rows of tracks_enriched for ``track_ids``: those that have each of ``waits``
-    (what they wait for: ``has_<what>``), or were first seen by ``cutoff``."""
+    (what they wait for: ``has_<what>``; the analysis, or its refusal), or were first seen by
+    ``cutoff``."""
     t = lake.read(spark, "tracks").join(track_ids, "track_id", "left_semi")
     analysis = lake.read(spark, "audio_analysis").select(
         "track_id", *ANALYSIS_COLUMNS, F.lit(True).alias("has_audio_analysis")
@@ -105,6 +111,7 @@ def build(
     musicbrainz = lake.read(spark, "musicbrainz_recordings").select(
         "isrc", F.col("recording_id").alias("mb_recording_id"), "tags"
     )
+    refused = lake.read(spark, REFUSALS).select("track_id", F.col("error").alias("refusal"))
     joined = (
         with_features(t, lake)
         .withColumn("has_audio_features", F.col("feature_source").isNotNull())
@@ -113,10 +120,17 @@ def build(
         .join(analysis, "track_id", "left")
         .join(deezer, "isrc", "left")
         .join(musicbrainz, "isrc", "left")
+        .join(refused, "track_id", "left")
+        .withColumn(
+            "analysis_missing", F.when(F.col("has_audio_analysis").isNull(), F.col("refusal"))
+        )
     )
     complete = F.lit(True)
-    for entity in sorted(waits):
-        complete &= F.coalesce(f"has_{entity}", F.lit(False))
+    for what in sorted(waits):
+        has = F.col(f"has_{what}")
+        if what == "audio_analysis":
+            has |= F.col("analysis_missing").isNotNull()
+        complete &= F.coalesce(has, F.lit(False))
     return joined.where(complete | (F.col("first_seen") <= cutoff)).select(
         "track_id",
         F.col("name").alias("track_name"),
@@ -149,6 +163,7 @@ def build(
         "tags",
         "has_audio_features",
         F.coalesce("has_audio_analysis", F.lit(False)).alias("has_audio_analysis"),
+        "analysis_missing",
         "market",
         "first_seen",
         "last_seen",
@@ -164,9 +179,10 @@ class TracksEnriched:
     """
 
     name = NAME
-    triggers = frozenset((*KEYED, plan.PLAN))
+    triggers = frozenset((*KEYED, plan.PLAN, DEAD_LETTER_TOPIC))
     """Any entity or enrichment (a track's row holds its album's, artists' and enrichments'
-    values too), and a plan (it may release the waiting tracks)."""
+    values too), a plan (it may release the waiting tracks) and a dead letter (it may refuse an
+    analysis)."""
 
     def __init__(self) -> None:
         self.swept_us: int | None = None
@@ -203,6 +219,9 @@ class TracksEnriched:
         )
         isrcs = batch.ids("deezer_track").unionByName(batch.ids("musicbrainz_recording"))
         by_isrc = tracks.join(isrcs, "isrc", "left_semi").select("track_id")
+        refused = batch.refused
+        if refused is None:
+            refused = batch.spark.createDataFrame([], "track_id string")
         return (
             batch.ids("track")
             .unionByName(batch.ids("audio_features"))
@@ -211,6 +230,7 @@ class TracksEnriched:
             .unionByName(by_album)
             .unionByName(by_artist)
             .unionByName(by_isrc)
+            .unionByName(refused.select("track_id"))
             .unionByName(self._wait_ended(batch, tracks, released))
             .distinct()
         )
