@@ -38,7 +38,9 @@ log = logging.getLogger("tunestream.kafka.librdkafka")
 class ClientLog:
     """A client's librdkafka log lines (pass it as ``logger``), into tunestream's log instead of
     raw lines on stderr: its warnings and errors as warnings (the client retries them, or the
-    call that fails says why in tunestream's own error), the rest at debug. Keeps the first
+    call that fails says why in tunestream's own error), the rest at debug, and so are the lines
+    that end ``retrying`` (a coordinator still loading after a broker's restart, say): the client
+    is already doing what they say. Keeps the first
     error line since :meth:`clear`: the cause of a failure that the failing call's own error
     can mask (a transaction's commit reporting a sequence error that followed it, say)."""
 
@@ -55,7 +57,7 @@ class ClientLog:
         line = msg % args
         if level >= logging.ERROR and self.first_error is None:
             self.first_error = line
-        loud = level >= logging.WARNING and not self._quiet
+        loud = level >= logging.WARNING and not self._quiet and not line.endswith("retrying")
         log.log(logging.WARNING if loud else logging.DEBUG, "%s", line)
 
     def error(self, error: RdKafkaError) -> None:
