@@ -98,6 +98,17 @@ def odd_text() -> st.SearchStrategy[str]:
     return st.one_of(st.sampled_from(_NASTY), st.text(max_size=20), huge)
 
 
+def _nested(scalars: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """``scalars`` alone or in small lists and mappings, a few levels deep."""
+    return st.recursive(
+        scalars,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3), st.dictionaries(odd_text(), inner, max_size=3)
+        ),
+        max_leaves=6,
+    )
+
+
 def odd_values() -> st.SearchStrategy[Any]:
     """A YAML-expressible value where another was expected: scalars of every type and small
     nested containers."""
@@ -109,13 +120,7 @@ def odd_values() -> st.SearchStrategy[Any]:
         st.floats(),
         odd_text(),
     )
-    return st.recursive(
-        scalars,
-        lambda inner: st.one_of(
-            st.lists(inner, max_size=3), st.dictionaries(odd_text(), inner, max_size=3)
-        ),
-        max_leaves=6,
-    )
+    return _nested(scalars)
 
 
 def json_values() -> st.SearchStrategy[Any]:
@@ -127,13 +132,7 @@ def json_values() -> st.SearchStrategy[Any]:
         st.floats(allow_nan=False, allow_infinity=False),
         odd_text(),
     )
-    return st.recursive(
-        scalars,
-        lambda inner: st.one_of(
-            st.lists(inner, max_size=3), st.dictionaries(odd_text(), inner, max_size=3)
-        ),
-        max_leaves=6,
-    )
+    return _nested(scalars)
 
 
 def broken_bodies(good: Any) -> st.SearchStrategy[bytes]:
