@@ -42,9 +42,10 @@ class CycleContext:
     """Requests discovery may make this cycle (None: no cap)."""
 
     def dead_letter(self, name: str, items: list[str], error: FetchError) -> None:
-        """Send the items to the dead-letter topic (their work is not marked done here)."""
+        """Send the items to the dead-letter topic (their work is not marked done here); a letter
+        without items (a record that has no id) counts as one."""
         self.committer.add([self.wire.dead_letter(name, items, error)])
-        self.report.stats[name].dead_letters += len(items)
+        self.report.stats[name].dead_letters += max(1, len(items))
         log.warning(
             "%s: %s %s went to the dead-letter topic: %s", self.spec.name, name, items[:3], error
         )

@@ -5,7 +5,8 @@ A record is emitted once: lists are read again (from the start, or from an inclu
 so an emitting list with ``dedupe`` remembers what it wrote. An incremental list remembers each
 record's id with its version (``<id>@<version>``): the same version is not written twice, a new
 version (an edit) is. Within a cycle, a record met twice (overlapping queries, a list that shifted
-while it was paged) is taken once.
+while it was paged) is taken once. A record without an id (none at the resource's ``key``) is a
+dead letter, never dropped unseen; a null in the list is counted missing.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
+import orjson
+
+from tunestream.errors import MalformedBody
 from tunestream.records import Record
 from tunestream.runtime.context import CycleContext
 from tunestream.runtime.versions import higher, version_of
@@ -45,6 +49,7 @@ def take_listed(
     for record in records:
         ids = select_ids(record, resource.key)
         if not ids:
+            _idless(ctx, name, resource.key, record)
             continue
         item = ids[0]
         version = version_of(path, record) if path else None
@@ -70,6 +75,14 @@ def take_listed(
     stats.emitted += len(out)
     ctx.committer.add(out)
     return high
+
+
+def _idless(ctx: CycleContext, name: str, key: str, record: Any) -> None:
+    if record is None:
+        ctx.report.stats[name].missing += 1
+        return
+    error = MalformedBody(f"{name}: a record without an id at {key!r}", body=orjson.dumps(record))
+    ctx.dead_letter(name, [], error)
 
 
 def emitted(

@@ -218,3 +218,11 @@ def test_a_corrupt_page_of_a_root_queues_its_good_items_or_is_a_dead_letter(page
         return
     good = {i["id"] for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)}
     assert good <= set(h.ctx.state.todo("albums")), good - set(h.ctx.state.todo("albums"))
+    # an album with no id is a dead letter, never dropped unseen (a null is missing)
+    idless = [i for i in items if i is not None and not _has_id(i)]
+    assert len(dead_letters(h)) == len(idless), (idless, dead_letters(h))
+
+
+def _has_id(item: Any) -> bool:
+    found = item.get("id") if isinstance(item, dict) else None
+    return isinstance(found, str | int) and not isinstance(found, bool)
