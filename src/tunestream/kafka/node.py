@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
 import time
 from collections import deque
 from pathlib import Path
@@ -23,6 +22,7 @@ from confluent_kafka.admin import AdminClient
 
 from tunestream.errors import BrokerError, PortInUseError
 from tunestream.net import LOOPBACK, ensure_free
+from tunestream.pids import alive, reap, spawn
 
 __all__ = ["MAIN_CLASS", "BrokerNode"]
 
@@ -47,7 +47,8 @@ class BrokerNode:
         self.log_file = home / "broker.log"
         self.out_file = home / "broker.out"
         self.ports_file = home / "ports.json"
-        self._process: subprocess.Popen[bytes] | None = None
+        self._launched: int | None = None
+        """The pid of the JVM this object started."""
 
     @property
     def bootstrap(self) -> str:
@@ -79,7 +80,7 @@ class BrokerNode:
     def launch(self, classpath: str) -> None:
         """Start the JVM, not waiting for it to serve (its ports checked first)."""
         with self.out_file.open("ab") as out:
-            self._process = subprocess.Popen(
+            self._launched = spawn(
                 [
                     "java",
                     "-Xms256m",
@@ -93,12 +94,10 @@ class BrokerNode:
                     MAIN_CLASS,
                     str(self.properties_file),
                 ],
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
+                os.environ,
+                out,
             )
-        self.pid_file.write_text(str(self._process.pid))
+        self.pid_file.write_text(str(self._launched))
 
     def await_ready(self, deadline: float, timeout_s: float) -> None:
         """Wait until the node listens for clients and the cluster's metadata lists it (it has
@@ -123,14 +122,14 @@ class BrokerNode:
         """SIGTERM, then SIGKILL after ``grace_s``; False if it was not running."""
         pid = self.running_pid()
         if pid is None:
-            self.pid_file.unlink(missing_ok=True)
+            self._forget()
             return False
         _signal_group(pid, signal.SIGTERM)
         if not _wait_exit(pid, grace_s):
             _signal_group(pid, signal.SIGKILL)
             if not _wait_exit(pid, 10.0):
                 raise BrokerError(f"broker process {pid} did not exit after SIGKILL")
-        self.pid_file.unlink(missing_ok=True)
+        self._forget()
         return True
 
     def kill(self) -> bool:
@@ -141,16 +140,13 @@ class BrokerNode:
         _signal_group(pid, signal.SIGKILL)
         if not _wait_exit(pid, 10.0):
             raise BrokerError(f"broker process {pid} did not exit after SIGKILL")
-        self.pid_file.unlink(missing_ok=True)
+        self._forget()
         return True
 
     def running_pid(self) -> int | None:
         """The pid of this node if it is alive (a stale or foreign pid file counts as none)."""
-        try:
-            pid = int(self.pid_file.read_text().strip())
-        except (OSError, ValueError):
-            return None
-        if not _alive(pid):
+        pid = self._recorded_pid()
+        if pid is None or not alive(pid):
             return None
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
@@ -170,9 +166,23 @@ class BrokerNode:
 
     # -- steps -------------------------------------------------------------------------------
 
+    def _recorded_pid(self) -> int | None:
+        try:
+            return int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def _forget(self) -> None:
+        """Once the node has ended: reap it if it is our child (how it ended was for whoever
+        supervises it to read first) and remove its pid file."""
+        pid = self._recorded_pid()
+        if pid is not None:
+            reap(pid)
+        self.pid_file.unlink(missing_ok=True)
+
     def _exited(self) -> bool:
-        if self._process is not None:  # ours: its exit, not the pid file, tells
-            return self._process.poll() is not None
+        if self._launched is not None:  # ours: its exit, not the pid file, tells
+            return not alive(self._launched)
         return self.running_pid() is None
 
     def _listening(self) -> bool:
@@ -203,26 +213,10 @@ class BrokerNode:
 def _wait_exit(pid: int, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not alive(pid):
             return True
         time.sleep(0.1)
-    return not _alive(pid)
-
-
-def _alive(pid: int) -> bool:
-    """True while the process runs; reaps it when it is our child, treats zombies as dead."""
-    try:
-        reaped, _ = os.waitpid(pid, os.WNOHANG)
-        if reaped == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    state = stat.rsplit(")", 1)[1].split()[0]
-    return state not in ("Z", "X")
+    return not alive(pid)
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

@@ -4,8 +4,8 @@ A process is started with ``setsid`` (its pid is its session and process-group i
 in the terminal that started it never reaches it, and stopping it can find everything it started:
 every process of its session, including those that moved to a process group of their own (the
 PySpark daemon does). The pid file records the process's start time as well, so a pid the kernel
-has since given to an unrelated process is not mistaken for ours. How a child of ours ended is
-read before anything reaps it (:func:`exit_of`), for the supervisor to report.
+has since given to an unrelated process is not mistaken for ours. Nothing here reaps a process
+before it is stopped: how it ended is the supervisor's to read first (:mod:`tunestream.pids`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -22,8 +21,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from tunestream.errors import ComponentError
+from tunestream.pids import alive, reap, spawn, start_ticks, stat_fields
 
-__all__ = ["DetachedProcess", "ProcessRecord", "alive", "exit_of", "session_members"]
+__all__ = ["DetachedProcess", "ProcessRecord", "session_members"]
 
 _LOG_ROTATE_BYTES = 20 * 1024 * 1024
 _KILL_WAIT_S = 10.0
@@ -39,54 +39,13 @@ class ProcessRecord:
     argv: list[str]
 
 
-def _stat_fields(pid: int) -> list[str] | None:
-    """The fields of ``/proc/<pid>/stat`` after the command name, or None when it is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[1].split()
-
-
-def _reap(pid: int) -> None:
-    """Collect the exit status of a child of ours, so it does not linger as a zombie."""
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
-
-
-def exit_of(pid: int) -> str | None:
-    """How a child of ours ended ("exit code 1", "killed by SIGKILL"), without reaping it; None
-    while it runs, or when it is not our child (nothing to tell)."""
-    try:
-        ended = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-    except ChildProcessError:
-        return None
-    if ended is None:
-        return None
-    if ended.si_code == os.CLD_EXITED:
-        return f"exit code {ended.si_status}"
-    return f"killed by {signal.Signals(ended.si_status).name}"
-
-
-def alive(pid: int) -> bool:
-    """True while the process runs (a zombie counts as gone)."""
-    _reap(pid)
-    fields = _stat_fields(pid)
-    return fields is not None and fields[0] not in ("Z", "X")
-
-
-def _start_ticks(pid: int) -> int | None:
-    fields = _stat_fields(pid)
-    return None if fields is None else int(fields[19])
-
-
 def session_members(sid: int) -> list[int]:
     """Every live process of session ``sid``."""
     members = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
-        fields = _stat_fields(int(entry.name))
+        fields = stat_fields(int(entry.name))
         if fields is not None and int(fields[3]) == sid and fields[0] not in ("Z", "X"):
             members.append(int(entry.name))
     return members
@@ -127,7 +86,7 @@ class DetachedProcess:
         record = self.record()
         if record is None or not alive(record.pid):
             return None
-        return record if _start_ticks(record.pid) == record.started else None
+        return record if start_ticks(record.pid) == record.started else None
 
     def start(self, argv: Sequence[str], env: Mapping[str, str]) -> tuple[ProcessRecord, int]:
         """Start ``argv`` in a new session, output appended to the log; the record and the
@@ -138,18 +97,10 @@ class DetachedProcess:
         with self.log_file.open("ab") as log:
             offset = log.tell()
             try:
-                process = subprocess.Popen(
-                    list(argv),
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    env=dict(env),
-                    start_new_session=True,
-                )
+                pid = spawn(argv, env, log)
             except OSError as exc:
                 raise ComponentError(f"{self.name}: cannot start {argv[0]}: {exc}") from exc
-        started = _start_ticks(process.pid)
-        record = ProcessRecord(process.pid, started or 0, list(argv))
+        record = ProcessRecord(pid, start_ticks(pid) or 0, list(argv))
         self.pid_file.write_text(json.dumps(asdict(record)))
         return record, offset
 
@@ -176,6 +127,7 @@ class DetachedProcess:
             raise ComponentError(
                 f"{self.name}: processes {session_members(record.pid)} survived SIGKILL"
             )
+        reap(record.pid)
         self.pid_file.unlink(missing_ok=True)
         return ours
 
@@ -188,6 +140,7 @@ class DetachedProcess:
             if not _wait_until(time.monotonic() + grace_s, lambda: not alive(record.pid)):
                 _signal([record.pid], signal.SIGKILL)
                 _wait_until(time.monotonic() + _KILL_WAIT_S, lambda: not alive(record.pid))
+            reap(record.pid)
         self.pid_file.unlink(missing_ok=True)
         return record is not None
 
@@ -195,7 +148,7 @@ class DetachedProcess:
         """Record this process as the one of this name (it was not started detached)."""
         self.home.mkdir(parents=True, exist_ok=True)
         pid = os.getpid()
-        record = ProcessRecord(pid, _start_ticks(pid) or 0, [])
+        record = ProcessRecord(pid, start_ticks(pid) or 0, [])
         self.pid_file.write_text(json.dumps(asdict(record)))
         return record
 

@@ -20,8 +20,9 @@ from functools import partial
 from typing import NoReturn
 
 from tunestream.errors import TunestreamError
+from tunestream.pids import exit_of
 from tunestream.system.components import Component
-from tunestream.system.process import DetachedProcess, exit_of
+from tunestream.system.process import DetachedProcess
 from tunestream.system.stack import SUPERVISOR, Echo, System
 from tunestream.system.supervision import RestartPolicy, Supervised, Tracker, write_record
 
@@ -32,6 +33,8 @@ SUPERVISING = "supervising:"
 _SUPERVISE = Component(SUPERVISOR, ("supervise",), None)
 _TICK_S = 1.0
 _LAUNCH_POLL_S = 0.5
+_EXIT_WAIT_S = 5.0
+"""How long the status of a child that has just ended may take: until its last thread ends."""
 
 
 @dataclass
@@ -104,16 +107,11 @@ class Supervisor:
             time.sleep(_TICK_S)
 
     def tick(self) -> None:
-        """One look at every component: how those that ended did first (before anything that
-        starts or checks a process reaps them), then what follows for each."""
-        ended = {
-            w.name: exit_of(w.seen)
-            for w in self.watches
-            if w.record.state == "running" and w.seen is not None
-        }
+        """One look at every component, and what follows for each. Nothing reaps a component
+        before the supervisor has read how it ended (:mod:`tunestream.pids`)."""
         for watch in self.watches:
             if watch.record.state == "running":
-                self._check(watch, ended.get(watch.name))
+                self._check(watch)
             elif watch.record.state == "restarting" and self.clock() >= watch.restart_at:
                 self._restart(watch)
             elif watch.record.state == "failed" and (pid := watch.pid()) is not None:
@@ -122,12 +120,12 @@ class Supervisor:
                 watch.seen = pid
                 self._set(watch, state="running")
 
-    def _check(self, watch: _Watch, ended: str | None) -> None:
-        how = ended or (exit_of(watch.seen) if watch.seen is not None else None)
+    def _check(self, watch: _Watch) -> None:
         pid = watch.pid()
         if pid is not None:
             watch.seen = pid
             return
+        how = exit_of(watch.seen, _EXIT_WAIT_S) if watch.seen is not None else None
         self._died(watch, how or "ended (not started by this supervisor: no exit status)")
 
     def _restart(self, watch: _Watch) -> None:

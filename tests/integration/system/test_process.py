@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.support.net import free_port
 from tunestream.config import Settings
 from tunestream.errors import ComponentError
+from tunestream.pids import alive
 from tunestream.system import System
 from tunestream.system.components import EMULATOR_MODULE, Component, HttpReady
-from tunestream.system.process import DetachedProcess, alive, session_members
+from tunestream.system.process import DetachedProcess, session_members
+from tunestream.system.supervision import read_record
+from tunestream.system.supervisor import Supervisor
 
 pytestmark = pytest.mark.integration
 
@@ -24,6 +29,13 @@ SPAWNS_OWN_GROUP = (
 )
 IGNORES_SIGTERM = (
     "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(300)"
+)
+# Its main thread ends first; the process's exit status comes only when its last thread ends
+# with exit code 7, 1.5 s later (as a JVM's or a threaded Python's just after SIGKILL).
+MAIN_THREAD_ENDS_FIRST = (
+    "import ctypes, os, threading, time; "
+    "threading.Thread(target=lambda: (time.sleep(1.5), os._exit(7))).start(); "
+    "ctypes.CDLL(None).pthread_exit(None)"
 )
 
 
@@ -106,3 +118,62 @@ def test_a_taken_port_is_named_with_its_setting(tmp_path: Path) -> None:
         )
         with pytest.raises(ComponentError, match=f"port {port} .* dashboard.port"):
             system.start(component, lambda line: None)
+
+
+class OneComponent:
+    """What the supervisor uses of a System: one component, a real process running ``code``."""
+
+    def __init__(self, home: Path, code: str) -> None:
+        self.home = home
+        self.code = code
+        self.components = [Component("worker", ("worker",), None)]
+
+    def broker(self) -> None:
+        return None
+
+    def process(self, name: str) -> DetachedProcess:
+        return DetachedProcess(name, self.home)
+
+    def start(self, component: Component, echo: Any) -> None:
+        self.process(component.name).start([sys.executable, "-c", self.code], os.environ)
+
+
+def supervised(home: Path, code: str) -> tuple[Supervisor, int]:
+    """A supervisor of one component it started (its child); the component's pid."""
+    system = OneComponent(home, code)
+    system.start(system.components[0], print)
+    record = system.process("worker").running()
+    assert record is not None
+    return Supervisor(system, print), record.pid  # type: ignore[arg-type]
+
+
+def await_end(pid: int) -> None:
+    deadline = time.monotonic() + 10
+    while alive(pid):
+        assert time.monotonic() < deadline, f"process {pid} still runs"
+        time.sleep(0.05)
+
+
+def last_exit_after_a_tick(home: Path, watching: Supervisor, pid: int) -> str | None:
+    await_end(pid)
+    watching.tick()
+    record = read_record(home, "worker")
+    assert record is not None and record.state == "restarting", record
+    return record.last_exit
+
+
+def test_the_exit_of_a_process_whose_main_thread_ended_first_is_waited_for(
+    tmp_path: Path,
+) -> None:
+    watching, pid = supervised(tmp_path, MAIN_THREAD_ENDS_FIRST)
+    assert last_exit_after_a_tick(tmp_path, watching, pid) == "exit code 7"
+    assert not session_members(pid)
+
+
+def test_a_process_killed_while_another_starts_keeps_its_exit_status(tmp_path: Path) -> None:
+    watching, pid = supervised(tmp_path, "import time; time.sleep(300)")
+    os.kill(pid, signal.SIGKILL)
+    await_end(pid)
+    # Starting any subprocess reaps the processes of every dropped Popen object that ended.
+    subprocess.run(["true"], check=True)
+    assert last_exit_after_a_tick(tmp_path, watching, pid) == "killed by SIGKILL"
