@@ -40,7 +40,7 @@ RUNS = 5
 
 @pytest.mark.parametrize(
     ("kills", "per_batch"),
-    [pytest.param(2, 20, id="lean"), pytest.param(8, 2, id="long", marks=pytest.mark.soak)],
+    [pytest.param(1, 40, id="lean"), pytest.param(8, 2, id="long", marks=pytest.mark.soak)],
 )
 def test_brokers_killed_while_the_job_runs_lose_and_repeat_no_row(
     kafka_cluster: LocalBroker,
