@@ -9,7 +9,8 @@ is compared with the emulator's truth, read back through the broker's PLAINTEXT 
 observer, not the clients under test). The password is then looked for in every output, file,
 record and answer of the run. And the three ways a secured cluster is most often misconfigured —
 a wrong password, a CA that did not sign the broker's certificate, a CA file that is not there —
-are each one line and a non-zero exit.
+are each one line and a non-zero exit, the Spark job's too; the dashboard says why it has no
+Kafka panel.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from tests.support.sasl import SaslSslCluster
 from tests.support.spark import TEST_SPARK
 from tests.support.system import wait_for
 from tests.support.truth import assert_each_once, new_releases_truth
-from tunestream.config import KafkaSettings
+from tunestream.config import KafkaSettings, load_settings
+from tunestream.dashboard.app import Dashboard
 from tunestream.kafka.broker import LocalBroker
 from tunestream.tables.query import connect
 from tunestream_emulator import EmulatorHandle
@@ -92,6 +94,9 @@ def _tunestream(
     ("case", "command", "exit_code", "said"),
     [
         ("wrong password", "topics create", 1, "SASL authentication error: Authentication failed"),
+        # the Spark job: before its JVM starts
+        ("wrong password", "spark run --once", 1, "SASL authentication error"),
+        ("untrusted CA", "spark run --once", 1, "certificate verify failed"),
         ("untrusted CA", "produce --once", 1, "certificate verify failed"),
         ("missing CA", "topics create", 2, "kafka.ssl_ca_location: no such file"),
     ],
@@ -125,6 +130,21 @@ def test_a_refused_or_missing_credential_is_one_line_and_a_non_zero_exit(
     assert lines[0].startswith("tunestream: error: "), lines[0]
     assert said in lines[0]
     assert password not in done.stdout + done.stderr
+
+
+def test_the_dashboard_says_why_a_cluster_refused_it(
+    sasl_ssl_cluster: tuple[LocalBroker, SaslSslCluster],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, cluster = sasl_ssl_cluster
+    wrong = f"not-{cluster.password}"
+    for name, value in cluster.environment(wrong).items():
+        monkeypatch.setenv(name, value)
+    panel = Dashboard(load_settings(_write_config(tmp_path, cluster))).kafka()
+    assert panel["state"] == "unavailable", panel  # not "waiting": waiting will not help
+    assert "SASL authentication error" in panel["reason"], panel
+    assert wrong not in json.dumps(panel)
 
 
 def test_producer_spark_and_dashboard_reach_a_sasl_ssl_cluster_by_configuration_alone(

@@ -37,7 +37,7 @@ from tunestream.dashboard import tables
 from tunestream.dashboard.checkpoint import read_progress
 from tunestream.dashboard.producer import History
 from tunestream.dashboard.topics import TopicView
-from tunestream.errors import ComponentError, TunestreamError
+from tunestream.errors import ClusterRefused, ComponentError, TunestreamError
 from tunestream.runtime.metrics import scrape
 from tunestream.system import System
 from tunestream.tables.layout import QUERY_NAME
@@ -143,6 +143,8 @@ class Dashboard:
         latest = self.history.latest
         try:
             rows = self.topics.sizes(progress, latest.records if latest is not None else ())
+        except ClusterRefused as exc:  # it answered, and refused us: waiting will not help
+            return {"state": "unavailable", "reason": str(exc)}
         except Exception as exc:  # confluent_kafka.KafkaException and timeouts: not up yet
             log.debug("kafka panel: %s", exc)
             return _waiting(f"Kafka at {self.settings.kafka.bootstrap}")
