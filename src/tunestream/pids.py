@@ -24,12 +24,14 @@ from typing import BinaryIO
 __all__ = ["alive", "exit_of", "reap", "spawn", "start_ticks", "stat_fields"]
 
 _EXIT_POLL_S = 0.05
+_IGNORED_BY_PYTHON = (signal.SIGPIPE, signal.SIGXFSZ)
 
 
 def spawn(argv: Sequence[str], env: Mapping[str, str], out: BinaryIO) -> int:
     """Start ``argv`` in a session of its own (its pid is its session and process-group id),
     stdin from /dev/null, stdout and stderr to ``out``; its pid. ``argv[0]`` is looked up on the
-    ``PATH`` of ``env``. OSError when it cannot start."""
+    ``PATH`` of ``env``; the signals Python ignores are back to their defaults in the child, as
+    ``subprocess`` restores them. OSError when it cannot start."""
     program = shutil.which(argv[0], path=env.get("PATH", os.defpath)) or argv[0]
     return os.posix_spawn(
         program,
@@ -41,6 +43,7 @@ def spawn(argv: Sequence[str], env: Mapping[str, str], out: BinaryIO) -> int:
             (os.POSIX_SPAWN_DUP2, out.fileno(), 2),
         ],
         setsid=True,
+        setsigdef=_IGNORED_BY_PYTHON,
     )
 
 
