@@ -157,9 +157,10 @@ def test_a_used_up_rate_limit_ends_the_cycle_with_its_state_and_the_next_run_res
     start_github: Callable[..., GithubHandle],
     tmp_path: Path,
 ) -> None:
-    # 120 requests an hour: the first cycle (about 260 requests) runs out part-way; GitHub then
-    # answers 403 with X-RateLimit-Remaining: 0 and a reset past retry_after_ceiling_s: the
-    # cycle ends at once, its state saved (exit code 3 for --once). The reset is a Unix time:
+    # 120 requests an hour: the first cycle (about 260 requests) runs out part-way. The answer
+    # that uses the last of them says X-RateLimit-Remaining: 0 with a reset past
+    # retry_after_ceiling_s: the cycle ends at once, its state saved (exit code 3 for --once),
+    # whether or not requests already in flight were answered 403. The reset is a Unix time:
     # the stand-in's clock reads the wall clock's time, as GitHub's does.
     handle = start_github(
         limits=UNLIMITED.model_copy(update={"rate_limit_per_hour": 120}),
@@ -169,7 +170,9 @@ def test_a_used_up_rate_limit_ends_the_cycle_with_its_state_and_the_next_run_res
     stopped = produce_once(run)
     assert stopped.returncode == 3, stopped.stderr[-3000:]
     assert "(X-RateLimit-Reset), more than retry_after_ceiling_s" in stopped.stderr, stopped.stderr
-    assert handle.stats()["rate_limited"]["primary"] >= 1
+    answered = handle.stats()["requests"]
+    assert answered["200"] == 120  # the whole hour's budget used, no more
+    assert set(answered) <= {"200", "403"}, answered
     partial = len(run.kept("issue_comments").pairs)
     assert 0 < partial < len(run.truth()["issue_comments"])
     for _ in range(4):  # each window holds 120 more requests: the cycle goes on where it stood
