@@ -19,7 +19,7 @@ from tunestream.cli._context import Globals, settings_of
 from tunestream.errors import ComponentError
 from tunestream.system import ComponentStatus, System
 from tunestream.system.stack import SUPERVISOR
-from tunestream.system.supervisor import Supervisor, launch
+from tunestream.system.supervisor import Supervisor, launch, stamped
 
 __all__ = ["down", "status", "supervise", "up"]
 
@@ -90,13 +90,14 @@ def supervise(ctx: typer.Context) -> None:
     """What `up` runs detached: start what is not running, then supervise it until SIGTERM
     (`down`), leaving the components running."""
     system = _system(ctx)
+    echo = stamped(_echo)  # its output is supervisor.log
     signal.signal(signal.SIGTERM, _interrupt)
     system.process(SUPERVISOR).claim()
     try:
-        system.up(_echo)
-        Supervisor(system, _echo).run()
+        system.up(echo)
+        Supervisor(system, echo).run()
     except KeyboardInterrupt:
-        _echo("supervisor: stopped")
+        echo("supervisor: stopped")
 
 
 def down(ctx: typer.Context) -> None:

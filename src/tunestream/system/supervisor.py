@@ -13,6 +13,7 @@ so that ``down`` stops it before anything else.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from tunestream.system.process import DetachedProcess
 from tunestream.system.stack import SUPERVISOR, Echo, System
 from tunestream.system.supervision import RestartPolicy, Supervised, Tracker, write_record
 
-__all__ = ["SUPERVISING", "Supervisor", "launch"]
+__all__ = ["SUPERVISING", "Supervisor", "launch", "stamped"]
 
 SUPERVISING = "supervising:"
 """How the line begins that the supervisor logs once everything is up."""
@@ -35,6 +36,8 @@ _TICK_S = 1.0
 _LAUNCH_POLL_S = 0.5
 _EXIT_WAIT_S = 5.0
 """How long the status of a child that has just ended may take: until its last thread ends."""
+_STAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ")
+"""The local time :func:`stamped` begins a line with, as the log lines' own (``asctime``)."""
 
 
 @dataclass
@@ -173,17 +176,29 @@ def _running_pid(process: DetachedProcess) -> int | None:
     return None if record is None else record.pid
 
 
+def stamped(echo: Echo) -> Echo:
+    """``echo`` for a log file read later (``supervisor.log``): each line begins with the local
+    time, as the logging lines in it do."""
+
+    def echo_stamped(line: str) -> None:
+        now = time.time()
+        clock = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
+        echo(f"{clock},{int(now % 1 * 1000):03d} {line}")
+
+    return echo_stamped
+
+
 def launch(system: System, echo: Echo) -> bool:
     """``up`` in the background: start ``tunestream supervise`` detached (it starts the system
-    and stays to supervise it) and pass on what it says until everything is up; False when it
-    ended before (what it said, its error too, has been passed on)."""
+    and stays to supervise it) and pass on what it says, without its time, until everything is
+    up; False when it ended before (what it said, its error too, has been passed on)."""
     process = system.process(SUPERVISOR)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     record, offset = process.start(_SUPERVISE.argv(system.config_file), env)
     while True:
         ended = exit_of(record.pid) is not None
         lines, offset = process.log_lines(offset)
-        for line in lines:
+        for line in (_STAMP.sub("", stamped_line, count=1) for stamped_line in lines):
             if line.startswith(SUPERVISING):
                 return True
             echo(line)

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import time
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -47,11 +49,20 @@ def test_every_component_killed_is_restarted_and_nothing_is_lost_or_doubled(
 ) -> None:
     rng = seeded_random()
     victims = rng.sample(["kafka", "producer", "spark", "dashboard"], 4)
+    first_kill = datetime.now().replace(microsecond=0)
     for name in victims:
         time.sleep(rng.uniform(0.0, 5.0))
         row = kill_and_await_restart(system, name)
         print(f"{name} restarted: {row}")
     last_kill = time.time()
+
+    # supervisor.log tells each death with the local time it was seen
+    told = {}
+    for line in (system.data_dir / "system/supervisor.log").read_text().splitlines():
+        if m := re.fullmatch(r"(\S+ \S+) (\w+): killed by SIGKILL; restarting in .*", line):
+            told[m[2]] = datetime.strptime(m[1], "%Y-%m-%d %H:%M:%S,%f")
+    for name in victims:
+        assert first_kill <= told[name] <= datetime.now(), (name, told)
 
     # The dashboard's API tells the same, once each restart is through (a process runs before
     # it is ready). Its last exit may be a later one: the producer's, say, when Kafka was gone.
