@@ -4,13 +4,15 @@
 per mode, the roots with their children indented under them, what each resource requests and
 writes, and what the mode reads and writes. ``try`` fetches a few records through the producer's
 own probe (:func:`tunestream.runtime.probe.sample`) and prints them as JSON lines, touching no
-Kafka and reading no configuration. ``schema`` prints the JSON Schema editors check a spec with.
-None of them needs a configuration file.
+Kafka and reading no configuration (a topic root reads the records ``--input`` gives it).
+``schema`` prints the JSON Schema editors check a spec with. None of them needs a configuration
+file.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -31,6 +33,7 @@ from tunestream.spec.models import (
     PagesResource,
     SourceSpec,
     SubListResource,
+    TopicResource,
 )
 from tunestream.spec.schema import SCHEMA_PATH, schema_text
 
@@ -80,21 +83,32 @@ def try_(
             "Repeatable.",
         ),
     ] = None,
+    given: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input",
+            metavar="[ROOT=]FILE",
+            help="The records a topic root reads: JSON lines, the values its topic would hold "
+            "(- is standard input). ROOT= names the root where the mode has several. Repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Fetch a few records and print them as JSON lines: topic, key, headers and value.
 
-    The probe: each root's first page, each other resource's first request. No Kafka, no config.
+    The probe: each root's first page, each other resource's first request. No Kafka, no config:
+    a topic root reads what --input gives it.
     """
     spec = _with_variables(target, var or [])
     mode = mode or next(iter(spec.modes))
     if mode not in spec.modes:
         raise ConfigError(f"spec {spec.name} has no mode {mode!r} (modes: {', '.join(spec.modes)})")
+    inputs = _inputs(spec, mode, given or [])
     seen: set[str] = set()
     reached = {name for root in spec.modes[mode] for _, name, _ in _walk(spec, root, 0, seen)}
     names = [resource] if resource else [n for n in spec.order() if n in reached and spec.emits(n)]
     for name in names:
         _check_sampled(spec, mode, name, reached)
-    result = asyncio.run(sample(spec, mode, names, limit))
+    result = asyncio.run(sample(spec, mode, names, limit, given=inputs))
     for records in result.records.values():
         for record in records:
             typer.echo(_json_line(record))
@@ -103,6 +117,12 @@ def try_(
         shown = len(result.records[topic]) if topic else 0
         fetched = result.report.stats[name].emitted
         typer.echo(f"{name}: {shown} of the {fetched} record(s) the probe wrote", err=True)
+    for root in _topic_roots(spec, mode):
+        if root not in inputs:
+            typer.echo(
+                f"{root}: read nothing; give it the records of its topic with --input FILE",
+                err=True,
+            )
     if result.report.interrupted:
         typer.echo(f"the probe stopped early: {result.report.interrupted}", err=True)
         raise typer.Exit(INTERRUPTED)
@@ -230,6 +250,53 @@ def _with_variables(target: str, assignments: list[str]) -> SourceSpec:
         listed = isinstance(spec.variables.get(name), list)
         overrides[name] = value.split(",") if listed else value
     return load_spec(target, variables=overrides)
+
+
+def _topic_roots(spec: SourceSpec, mode: str) -> list[str]:
+    return [r for r in spec.modes[mode] if isinstance(spec.resources[r], TopicResource)]
+
+
+def _inputs(spec: SourceSpec, mode: str, entries: list[str]) -> dict[str, list[bytes]]:
+    """``--input [ROOT=]FILE`` read: each named topic root's values, one JSON document a line."""
+    roots = _topic_roots(spec, mode)
+    inputs: dict[str, list[bytes]] = {}
+    for entry in entries:
+        root, equals, path = entry.partition("=")
+        if not equals or root not in spec.resources:  # a bare FILE (which may hold a "=")
+            if len(roots) != 1:
+                raise ConfigError(
+                    f"--input {entry}: mode {mode} reads "
+                    + (
+                        f"topic roots {', '.join(roots)}: name one (ROOT=FILE)"
+                        if roots
+                        else "no topic"
+                    )
+                )
+            root, path = roots[0], entry
+        elif root not in roots:
+            raise ConfigError(
+                f"--input {entry}: {root} is not a topic root of mode {mode} "
+                f"(its topic roots: {', '.join(roots) or 'none'})"
+            )
+        inputs.setdefault(root, []).extend(_json_lines(path))
+    return inputs
+
+
+def _json_lines(path: str) -> list[bytes]:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"--input {path}: cannot read it ({exc})") from exc
+    values = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise ConfigError(f"--input {path}: line {number} is not JSON ({exc})") from exc
+        values.append(line.encode())
+    return values
 
 
 def _check_sampled(spec: SourceSpec, mode: str, name: str, reached: set[str]) -> None:

@@ -23,7 +23,7 @@ from confluent_kafka import KafkaError as RdKafkaError
 from tunestream.errors import SinkError
 from tunestream.kafka.client import ClientConfig, ClientLog, committed_reader
 
-__all__ = ["Polled", "TopicFeed", "behind"]
+__all__ = ["Polled", "TopicFeed", "behind", "rewound"]
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +136,47 @@ def behind(config: ClientConfig, topic: str, group_id: str, timeout_s: float = 3
             low, high = consumer.get_watermark_offsets(partition, timeout=timeout_s)
             total += high - (partition.offset if partition.offset >= 0 else low)
         return total
+    except KafkaException as exc:
+        raise SinkError(f"reading the offsets of {topic} failed: {exc.args[0]}") from exc
+    finally:
+        consumer.close()
+
+
+def rewound(
+    config: ClientConfig,
+    topic: str,
+    group_id: str,
+    since_ms: int | None = None,
+    timeout_s: float = 30.0,
+) -> tuple[list[TopicPartition], object]:
+    """Where group ``group_id`` reads ``topic`` from once rewound: each partition's first offset
+    still held, or the first of a record written at or after ``since_ms`` (the partition's
+    committed end where there is none); with the group's metadata, to commit them with a
+    transaction (``send_offsets_to_transaction``), as the producer commits a feed's positions."""
+    consumer = Consumer(committed_reader(config, group_id), logger=ClientLog())
+    try:
+        metadata = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
+        if metadata is None or metadata.error is not None:
+            raise SinkError(f"input topic {topic} does not exist")
+        partitions = sorted(metadata.partitions)
+        # read_committed: the high watermark is the last stable offset, past no open transaction
+        marks = {
+            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout_s)
+            for p in partitions
+        }
+        if since_ms is None:
+            positions = [TopicPartition(topic, p, marks[p][0]) for p in partitions]
+        else:
+            found = consumer.offsets_for_times(
+                [TopicPartition(topic, p, since_ms) for p in partitions], timeout_s
+            )
+            positions = [
+                TopicPartition(
+                    topic, f.partition, f.offset if f.offset >= 0 else marks[f.partition][1]
+                )
+                for f in found
+            ]
+        return positions, consumer.consumer_group_metadata()
     except KafkaException as exc:
         raise SinkError(f"reading the offsets of {topic} failed: {exc.args[0]}") from exc
     finally:

@@ -75,7 +75,7 @@ class CycleRunner:
         """Try each resource once (the first page, the first batch) and stop: ``--plan``."""
         self.discovery_budget = discovery_budget
         self.open_feed = open_feed
-        """Opens a topic root's feed; None (a probe): topic roots read nothing."""
+        """Opens a topic root's feed; None: topic roots read nothing."""
         self.limits = limits or {}
         """The largest record each topic takes, by name (a topic not there: no limit)."""
         self._pool = Pool(concurrency)

@@ -9,26 +9,65 @@ select, with the topic's name as their context (the records they give carry it: 
 both: a crash before it commits re-reads the records, one after it finds them queued. A value
 that is not JSON is a dead letter (its key names it). A cycle reads at most the root's
 ``max_records``; the rest is its backlog, read by the next cycle, which the producer starts at
-once.
+once. A probe (``tunestream spec try --input``) reads records given in memory instead
+(:class:`GivenFeed`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import orjson
 
 from tunestream.errors import MalformedBody
-from tunestream.kafka.feed import TopicFeed
+from tunestream.kafka.feed import Polled
 from tunestream.runtime.context import CycleContext
 from tunestream.runtime.listed import FanOut
 from tunestream.spec.models import TopicResource
 
-__all__ = ["OpenFeed", "read_topics"]
+__all__ = ["Feed", "GivenFeed", "OpenFeed", "read_topics"]
 
-OpenFeed = Callable[[TopicResource], TopicFeed]
-"""Opens a feed on a topic root's topic (its position: the group's committed offsets)."""
+
+class Feed(Protocol):
+    """What a topic root reads: :class:`~tunestream.kafka.feed.TopicFeed`, or records given."""
+
+    topic: str
+
+    def open(self) -> None: ...
+
+    def poll(self, limit: int, timeout_s: float = 1.0) -> Polled: ...
+
+    def group_metadata(self) -> object: ...
+
+    def close(self) -> None: ...
+
+
+OpenFeed = Callable[[TopicResource], Feed]
+"""Opens a feed on a topic root's topic (a topic's: at the group's committed offsets)."""
+
+
+class GivenFeed:
+    """Records given in memory as a topic's (keys and values), read once; no positions."""
+
+    def __init__(self, topic: str, records: Sequence[tuple[bytes | None, bytes | None]]) -> None:
+        self.topic = topic
+        self._left = list(records)
+
+    def open(self) -> None:
+        pass
+
+    def poll(self, limit: int, timeout_s: float = 1.0) -> Polled:
+        taken, self._left = self._left[:limit], self._left[limit:]
+        return Polled(taken, [], at_end=not self._left)
+
+    def group_metadata(self) -> object:
+        return None
+
+    def close(self) -> None:
+        pass
+
 
 _POLL = 500
 """Records a poll takes at most: the unit of fan-out between two chances to commit."""
@@ -49,14 +88,14 @@ async def read_topics(ctx: CycleContext, fan_out: FanOut, open_feed: OpenFeed) -
     return backlog
 
 
-def _opened(open_feed: OpenFeed, resource: TopicResource) -> TopicFeed:
+def _opened(open_feed: OpenFeed, resource: TopicResource) -> Feed:
     feed = open_feed(resource)
     feed.open()
     return feed
 
 
 async def _read(
-    ctx: CycleContext, fan_out: FanOut, root: str, resource: TopicResource, feed: TopicFeed
+    ctx: CycleContext, fan_out: FanOut, root: str, resource: TopicResource, feed: Feed
 ) -> bool:
     stats = ctx.report.stats[root]
     group = feed.group_metadata()

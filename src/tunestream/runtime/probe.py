@@ -4,13 +4,14 @@ The cycle is the producer's own (:class:`~tunestream.runtime.cycle.CycleRunner` 
 ``probe=True``): discovery reads the first page of each root (of its first part), every other
 resource makes its first request — a batch of ids, one id, one next page — and the records go to
 a committer whose writers are :class:`~tunestream.runtime.committer.MemoryWriter` s: nothing
-reaches Kafka. ``produce --plan`` learns from a probe what the credentials may use and what a
-cycle costs; ``tunestream spec try`` shows the records of a :func:`sample`.
+reaches Kafka. A topic root reads nothing, or the records a sample is given for it.
+``produce --plan`` learns from a probe what the credentials may use and what a cycle costs;
+``tunestream spec try`` shows the records of a :func:`sample`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -19,11 +20,12 @@ from tunestream.http.client import RestClient
 from tunestream.records import Record
 from tunestream.runtime.committer import Committer, MemoryWriter
 from tunestream.runtime.cycle import CycleRunner
+from tunestream.runtime.inputs import GivenFeed, OpenFeed
 from tunestream.runtime.plan import Plan
 from tunestream.runtime.report import CycleReport
 from tunestream.runtime.wire import DEAD_LETTER_TOPIC
 from tunestream.sources.plan import PLAN
-from tunestream.spec.models import ListResource, SourceSpec
+from tunestream.spec.models import ListResource, SourceSpec, TopicResource
 from tunestream.state.work import WorkState
 
 __all__ = ["Sample", "probe", "sample"]
@@ -37,12 +39,15 @@ async def probe(
     mode: str,
     *,
     on_unit: Callable[[list[Record]], object] = lambda unit: None,
+    open_feed: OpenFeed | None = None,
 ) -> tuple[WorkState, CycleReport]:
     """Run a probe cycle of ``mode``; each committed unit of records goes to ``on_unit``.
     Returns the state it left (the roots' first cursors) and its report."""
     state = WorkState()
     committer = Committer(MemoryWriter.pair(on_unit), state, state_topic="", prefix="")
-    runner = CycleRunner(spec, client, state, committer, plan, topics, concurrency=1, probe=True)
+    runner = CycleRunner(
+        spec, client, state, committer, plan, topics, concurrency=1, probe=True, open_feed=open_feed
+    )
     return state, await runner.run(mode)
 
 
@@ -62,9 +67,11 @@ async def sample(
     resources: Collection[str],
     limit: int,
     *,
+    given: Mapping[str, Sequence[bytes]] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Sample:
-    """The first ``limit`` records each of ``resources`` writes in a probe of ``mode``.
+    """The first ``limit`` records each of ``resources`` writes in a probe of ``mode``; a topic
+    root reads the values ``given`` for it (JSON, as its topic would hold them), else nothing.
 
     Only what they need is fetched: the mode's roots, and the resources on the way from them to
     ``resources``; every other one is switched off. No configuration is read: the records'
@@ -95,7 +102,18 @@ async def sample(
             if kept is not None and len(kept) < limit:
                 kept.append(record)
 
+    by_topic = {
+        resource.topic: values
+        for root, values in (given or {}).items()
+        if isinstance(resource := spec.resources[root], TopicResource)
+    }
+
+    def open_feed(resource: TopicResource) -> GivenFeed:
+        return GivenFeed(
+            resource.topic, [(None, value) for value in by_topic.get(resource.topic, ())]
+        )
+
     plan = Plan.initial(spec, mode, skip)
     async with RestClient.from_config(spec.client, transport=transport) as client:
-        _, report = await probe(spec, client, plan, topics, mode, on_unit=keep)
+        _, report = await probe(spec, client, plan, topics, mode, on_unit=keep, open_feed=open_feed)
     return Sample(records, report)

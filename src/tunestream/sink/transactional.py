@@ -154,8 +154,13 @@ class TransactionalSink:
         except KafkaException as exc:
             log.warning("aborting the transaction failed: %s", exc.args[0])
 
-    def write(self, records: Iterable[Record]) -> int:
-        """Write the records in one transaction; return how many. All or nothing."""
+    def write(
+        self,
+        records: Iterable[Record],
+        offsets: tuple[Sequence[TopicPartition], object] | None = None,
+    ) -> int:
+        """Write the records in one transaction, with a consumer group's ``offsets`` (positions,
+        group metadata) if given; return how many. All or nothing."""
         self.begin()
         try:
             count = self.produce(records)
@@ -164,6 +169,8 @@ class TransactionalSink:
         except BaseException:
             self.abort()
             raise
+        if offsets is not None:
+            self.send_offsets(*offsets)
         self.commit()
         return count
 

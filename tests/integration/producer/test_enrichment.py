@@ -10,6 +10,7 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -102,10 +103,12 @@ def assert_as_the_truth(run: EnrichRun, tracks: dict[str, str | None]) -> None:
     assert run.read("dead_letter") == []
 
 
+def cli(run: EnrichRun, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(run.command(*args), env=run.env, capture_output=True, text=True)
+
+
 def state_show(run: EnrichRun, source: str) -> str:
-    shown = subprocess.run(
-        run.command("state", "show", source), env=run.env, capture_output=True, text=True
-    )
+    shown = cli(run, "state", "show", source)
     assert shown.returncode == 0, shown.stderr[-3000:]
     return shown.stdout
 
@@ -142,16 +145,26 @@ def test_a_development_app_s_tracks_get_features_bpm_and_tags_once_as_the_truth_
     assert_as_the_truth(run, tracks)
 
 
+def ends(run: EnrichRun) -> dict[int, int]:
+    """Per partition of the tracks topic, its end offset."""
+    topic = run.topics["tracks"]["name"]
+    consumer = Consumer({"bootstrap.servers": run.bootstrap, "group.id": "tests.ends"})
+    try:
+        partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
+        return {p: consumer.get_watermark_offsets(TopicPartition(topic, p))[1] for p in partitions}
+    finally:
+        consumer.close()
+
+
 def unread(run: EnrichRun, spec: str) -> dict[int, int]:
     """Per partition of the tracks topic, the offsets between its end and the position the
     consumer group of ``spec``'s source committed (transaction markers count as offsets)."""
     topic = run.topics["tracks"]["name"]
     consumer = Consumer({"bootstrap.servers": run.bootstrap, "group.id": run.group_ids[spec]})
     try:
-        partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
-        offsets = consumer.committed([TopicPartition(topic, p) for p in partitions], timeout=30)
-        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p))[1] for p in partitions}
-        return {p.partition: ends[p.partition] - p.offset for p in offsets}
+        last = ends(run)
+        offsets = consumer.committed([TopicPartition(topic, p) for p in last], timeout=30)
+        return {p.partition: last[p.partition] - p.offset for p in offsets}
     finally:
         consumer.close()
 
@@ -220,3 +233,68 @@ def test_deezer_s_quota_answer_stops_the_source_and_the_next_runs_resume_it(
     on_deezer = {i for i in isrcs if handle.emulator.deezer.track(i) is not None}
     assert sorted(deezer) == sorted(on_deezer)
     assert run.read("dead_letter") == []
+
+
+def test_a_reset_reads_the_tracks_topic_again_from_the_start_or_from_a_time(
+    kafka_settings: KafkaSettings,
+    start_emulator: Callable[..., EmulatorHandle],
+    tmp_path: Path,
+) -> None:
+    handle = small_catalog(start_emulator)
+    run = EnrichRun(handle, kafka_settings, tmp_path)
+    earlier = spotify_cycle(run)
+    time.sleep(0.05)
+    between = datetime.now(UTC).isoformat()
+    time.sleep(0.05)
+    handle.advance(6 * 3600)  # new releases, written after `between`
+    tracks = spotify_cycle(run)
+    later = set(tracks) - set(earlier)
+    done = run.produce("reccobeats")
+    assert done.returncode == 0, done.stderr[-3000:]
+    stand_in = handle.emulator.reccobeats
+    known = {t for t in tracks if stand_in.features(t) is not None}
+    assert later & known and set(earlier) & known, "both cycles should bring tracks it knows"
+    assert sorted(once_each(run, "reccobeats.audio_features")) == sorted(known)
+
+    def reset(*args: str) -> str:
+        done = cli(run, "state", "reset", "reccobeats", *args)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done.stdout
+
+    def written() -> Counter[str]:
+        return Counter(m.key for m in run.read("reccobeats.audio_features"))
+
+    # from the start, remembering: every track is read again, none asked for or written again
+    asked = stand_in.statuses.total()
+    topic = run.topics["tracks"]["name"]
+    said = reset()
+    assert f"spotify_tracks: topic {topic} is read from the start next" in said
+    assert unread(run, "reccobeats") == ends(run)  # the topic is new: it starts at offset 0
+    held = state_show(run, "reccobeats")
+    offsets = sum(ends(run).values())
+    assert f"spotify_tracks: topic {topic}, {offsets:,} offsets not read yet" in held, held
+    done = run.produce("reccobeats")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert stand_in.statuses.total() == asked
+    assert written() == Counter(dict.fromkeys(known, 1))
+    assert set(unread(run, "reccobeats").values()) == {0}
+
+    # from a time, forgetting what was emitted: the tracks written since are asked for again
+    said = reset("--cursor", between, "--replay")
+    assert f"is read from {between} on next" in said
+    done = run.produce("reccobeats")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert written() == Counter({t: 2 if t in later else 1 for t in known})
+    assert set(unread(run, "reccobeats").values()) == {0}
+
+    # from a time after every track: nothing to read again
+    reset()
+    reset("--cursor", datetime.now(UTC).isoformat())
+    assert set(unread(run, "reccobeats").values()) == {0}
+
+    refused = cli(run, "state", "reset", "reccobeats", "--cursor", "yesterday")
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines() == [
+        "tunestream: error: --cursor 'yesterday': a topic root reads from a time: give one in "
+        "ISO 8601 (2026-12-01T00:00:00Z)"
+    ]

@@ -1,5 +1,5 @@
-"""``tunestream spec try`` against a small Deezer-like API: records on stdout, no Kafka, no
-configuration file."""
+"""``tunestream spec try`` against a small Deezer-like API and the emulator's ReccoBeats: records
+on stdout, no Kafka, no configuration file; a topic root reads the records ``--input`` gives."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from starlette.routing import Route
 from typer.testing import CliRunner
 
 from tunestream.cli import app
+from tunestream_emulator import EmulatorHandle
 
 pytestmark = pytest.mark.integration
 
@@ -99,3 +100,37 @@ def test_try_one_resource_requests_only_what_it_needs(api: tuple[str, list[str]]
         "504",
     ]
     assert seen == ["/editorial/0/releases?index=0&limit=50"]
+
+
+def test_try_feeds_a_topic_root_the_records_given_with_input(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    """ReccoBeats' spec reads Spotify's tracks from Kafka; ``--input`` gives it tracks instead,
+    and its first batch asks the emulator's ReccoBeats for them."""
+    service = emulator.emulator
+    now = service.clock.release_time()
+    last = service.catalog.last_released(now)
+    ids = [t for i in range(last - 30, last + 1) for t in service.catalog.album(i).track_ids]
+    ids = [t for t in ids if service.reccobeats.tracks.by_id(t) is not None][:40]
+    tracks = tmp_path / "tracks.jsonl"
+    tracks.write_text("".join(f'{{"id": "{t}", "name": "x"}}\n\n' for t in ids))
+    env = {"RECCOBEATS_API_URL": emulator.reccobeats_url}
+    args = ["spec", "try", "reccobeats", "--input", str(tracks), "--limit", "40"]
+    done = CliRunner().invoke(app, args, env=env)
+    assert done.exit_code == 0, done.output
+    lines = [orjson.loads(line) for line in done.stdout.splitlines()]
+    known = {t: f for t in ids if (f := service.reccobeats.features(t)) is not None}
+    assert 0 < len(known) < len(ids), "the stand-in knows most tracks, not all"
+    assert {line["key"]: line["value"] for line in lines} == known
+    assert {line["headers"]["tunestream.input"] for line in lines} == {"tracks"}
+    assert "read nothing" not in done.stderr
+
+
+def test_try_says_a_topic_root_given_nothing_read_nothing(emulator: EmulatorHandle) -> None:
+    env = {"RECCOBEATS_API_URL": emulator.reccobeats_url}
+    done = CliRunner().invoke(app, ["spec", "try", "reccobeats"], env=env)
+    assert done.exit_code == 0, done.output
+    assert done.stdout == ""
+    assert done.stderr.splitlines()[-1] == (
+        "spotify_tracks: read nothing; give it the records of its topic with --input FILE"
+    )

@@ -138,6 +138,29 @@ def test_try_refuses_a_resource_the_mode_does_not_read(tmp_path: Path) -> None:
     assert str(done.exception) == "mode first does not read b; try another --mode"
 
 
+@pytest.mark.parametrize(
+    ("spec", "given", "error"),
+    [
+        (DEEZER, "{file}", "--input {file}: mode editorial reads no topic"),
+        (
+            "reccobeats",
+            "audio_features={file}",
+            "audio_features is not a topic root of mode features (its topic roots: spotify_tracks)",
+        ),
+        ("reccobeats", "spotify_tracks={file}", "--input {file}: line 2 is not JSON"),
+        ("reccobeats", "{file}.missing", "--input {file}.missing: cannot read it"),
+    ],
+)
+def test_try_refuses_input_it_cannot_give_a_topic_root(
+    spec: str, given: str, error: str, tmp_path: Path
+) -> None:
+    file = tmp_path / "tracks=1.jsonl"  # an "=" in a path is not a ROOT=
+    file.write_text('{"id": "a"}\n{"id": \n')
+    done = CliRunner().invoke(app, ["spec", "try", spec, "--input", given.format(file=file)])
+    assert isinstance(done.exception, ConfigError)
+    assert error.format(file=file) in str(done.exception)
+
+
 def test_a_var_that_is_not_name_equals_value_is_a_usage_error() -> None:
     done = CliRunner().invoke(app, ["spec", "try", DEEZER, "--var", "markets"])
     assert done.exit_code == 2
