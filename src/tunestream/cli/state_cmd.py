@@ -100,6 +100,7 @@ def reset(
             f"(resources: {', '.join(spec.resources)})"
         )
     roots = {n: r for n in chosen if isinstance(r := spec.resources[n], TopicResource)}
+    inputs = {name: input_topic(settings.kafka, root) for name, root in roots.items()}
     fed = _fed(spec, set(roots))
     chosen = [*chosen, *(n for n in fed if n not in chosen)]
     since_ms = None
@@ -125,8 +126,7 @@ def reset(
         records: list[Record] = state_records(store.topic, store.prefix, changes)
         positions: list[TopicPartition] = []
         group: object = None
-        for root in roots.values():
-            topic = input_topic(settings.kafka, root)
+        for topic in inputs.values():
             read_from, group = rewound(config, topic, configured.transactional_id, since_ms)
             positions += read_from
         sinks = SinkPair(config, configured.transactional_id)
@@ -136,9 +136,9 @@ def reset(
         finally:
             sinks.close()
     typer.echo(f"source {source}: {len(records):,} state record(s) rewritten")
-    for name, root in roots.items():
-        where = "the start" if since_ms is None else f"{cursor} on"
-        typer.echo(f"  {name}: topic {input_topic(settings.kafka, root)} is read from {where} next")
+    where = "the start" if since_ms is None else f"{cursor} on"
+    for name, topic in inputs.items():
+        typer.echo(f"  {name}: topic {topic} is read from {where} next")
 
 
 def _fed(spec: SourceSpec, roots: set[str]) -> list[str]:

@@ -60,14 +60,7 @@ class TopicFeed:
         """Assign every partition of the topic at the group's committed offset (the beginning
         where it has none)."""
         try:
-            metadata = self._consumer.list_topics(self.topic, timeout=self._timeout)
-            found = metadata.topics.get(self.topic)
-            if found is None or found.error is not None:
-                raise SinkError(
-                    f"input topic {self.topic} does not exist: the source that writes it creates "
-                    "it (`tunestream topics create`), or name another in the spec's topic:"
-                )
-            wanted = [TopicPartition(self.topic, p) for p in sorted(found.partitions)]
+            wanted = _partitions(self._consumer, self.topic, self._timeout)
             committed = self._consumer.committed(wanted, timeout=self._timeout)
         except KafkaException as exc:
             raise SinkError(f"reading the offsets of {self.topic} failed: {exc.args[0]}") from exc
@@ -127,10 +120,7 @@ def behind(config: ClientConfig, topic: str, group_id: str, timeout_s: float = 3
     of transactions between them): its end less the group's committed position, summed."""
     consumer = Consumer({**config, "group.id": group_id, "enable.auto.commit": False})
     try:
-        metadata = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
-        if metadata is None or metadata.error is not None:
-            raise SinkError(f"input topic {topic} does not exist")
-        wanted = [TopicPartition(topic, p) for p in sorted(metadata.partitions)]
+        wanted = _partitions(consumer, topic, timeout_s)
         total = 0
         for partition in consumer.committed(wanted, timeout=timeout_s):
             low, high = consumer.get_watermark_offsets(partition, timeout=timeout_s)
@@ -155,20 +145,14 @@ def rewound(
     transaction (``send_offsets_to_transaction``), as the producer commits a feed's positions."""
     consumer = Consumer(committed_reader(config, group_id), logger=ClientLog())
     try:
-        metadata = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
-        if metadata is None or metadata.error is not None:
-            raise SinkError(f"input topic {topic} does not exist")
-        partitions = sorted(metadata.partitions)
+        partitions = _partitions(consumer, topic, timeout_s)
         # read_committed: the high watermark is the last stable offset, past no open transaction
-        marks = {
-            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout_s)
-            for p in partitions
-        }
+        marks = {p.partition: consumer.get_watermark_offsets(p, timeout_s) for p in partitions}
         if since_ms is None:
-            positions = [TopicPartition(topic, p, marks[p][0]) for p in partitions]
+            positions = [TopicPartition(topic, p, low) for p, (low, _) in marks.items()]
         else:
             found = consumer.offsets_for_times(
-                [TopicPartition(topic, p, since_ms) for p in partitions], timeout_s
+                [TopicPartition(topic, p.partition, since_ms) for p in partitions], timeout_s
             )
             positions = [
                 TopicPartition(
@@ -181,3 +165,14 @@ def rewound(
         raise SinkError(f"reading the offsets of {topic} failed: {exc.args[0]}") from exc
     finally:
         consumer.close()
+
+
+def _partitions(consumer: Consumer, topic: str, timeout_s: float) -> list[TopicPartition]:
+    """Every partition of input topic ``topic``; its absence is an error that says what to do."""
+    found = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
+    if found is None or found.error is not None:
+        raise SinkError(
+            f"input topic {topic} does not exist: the source that writes it creates it "
+            "(`tunestream topics create`), or name another in the spec's topic:"
+        )
+    return [TopicPartition(topic, p) for p in sorted(found.partitions)]
