@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from confluent_kafka import Consumer, TopicPartition
 
 from tests.support.enrich_source import CONTACT, ENRICHING, EnrichRun
@@ -291,6 +292,18 @@ def test_a_reset_reads_the_tracks_topic_again_from_the_start_or_from_a_time(
     reset()
     reset("--cursor", datetime.now(UTC).isoformat())
     assert set(unread(run, "reccobeats").values()) == {0}
+
+    # an input topic that is not there: one line naming it and saying what to do
+    config = yaml.safe_load(run.config.read_text())
+    config["kafka"]["topics"]["tracks"]["name"] = absent = f"absent.{topic}"
+    run.config.write_text(yaml.safe_dump(config))
+    for args in (("show",), ("reset",)):
+        failed = cli(run, "state", *args, "reccobeats")
+        assert failed.returncode == 1, failed.stderr[-3000:]
+        assert failed.stderr.splitlines() == [
+            f"tunestream: error: input topic {absent} does not exist: the source that writes it "
+            "creates it (`tunestream topics create`), or name another in the spec's topic:"
+        ]
 
     refused = cli(run, "state", "reset", "reccobeats", "--cursor", "yesterday")
     assert refused.returncode == 2
