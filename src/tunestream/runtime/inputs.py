@@ -45,7 +45,7 @@ class Feed(Protocol):
 
 
 OpenFeed = Callable[[TopicResource], Feed]
-"""Opens a feed on a topic root's topic (a topic's: at the group's committed offsets)."""
+"""Opens a topic root's feed (a Kafka topic's starts at the group's committed offsets)."""
 
 
 class GivenFeed:
